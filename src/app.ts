@@ -1,0 +1,75 @@
+// Builds the Fastify application over a Core. Building is separate from listening (tests and the CLI
+// both call buildApp and then listen on a port of their choosing).
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from './platform/config.js';
+import { createHttpServer } from './platform/http.js';
+import type { Core } from './core/index.js';
+import { adminSurface, renderAdminError, sendAdminError } from './surfaces/admin/index.js';
+import { opsRoutes } from './surfaces/ops/index.js';
+import { surfaceModules, notFoundRenderers } from './surfaces/registry.js';
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger'];
+}
+
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    // Request logs carry method, url, address and request id; never headers or bodies.
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], remove: true },
+  };
+}
+
+export async function buildApp(core: Core, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const config = core.config;
+  const app = createHttpServer(config, options.logger ?? loggerOptions(config));
+  let closing = false;
+  app.addHook('onClose', async () => {
+    closing = true;
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: config.bodyLimit });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Gatehouse',
+        version: '0.1.0',
+        description: 'User administration over four contracts: admin, account, directory v1 and user-admin.',
+      },
+      components: {
+        securitySchemes: {
+          accessCookie: { type: 'apiKey', in: 'cookie', name: '__Host-access' },
+          csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // Requests that match no route answer in the error shape of the surface their path belongs to.
+  app.setNotFoundHandler((req, reply) => {
+    for (const r of notFoundRenderers) {
+      if (r.matches(req.url)) return r.render(req, reply);
+    }
+    return sendAdminError(reply, renderAdminError({ statusCode: 404, message: 'Not Found' }, req));
+  });
+  app.setErrorHandler((error, req, reply) => sendAdminError(reply, renderAdminError(error, req)));
+
+  await app.register(opsRoutes, { core, isClosing: () => closing });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (config.surfaces.has('admin')) await app.register(adminSurface, { core });
+  for (const mod of surfaceModules) {
+    if (config.surfaces.has(mod.surface)) await app.register(mod.plugin, { core });
+  }
+  return app;
+}

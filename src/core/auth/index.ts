@@ -1,0 +1,46 @@
+// Credential checks shared by every sign-in route (admin, account, user-admin, OAuth password grant).
+import type { Executor } from '../../store/sql.js';
+import type { RequestContext } from '../context.js';
+import { unauthenticated } from '../errors.js';
+import type { PasswordHasher } from '../passwords/index.js';
+import type { LoginThrottle } from '../throttle/index.js';
+import type { User } from '../users/types.js';
+import type { UsersService } from '../users/service.js';
+
+/** Runs after the password is verified, before a session is made (bans hook in here). Throws to refuse. */
+export type LoginGuard = (user: User, ctx: RequestContext, ex?: Executor) => Promise<void> | void;
+
+export class AuthService {
+  private readonly guards: LoginGuard[] = [];
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+  ) {}
+
+  addLoginGuard(guard: LoginGuard): void {
+    this.guards.push(guard);
+  }
+
+  /**
+   * Verifies an email-or-username and password. Unknown users cost the same time as known ones; every
+   * failure looks the same to the caller; failures are counted per account and per address.
+   */
+  async verifyCredentials(identifier: string, password: string, ctx: RequestContext): Promise<User> {
+    const account = identifier.trim().toLowerCase().slice(0, 320);
+    await this.throttle.check(account, ctx.ip);
+    const found = identifier.length <= 320 ? await this.users.findForLogin(identifier) : undefined;
+    const verdict = await this.hasher.verify(found?.passwordHash ?? null, password);
+    const usable = found && found.user.isActive && found.user.deletedAt === null;
+    if (!verdict.ok || !usable) {
+      await this.throttle.recordFailure(account, ctx.ip);
+      if (found) await this.users.recordFailedLogin(found.user.id);
+      throw unauthenticated('invalid_credentials', 'Invalid credentials');
+    }
+    for (const guard of this.guards) await guard(found.user, ctx);
+    await this.throttle.reset(account);
+    await this.users.recordLogin(found.user.id, ctx.ip, verdict.rehash);
+    return { ...found.user, loginAttempts: 0, lastLoginAt: new Date().toISOString(), lastLoginIp: ctx.ip };
+  }
+}

@@ -1,0 +1,72 @@
+// The core's one way in: builds the service graph over a store. Surfaces receive a Core.
+import type { Config } from '../platform/config.js';
+import type { Store } from '../store/db.js';
+import { AuthService } from './auth/index.js';
+import { SYSTEM_CONTEXT, SYSTEM_PRINCIPAL } from './context.js';
+import { PasswordHasher } from './passwords/index.js';
+import { ROOT_ROLES } from './roles/index.js';
+import { SessionService } from './sessions/index.js';
+import { resolveServerSecret } from './settings/index.js';
+import { LoginThrottle } from './throttle/index.js';
+import { TokensService } from './tokens/index.js';
+import { UsersService } from './users/service.js';
+
+export interface Core {
+  config: Config;
+  store: Store;
+  secret: string;
+  hasher: PasswordHasher;
+  users: UsersService;
+  auth: AuthService;
+  sessions: SessionService;
+  tokens: TokensService;
+  throttle: LoginThrottle;
+}
+
+export async function createCore(config: Config, store: Store): Promise<Core> {
+  const hasher = new PasswordHasher(config.argon2, config.hashConcurrency);
+  const users = new UsersService(store, hasher);
+  const throttle = new LoginThrottle(store, config.login);
+  return {
+    config,
+    store,
+    secret: await resolveServerSecret(store, config.secret),
+    hasher,
+    users,
+    auth: new AuthService(users, hasher, throttle),
+    sessions: new SessionService(store),
+    tokens: new TokensService(store),
+    throttle,
+  };
+}
+
+/** First admin and init API token from the configuration; safe to run on every start and on every node. */
+export async function bootstrap(core: Core): Promise<{ adminCreated: boolean }> {
+  let adminCreated = false;
+  const admin = core.config.admin;
+  if (admin && (await core.users.countActiveAdmins()) === 0) {
+    const existing = await core.users.findForLogin(admin.email);
+    if (!existing) {
+      try {
+        await core.users.create(SYSTEM_PRINCIPAL, SYSTEM_CONTEXT, {
+          email: admin.email,
+          username: admin.username ?? 'admin',
+          password: admin.password,
+          rootRoleId: ROOT_ROLES.Owner,
+          emailVerified: true,
+        });
+        adminCreated = true;
+      } catch (err) {
+        // Another node created it first.
+        if ((err as { kind?: string }).kind !== 'conflict') throw err;
+      }
+    }
+  }
+  if (core.config.initApiToken) {
+    await core.tokens.ensureInitToken(SYSTEM_PRINCIPAL, SYSTEM_CONTEXT, core.config.initApiToken);
+  }
+  return { adminCreated };
+}
+
+export { DomainError, isDomainError } from './errors.js';
+export type { Principal, RequestContext } from './context.js';

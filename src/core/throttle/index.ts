@@ -1,0 +1,71 @@
+// Failed sign-in counters per account and per client address, kept in the store so every node shares them.
+import type { Store } from '../../store/db.js';
+import { nowIso, toIso } from '../../store/sql.js';
+import { DomainError } from '../errors.js';
+
+export interface ThrottleLimits {
+  maxFailuresPerAccount: number;
+  maxFailuresPerAddress: number;
+  windowSeconds: number;
+}
+
+export class LoginThrottle {
+  constructor(private readonly store: Store, private readonly limits: ThrottleLimits) {}
+
+  private keys(account: string, ip: string): Array<[string, number]> {
+    return [
+      [`acct:${account}`, this.limits.maxFailuresPerAccount],
+      [`ip:${ip}`, this.limits.maxFailuresPerAddress],
+    ];
+  }
+
+  /** Throws 429 (with the seconds until the window ends) when either counter is exhausted. */
+  async check(account: string, ip: string): Promise<void> {
+    const keys = this.keys(account, ip);
+    const rows = await this.store.db.selectFrom('login_throttle').selectAll().where('key', 'in', keys.map(([k]) => k)).execute();
+    const now = Date.now();
+    for (const row of rows) {
+      const limit = keys.find(([k]) => k === row.key)![1];
+      const windowEnd = Date.parse(toIso(row.window_start)!) + this.limits.windowSeconds * 1000;
+      if (windowEnd > now && row.failures >= limit) {
+        const retryAfterSeconds = Math.max(1, Math.ceil((windowEnd - now) / 1000));
+        throw new DomainError('too_many_requests', `Too many failed sign-in attempts; try again in ${retryAfterSeconds} seconds`, {
+          reason: row.key.startsWith('acct:') ? 'account_throttled' : 'address_throttled',
+          retryAfterSeconds,
+        });
+      }
+    }
+  }
+
+  async recordFailure(account: string, ip: string): Promise<void> {
+    const now = nowIso();
+    const windowStartFloor = new Date(Date.now() - this.limits.windowSeconds * 1000).toISOString();
+    for (const [key] of this.keys(account, ip)) {
+      await this.store.db
+        .insertInto('login_throttle')
+        .values({ key, window_start: now, failures: 1 })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet((eb) => ({
+            // A window that has ended starts over.
+            failures: eb
+              .case()
+              .when('login_throttle.window_start', '<', windowStartFloor)
+              .then(1)
+              .else(eb('login_throttle.failures', '+', 1))
+              .end(),
+            window_start: eb
+              .case()
+              .when('login_throttle.window_start', '<', windowStartFloor)
+              .then(now)
+              .else(eb.ref('login_throttle.window_start'))
+              .end(),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async reset(account: string): Promise<void> {
+    await this.store.db.deleteFrom('login_throttle').where('key', '=', `acct:${account}`).execute();
+  }
+}

@@ -1,0 +1,137 @@
+// API tokens: admin tokens (act as an administrator, no user) and personal tokens (act as their owner,
+// with the owner's permissions). Only the SHA-256 of a token is stored; the secret is shown once.
+import type { Store } from '../../store/db.js';
+import { randomToken, sha256Hex } from '../../platform/crypto.js';
+import { nowIso, toBool, toIso } from '../../store/sql.js';
+import { recordAudit } from '../audit/index.js';
+import { ADMIN_PERMISSION, type Principal, type RequestContext } from '../context.js';
+import { invalid, notFound } from '../errors.js';
+import { rootRolePermissions } from '../roles/index.js';
+import { normalizeText } from '../users/validation.js';
+
+export type TokenKind = 'admin' | 'personal';
+
+export interface ApiToken {
+  id: number;
+  name: string;
+  kind: TokenKind;
+  userId: number | null;
+  createdBy: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+const TOKEN_PREFIX: Record<TokenKind, string> = { admin: 'gha_', personal: 'ghp_' };
+// Writing last_used_at on every request would turn each read into a write; once a minute is enough.
+const LAST_USED_GRANULARITY_MS = 60_000;
+
+function toToken(r: { id: number; name: string; kind: string; user_id: number | null; created_by: string | null; created_at: Date | string; expires_at: Date | string | null; last_used_at: Date | string | null }): ApiToken {
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind as TokenKind,
+    userId: r.user_id,
+    createdBy: r.created_by,
+    createdAt: toIso(r.created_at)!,
+    expiresAt: toIso(r.expires_at),
+    lastUsedAt: toIso(r.last_used_at),
+  };
+}
+
+export class TokensService {
+  constructor(private readonly store: Store) {}
+
+  async create(
+    principal: Principal,
+    ctx: RequestContext,
+    input: { name: string; kind: TokenKind; userId?: number | null; expiresAt?: string | null; secret?: string },
+  ): Promise<{ token: ApiToken; secret: string }> {
+    const name = normalizeText(input.name, 'name', 255);
+    if (!name) throw invalid('name', 'required', 'A token name is required');
+    let expiresAt: string | null = null;
+    if (input.expiresAt) {
+      const t = Date.parse(input.expiresAt);
+      if (Number.isNaN(t)) throw invalid('expires_at', 'invalid_date', 'expires_at must be an ISO-8601 date-time');
+      if (t <= Date.now()) throw invalid('expires_at', 'in_the_past', 'expires_at must be in the future');
+      expiresAt = new Date(t).toISOString();
+    }
+    const secret = input.secret ?? randomToken(TOKEN_PREFIX[input.kind]);
+    return this.store.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('api_tokens')
+        .values({
+          name,
+          token_hash: sha256Hex(secret),
+          kind: input.kind,
+          user_id: input.userId ?? null,
+          created_by: principal.kind === 'system' ? 'system' : `${principal.kind}:${principal.kind === 'user' ? principal.userId : principal.tokenId}`,
+          created_at: nowIso(),
+          expires_at: expiresAt,
+          last_used_at: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const token = toToken(row);
+      await recordAudit(trx, principal, ctx, {
+        action: 'api_token.created', targetType: 'api_token', targetId: token.id,
+        after: { id: token.id, name: token.name, kind: token.kind, user_id: token.userId, expires_at: token.expiresAt },
+      });
+      return { token, secret };
+    });
+  }
+
+  /** Creates the token given by GATEHOUSE_INIT_API_TOKEN unless a token with that secret exists. */
+  async ensureInitToken(principal: Principal, ctx: RequestContext, secret: string): Promise<void> {
+    const existing = await this.store.db.selectFrom('api_tokens').select('id').where('token_hash', '=', sha256Hex(secret)).executeTakeFirst();
+    if (existing) return;
+    await this.create(principal, ctx, { name: 'init token (GATEHOUSE_INIT_API_TOKEN)', kind: 'admin', secret });
+  }
+
+  async list(filter: { kind?: TokenKind; userId?: number } = {}): Promise<ApiToken[]> {
+    let q = this.store.db.selectFrom('api_tokens').select(['id', 'name', 'kind', 'user_id', 'created_by', 'created_at', 'expires_at', 'last_used_at']);
+    if (filter.kind) q = q.where('kind', '=', filter.kind);
+    if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
+    return (await q.orderBy('id').execute()).map(toToken);
+  }
+
+  async delete(principal: Principal, ctx: RequestContext, id: number, filter: { kind?: TokenKind; userId?: number } = {}): Promise<ApiToken> {
+    return this.store.db.transaction().execute(async (trx) => {
+      let q = trx.selectFrom('api_tokens').select(['id', 'name', 'kind', 'user_id', 'created_by', 'created_at', 'expires_at', 'last_used_at']).where('id', '=', id);
+      if (filter.kind) q = q.where('kind', '=', filter.kind);
+      if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
+      const row = await q.executeTakeFirst();
+      if (!row) throw notFound('api_token');
+      await trx.deleteFrom('api_tokens').where('id', '=', id).execute();
+      const token = toToken(row);
+      await recordAudit(trx, principal, ctx, { action: 'api_token.deleted', targetType: 'api_token', targetId: id, before: { id, name: token.name, kind: token.kind, user_id: token.userId } });
+      return token;
+    });
+  }
+
+  /** The principal of a presented token secret, or undefined when it is unknown, expired or its owner is gone. */
+  async authenticate(secret: string): Promise<(Principal & { kind: 'api_token' }) | undefined> {
+    if (secret.length < 16 || secret.length > 512) return undefined;
+    const row = await this.store.db
+      .selectFrom('api_tokens as t')
+      .leftJoin('users as u', 'u.id', 't.user_id')
+      .select(['t.id', 't.name', 't.kind', 't.user_id', 't.expires_at', 't.last_used_at', 'u.is_active', 'u.deleted_at', 'u.root_role_id'])
+      .where('t.token_hash', '=', sha256Hex(secret))
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const now = Date.now();
+    const expires = toIso(row.expires_at);
+    if (expires && Date.parse(expires) <= now) return undefined;
+    let permissions: ReadonlySet<string>;
+    if (row.kind === 'admin') permissions = new Set([ADMIN_PERMISSION]);
+    else {
+      if (row.user_id === null || !toBool(row.is_active) || row.deleted_at !== null) return undefined;
+      permissions = rootRolePermissions(row.root_role_id ?? 5);
+    }
+    const lastUsed = toIso(row.last_used_at);
+    if (!lastUsed || now - Date.parse(lastUsed) > LAST_USED_GRANULARITY_MS) {
+      await this.store.db.updateTable('api_tokens').set({ last_used_at: new Date(now).toISOString() }).where('id', '=', row.id).execute();
+    }
+    return { kind: 'api_token', tokenId: row.id, userId: row.user_id, permissions, label: `token:${row.name}` };
+  }
+}

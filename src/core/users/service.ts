@@ -1,0 +1,462 @@
+// The users service: every rule about users lives here, whichever surface calls it.
+import type { Store } from '../../store/db.js';
+import { nowIso, uniqueViolation, type Executor } from '../../store/sql.js';
+import type { Updateable } from 'kysely';
+import type { UsersTable } from '../../store/schema.js';
+import { recordAudit } from '../audit/index.js';
+import { isAdminPrincipal, type Principal, type RequestContext } from '../context.js';
+import { conflict, DomainError, invalid, notFound, preconditionFailed } from '../errors.js';
+import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } from '../passwords/index.js';
+import { isAdminRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
+import { revokeUserSessions } from '../sessions/index.js';
+import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, toUser, type UserRow } from './store.js';
+import type { NewUser, User, UserListQuery, UserPatch } from './types.js';
+import { PROFILE_FIELDS } from './types.js';
+import { foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
+
+/**
+ * A check run before a user is created or their email/username changes (bans hook in here).
+ * It throws a DomainError to refuse.
+ */
+export type IdentityGuard = (identity: { email?: string; username?: string }, ex: Executor) => Promise<void> | void;
+
+export interface UpdateOptions {
+  /** The `If-Match` header, when the client sent one. */
+  ifMatch?: string;
+  /** What a patch with no recognised field means on this surface. */
+  onEmpty: 'reject' | 'noop';
+  /** The admin surface refuses an admin changing their own password through the generic route. */
+  forbidSelfPassword?: boolean;
+  passwordPolicy?: PasswordPolicy;
+  /** When the caller changes their own password, this session survives (the others are revoked). */
+  keepSessionId?: string | null;
+}
+
+export interface UpdateResult {
+  user: User;
+  changed: string[];
+  sessionsRevoked: number;
+}
+
+const COLUMN_OF: Record<(typeof PROFILE_FIELDS)[number], keyof UsersTable> = {
+  avatarUrl: 'avatar_url',
+  phone: 'phone',
+  title: 'title',
+  emergencyContactName: 'emergency_contact_name',
+  emergencyContactSurname: 'emergency_contact_surname',
+  emergencyContactPhoneNumber: 'emergency_contact_phone_number',
+  bloodGroup: 'blood_group',
+  bio: 'bio',
+};
+
+const PROFILE_LIMITS: Record<(typeof PROFILE_FIELDS)[number], number> = {
+  avatarUrl: 1000,
+  phone: 20,
+  title: 255,
+  emergencyContactName: 255,
+  emergencyContactSurname: 255,
+  emergencyContactPhoneNumber: 20,
+  bloodGroup: 10,
+  bio: 1000,
+};
+
+const UNIQUE_FIELD: Record<string, string> = {
+  'users.email_key': 'email',
+  'users.username_key': 'username',
+};
+
+export const LANGUAGES = ['Turkish', 'English', 'Other'] as const;
+
+/** The audit view of a user: public fields only. */
+export function auditView(u: User): Record<string, unknown> {
+  return {
+    id: u.id,
+    username: u.username,
+    name: u.name,
+    email: u.email,
+    is_active: u.isActive,
+    root_role: ROOT_ROLE_NAMES[u.rootRoleId] ?? u.rootRoleId,
+    avatar_url: u.avatarUrl,
+    phone: u.phone,
+    title: u.title,
+    emergency_contact_name: u.emergencyContactName,
+    emergency_contact_surname: u.emergencyContactSurname,
+    emergency_contact_phone_number: u.emergencyContactPhoneNumber,
+    blood_group: u.bloodGroup,
+    bio: u.bio,
+    languages: u.languages,
+    deleted_at: u.deletedAt,
+    version: u.version,
+  };
+}
+
+export function etagOf(u: { id: number; version: number }): string {
+  return `"${u.id}.${u.version}"`;
+}
+
+/** True when `ifMatch` (a list of entity tags, or `*`) matches the user's current ETag. */
+export function ifMatchSatisfied(ifMatch: string, u: { id: number; version: number }): boolean {
+  const current = etagOf(u);
+  return ifMatch
+    .split(',')
+    .map((t) => t.trim().replace(/^W\//, ''))
+    .some((t) => t === '*' || t === current);
+}
+
+function mapUnique(err: unknown): never {
+  const key = uniqueViolation(err);
+  if (key !== undefined) {
+    const field = UNIQUE_FIELD[key] ?? 'id';
+    throw conflict(field, `${field}_taken`, `A user with this ${field} already exists`);
+  }
+  throw err;
+}
+
+export class UsersService {
+  private readonly guards: IdentityGuard[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  addIdentityGuard(guard: IdentityGuard): void {
+    this.guards.push(guard);
+  }
+
+  private async runGuards(identity: { email?: string; username?: string }, ex: Executor): Promise<void> {
+    for (const guard of this.guards) await guard(identity, ex);
+  }
+
+  async findUser(id: number, opts: { includeDeleted?: boolean } = {}): Promise<User | undefined> {
+    const row = await findUserRow(this.store.db, this.store.engine, id);
+    if (!row || (row.deleted_at !== null && !opts.includeDeleted)) return undefined;
+    return toUser(row);
+  }
+
+  async getUser(id: number, opts: { includeDeleted?: boolean } = {}): Promise<User> {
+    const user = await this.findUser(id, opts);
+    if (!user) throw notFound('user');
+    return user;
+  }
+
+  /** For sign-in: the user and their password hash, by email or username (case-insensitive). */
+  async findForLogin(identifier: string): Promise<{ user: User; passwordHash: string | null } | undefined> {
+    const key = identifier.includes('@') ? identifier.trim().toLowerCase() : foldKey(identifier.trim());
+    const row = await findUserRowByLogin(this.store.db, key);
+    return row ? { user: toUser(row), passwordHash: row.password_hash } : undefined;
+  }
+
+  async list(q: UserListQuery): Promise<{ items: User[]; nextCursor: number | null }> {
+    const query = { ...q, q: q.q ? foldKey(q.q.trim()) : undefined };
+    const rows = await listUserRows(this.store.db, { ...query, limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit).map(toUser);
+    return { items: page, nextCursor: rows.length > q.limit ? page[page.length - 1].id : null };
+  }
+
+  /** Validates and normalises the writable fields shared by create and update. */
+  private async normalize(input: UserPatch, policy: PasswordPolicy): Promise<Updateable<UsersTable> & { _password?: string }> {
+    const out: Updateable<UsersTable> & { _password?: string } = {};
+    if (input.email !== undefined) {
+      const email = normalizeEmail(input.email);
+      out.email = email;
+      out.email_key = email;
+    }
+    if (input.username !== undefined) {
+      if (input.username === null) {
+        out.username = null;
+        out.username_key = null;
+      } else {
+        const { username, key } = normalizeUsername(input.username);
+        out.username = username;
+        out.username_key = key;
+      }
+    }
+    if (input.name !== undefined) {
+      if (input.name === null) {
+        out.name = null;
+        out.name_key = null;
+      } else {
+        const name = normalizeText(input.name, 'name', 255);
+        out.name = name || null;
+        out.name_key = name ? foldKey(name) : null;
+      }
+    }
+    if (input.password !== undefined) {
+      checkPassword('password', input.password, policy);
+      out._password = input.password;
+    }
+    if (input.isActive !== undefined) out.is_active = input.isActive ? 1 : 0;
+    if (input.rootRoleId !== undefined) {
+      if (!ROOT_ROLE_NAMES[input.rootRoleId]) throw invalid('rootRole', 'unknown_role', 'Unknown root role');
+      out.root_role_id = input.rootRoleId;
+    }
+    for (const field of PROFILE_FIELDS) {
+      const value = input[field];
+      if (value === undefined) continue;
+      const column = COLUMN_OF[field];
+      if (value === null) (out as Record<string, unknown>)[column] = null;
+      else {
+        const snake = String(column);
+        const text = normalizeText(value, snake, PROFILE_LIMITS[field], field === 'bio');
+        (out as Record<string, unknown>)[column] = text === '' ? null : text;
+      }
+    }
+    if (input.languages !== undefined) {
+      if (input.languages === null) out.languages = null;
+      else {
+        for (const lang of input.languages) {
+          if (!(LANGUAGES as readonly string[]).includes(lang)) {
+            throw invalid('language', 'invalid_language', `The selected language is invalid: use ${LANGUAGES.join(', ')}`, {
+              constraints: { oneOf: [...LANGUAGES] },
+            });
+          }
+        }
+        out.languages = JSON.stringify([...new Set(input.languages)]);
+      }
+    }
+    return out;
+  }
+
+  async create(principal: Principal, ctx: RequestContext, input: NewUser, opts: { passwordPolicy?: PasswordPolicy; ex?: Executor } = {}): Promise<User> {
+    if (!input.email && !input.username) {
+      throw invalid('email', 'required', 'An email or a username is required');
+    }
+    const values = await this.normalize(
+      {
+        email: input.email ?? undefined,
+        username: input.username ?? undefined,
+        name: input.name ?? undefined,
+        password: input.password ?? undefined,
+        isActive: input.isActive,
+        rootRoleId: input.rootRoleId,
+        avatarUrl: input.avatarUrl, phone: input.phone, title: input.title,
+        emergencyContactName: input.emergencyContactName, emergencyContactSurname: input.emergencyContactSurname,
+        emergencyContactPhoneNumber: input.emergencyContactPhoneNumber, bloodGroup: input.bloodGroup, bio: input.bio,
+        languages: input.languages,
+      },
+      opts.passwordPolicy ?? BASE_POLICY,
+    );
+    const passwordHash = values._password !== undefined ? await this.hasher.hash(values._password) : null;
+    delete values._password;
+    let rootRoleId = input.rootRoleId ?? ROOT_ROLES.Member;
+    if (input.isAdmin === true && !isAdminRole(rootRoleId)) rootRoleId = ROOT_ROLES.Admin;
+    if (input.isAdmin === false && isAdminRole(rootRoleId)) rootRoleId = ROOT_ROLES.Member;
+    if (isAdminRole(rootRoleId) && !isAdminPrincipal(principal)) {
+      throw new DomainError('forbidden', 'Only administrators can create administrators', { reason: 'admin_required', permission: 'ADMIN' });
+    }
+    const now = nowIso();
+    const run = async (trx: Executor): Promise<User> => {
+      await this.runGuards({ email: values.email ?? undefined, username: values.username ?? undefined }, trx);
+      const row = await trx
+        .insertInto('users')
+        .values({
+          username: values.username ?? null,
+          username_key: values.username_key ?? null,
+          name: values.name ?? null,
+          name_key: values.name_key ?? null,
+          email: values.email ?? null,
+          email_key: values.email_key ?? null,
+          email_verified_at: input.emailVerified ? now : null,
+          password_hash: passwordHash,
+          is_active: values.is_active ?? 1,
+          root_role_id: rootRoleId,
+          account_type: input.accountType ?? 'User',
+          avatar_url: values.avatar_url ?? null,
+          phone: values.phone ?? null,
+          title: values.title ?? null,
+          emergency_contact_name: values.emergency_contact_name ?? null,
+          emergency_contact_surname: values.emergency_contact_surname ?? null,
+          emergency_contact_phone_number: values.emergency_contact_phone_number ?? null,
+          blood_group: values.blood_group ?? null,
+          bio: values.bio ?? null,
+          languages: values.languages ?? null,
+          login_attempts: 0,
+          created_at: now,
+          updated_at: now,
+          version: 1,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+        .catch(mapUnique);
+      const user = toUser(row);
+      await recordAudit(trx, principal, ctx, { action: 'user.created', targetType: 'user', targetId: user.id, after: auditView(user) });
+      return user;
+    };
+    return opts.ex ? run(opts.ex) : this.store.db.transaction().execute(run);
+  }
+
+  /**
+   * Applies a partial update in one transaction: all of it lands, with its audit event and session
+   * revocations, or none of it does.
+   */
+  async update(principal: Principal, ctx: RequestContext, id: number, patch: UserPatch, opts: UpdateOptions): Promise<UpdateResult> {
+    const present = Object.entries(patch).filter(([, v]) => v !== undefined).map(([k]) => k);
+    if (present.length === 0 && opts.onEmpty === 'reject') {
+      throw invalid('body', 'empty_patch', 'Nothing to update: send at least one field', {
+        hint: 'Send at least one of the documented fields',
+      });
+    }
+    const selfId = principal.kind === 'user' ? principal.userId : principal.kind === 'api_token' ? principal.userId : null;
+    if (patch.password !== undefined && opts.forbidSelfPassword && selfId === id) {
+      throw invalid('password', 'use_self_password_route', 'Change your own password with PATCH /api/admin/users/me/password', {
+        hint: 'PATCH /api/admin/users/me/password {current_password, new_password}',
+      });
+    }
+    const values = await this.normalize(patch, opts.passwordPolicy ?? BASE_POLICY);
+    const password = values._password;
+    delete values._password;
+    const passwordHash = password !== undefined ? await this.hasher.hash(password) : undefined;
+
+    return this.store.db.transaction().execute(async (trx) => {
+      // Lock order: the admin set first (when admin-ness can change), then the target row.
+      const mayDropAdmin = patch.isActive === false || patch.isAdmin === false || patch.rootRoleId !== undefined;
+      const adminIds = mayDropAdmin ? await lockActiveAdminIds(trx, this.store.engine) : [];
+      const row = await findUserRow(trx, this.store.engine, id, { forUpdate: true });
+      if (!row || row.deleted_at !== null) throw notFound('user');
+      const before = toUser(row);
+      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
+
+      if (patch.isAdmin !== undefined) {
+        if (patch.isAdmin && !isAdminRole(before.rootRoleId)) values.root_role_id = ROOT_ROLES.Admin;
+        if (!patch.isAdmin && isAdminRole(before.rootRoleId)) values.root_role_id = ROOT_ROLES.Member;
+      }
+      if (values.root_role_id !== undefined && isAdminRole(values.root_role_id) && !isAdminPrincipal(principal)) {
+        throw new DomainError('forbidden', 'Only administrators can grant administrator rights', { reason: 'admin_required', permission: 'ADMIN' });
+      }
+
+      // Only what actually differs is a change.
+      const changes: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(values)) {
+        if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
+      }
+      if (passwordHash !== undefined) changes.password_hash = passwordHash;
+      const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key'));
+
+      const losesAdmin =
+        isAdminRole(before.rootRoleId) && before.isActive &&
+        ((changes.root_role_id !== undefined && !isAdminRole(changes.root_role_id as number)) || changes.is_active === 0);
+      if (losesAdmin && adminIds.length <= 1 && adminIds.includes(id)) {
+        throw new DomainError('conflict', 'Cannot deactivate or demote the last active administrator', {
+          field: changes.is_active === 0 ? 'is_active' : 'is_admin',
+          reason: 'last_admin',
+        });
+      }
+
+      if (changedKeys.length === 0) return { user: before, changed: [], sessionsRevoked: 0 };
+
+      if (changes.email !== undefined || changes.username !== undefined) {
+        await this.runGuards({
+          email: changes.email as string | undefined,
+          username: (changes.username as string | null | undefined) ?? undefined,
+        }, trx);
+      }
+      if (changes.email !== undefined) changes.email_verified_at = principal.kind === 'user' && principal.userId === id ? null : before.emailVerifiedAt;
+
+      const updated = await trx
+        .updateTable('users')
+        .set({ ...changes, updated_at: nowIso(), version: before.version + 1 })
+        .where('id', '=', id)
+        .where('version', '=', before.version)
+        .returningAll()
+        .executeTakeFirst()
+        .catch(mapUnique);
+      // SQLite serialises writers and PostgreSQL holds the row lock, so a lost race here is a stale read.
+      if (!updated) throw preconditionFailed('The user changed while this update ran; retry');
+      const after = toUser(updated as UserRow);
+
+      const rootRoleChanged = changes.root_role_id !== undefined;
+      const revokeAll = changes.is_active === 0 || rootRoleChanged || (passwordHash !== undefined && selfId !== id);
+      let sessionsRevoked = 0;
+      if (revokeAll) {
+        sessionsRevoked = await revokeUserSessions(trx, id, passwordHash !== undefined ? 'password_changed' : changes.is_active === 0 ? 'deactivated' : 'role_changed');
+      } else if (passwordHash !== undefined) {
+        sessionsRevoked = await revokeUserSessions(trx, id, 'password_changed', opts.keepSessionId ?? null);
+      }
+      await recordAudit(trx, principal, ctx, {
+        action: 'user.updated',
+        targetType: 'user',
+        targetId: id,
+        before: auditView(before),
+        after: { ...auditView(after), changed: changedKeys.map((k) => (k === 'password_hash' ? 'password' : k)), sessions_revoked: sessionsRevoked },
+      });
+      return { user: after, changed: changedKeys, sessionsRevoked };
+    });
+  }
+
+  /** Changes the caller's own password after checking the current one; other sessions are revoked. */
+  async changeOwnPassword(
+    principal: Principal & { kind: 'user' },
+    ctx: RequestContext,
+    currentPassword: string,
+    newPassword: string,
+    policy: PasswordPolicy = BASE_POLICY,
+  ): Promise<UpdateResult> {
+    const row = await findUserRow(this.store.db, this.store.engine, principal.userId);
+    if (!row || row.deleted_at !== null) throw notFound('user');
+    const verdict = await this.hasher.verify(row.password_hash, currentPassword);
+    if (!verdict.ok) {
+      throw invalid('current_password', 'invalid_current_password', 'The current password is not correct');
+    }
+    if (currentPassword === newPassword) {
+      throw invalid('new_password', 'same_as_current', 'The new password must differ from the current one');
+    }
+    try {
+      checkPassword('new_password', newPassword, policy);
+    } catch (e) {
+      throw e;
+    }
+    return this.update(principal, ctx, principal.userId, { password: newPassword }, {
+      onEmpty: 'reject',
+      passwordPolicy: policy,
+      keepSessionId: principal.sessionId,
+    });
+  }
+
+  /** Deletes a user (hard delete: sessions and tokens go with it). The last active admin cannot be deleted. */
+  async delete(principal: Principal, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<User> {
+    return this.store.db.transaction().execute(async (trx) => {
+      const adminIds = await lockActiveAdminIds(trx, this.store.engine);
+      const row = await findUserRow(trx, this.store.engine, id, { forUpdate: true });
+      if (!row) throw notFound('user');
+      const user = toUser(row);
+      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, user)) throw preconditionFailed();
+      if (adminIds.includes(id) && adminIds.length <= 1) {
+        throw new DomainError('conflict', 'Cannot delete the last active administrator', { field: 'id', reason: 'last_admin' });
+      }
+      await trx.deleteFrom('users').where('id', '=', id).execute();
+      await recordAudit(trx, principal, ctx, { action: 'user.deleted', targetType: 'user', targetId: id, before: auditView(user) });
+      return user;
+    });
+  }
+
+  /** Records a successful sign-in (and upgrades the password hash when asked). */
+  async recordLogin(userId: number, ip: string, rehash?: string): Promise<void> {
+    const now = nowIso();
+    await this.store.db
+      .updateTable('users')
+      .set({ last_login_at: now, seen_at: now, last_login_ip: ip, login_attempts: 0, ...(rehash ? { password_hash: rehash } : {}) })
+      .where('id', '=', userId)
+      .execute();
+  }
+
+  async recordFailedLogin(userId: number): Promise<void> {
+    await this.store.db
+      .updateTable('users')
+      .set((eb) => ({ login_attempts: eb('login_attempts', '+', 1) }))
+      .where('id', '=', userId)
+      .execute();
+  }
+
+  async countActiveAdmins(): Promise<number> {
+    const rows = await this.store.db
+      .selectFrom('users')
+      .select('id')
+      .where('root_role_id', 'in', [1, 4])
+      .where('is_active', '=', 1)
+      .where('deleted_at', 'is', null)
+      .limit(1)
+      .execute();
+    return rows.length;
+  }
+}

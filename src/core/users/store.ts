@@ -1,0 +1,91 @@
+// SQL and row mapping for users. No rules here.
+import { sql, type Selectable } from 'kysely';
+import type { UsersTable } from '../../store/schema.js';
+import { parseJson, prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
+import type { User, UserListQuery } from './types.js';
+
+export type UserRow = Selectable<UsersTable>;
+
+export function toUser(r: UserRow): User {
+  return {
+    id: r.id,
+    username: r.username,
+    name: r.name,
+    email: r.email,
+    emailVerifiedAt: toIso(r.email_verified_at),
+    isActive: toBool(r.is_active),
+    rootRoleId: r.root_role_id,
+    accountType: r.account_type,
+    avatarUrl: r.avatar_url,
+    phone: r.phone,
+    title: r.title,
+    emergencyContactName: r.emergency_contact_name,
+    emergencyContactSurname: r.emergency_contact_surname,
+    emergencyContactPhoneNumber: r.emergency_contact_phone_number,
+    bloodGroup: r.blood_group,
+    bio: r.bio,
+    languages: parseJson<string[] | null>(r.languages, null),
+    loginAttempts: r.login_attempts,
+    lastLoginAt: toIso(r.last_login_at),
+    lastLoginIp: r.last_login_ip,
+    seenAt: toIso(r.seen_at),
+    createdAt: toIso(r.created_at)!,
+    updatedAt: toIso(r.updated_at)!,
+    deletedAt: toIso(r.deleted_at),
+    version: r.version,
+    hasPassword: r.password_hash !== null,
+  };
+}
+
+export async function findUserRow(ex: Executor, engine: Engine, id: number, opts: { forUpdate?: boolean } = {}): Promise<UserRow | undefined> {
+  let q = ex.selectFrom('users').selectAll().where('id', '=', id);
+  if (opts.forUpdate && engine === 'postgres') q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+/** The user whose email key or username key equals `key` (sign-in identifiers). */
+export async function findUserRowByLogin(ex: Executor, key: string): Promise<UserRow | undefined> {
+  const byEmail = await ex.selectFrom('users').selectAll().where('email_key', '=', key).executeTakeFirst();
+  if (byEmail) return byEmail;
+  return ex.selectFrom('users').selectAll().where('username_key', '=', key).executeTakeFirst();
+}
+
+/** Locks (PostgreSQL) and returns the ids of active, non-deleted admins (root role Admin or Owner). */
+export async function lockActiveAdminIds(ex: Executor, engine: Engine): Promise<number[]> {
+  let q = ex
+    .selectFrom('users')
+    .select('id')
+    .where('root_role_id', 'in', [1, 4])
+    .where('is_active', '=', 1)
+    .where('deleted_at', 'is', null)
+    .orderBy('id');
+  if (engine === 'postgres') q = q.forUpdate();
+  return (await q.execute()).map((r) => r.id);
+}
+
+export async function listUserRows(ex: Executor, q: UserListQuery): Promise<UserRow[]> {
+  let query = ex.selectFrom('users').selectAll();
+  if (!q.includeDeleted) query = query.where('deleted_at', 'is', null);
+  if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
+  if (q.isActive !== undefined) query = query.where('is_active', '=', q.isActive ? 1 : 0);
+  if (q.isAdmin !== undefined) {
+    query = q.isAdmin ? query.where('root_role_id', 'in', [1, 4]) : query.where('root_role_id', 'not in', [1, 4]);
+  }
+  if (q.q) {
+    const lo = q.q;
+    const hi = prefixUpperBound(lo);
+    query = query.where((eb) =>
+      eb.or([
+        eb.and([eb('email_key', '>=', lo), eb('email_key', '<', hi)]),
+        eb.and([eb('username_key', '>=', lo), eb('username_key', '<', hi)]),
+        eb.and([eb('name_key', '>=', lo), eb('name_key', '<', hi)]),
+      ]),
+    );
+  }
+  return query.orderBy('id').limit(q.limit).execute();
+}
+
+export async function countSql(ex: Executor): Promise<number> {
+  const r = await ex.selectFrom('users').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}

@@ -1,0 +1,94 @@
+export interface User {
+  id: number;
+  username: string | null;
+  name: string | null;
+  email: string | null;
+  emailVerifiedAt: string | null;
+  isActive: boolean;
+  rootRoleId: number;
+  accountType: string;
+  avatarUrl: string | null;
+  phone: string | null;
+  title: string | null;
+  emergencyContactName: string | null;
+  emergencyContactSurname: string | null;
+  emergencyContactPhoneNumber: string | null;
+  bloodGroup: string | null;
+  bio: string | null;
+  languages: string[] | null;
+  loginAttempts: number;
+  lastLoginAt: string | null;
+  lastLoginIp: string | null;
+  seenAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+  version: number;
+  hasPassword: boolean;
+}
+
+/** Profile fields that accept null to clear (directory surface). */
+export const PROFILE_FIELDS = [
+  'avatarUrl',
+  'phone',
+  'title',
+  'emergencyContactName',
+  'emergencyContactSurname',
+  'emergencyContactPhoneNumber',
+  'bloodGroup',
+  'bio',
+] as const;
+export type ProfileField = (typeof PROFILE_FIELDS)[number];
+
+/** A partial update in core terms. An absent key is untouched; null clears where the field allows it. */
+export interface UserPatch {
+  username?: string | null;
+  name?: string | null;
+  email?: string;
+  password?: string;
+  isActive?: boolean;
+  rootRoleId?: number;
+  /** The admin surface's view of the root role: true → Admin (Owner stays Owner), false → Member. */
+  isAdmin?: boolean;
+  avatarUrl?: string | null;
+  phone?: string | null;
+  title?: string | null;
+  emergencyContactName?: string | null;
+  emergencyContactSurname?: string | null;
+  emergencyContactPhoneNumber?: string | null;
+  bloodGroup?: string | null;
+  bio?: string | null;
+  languages?: string[] | null;
+}
+
+export interface NewUser {
+  username?: string | null;
+  name?: string | null;
+  email?: string | null;
+  password?: string | null;
+  isActive?: boolean;
+  rootRoleId?: number;
+  isAdmin?: boolean;
+  emailVerified?: boolean;
+  accountType?: string;
+  avatarUrl?: string | null;
+  phone?: string | null;
+  title?: string | null;
+  emergencyContactName?: string | null;
+  emergencyContactSurname?: string | null;
+  emergencyContactPhoneNumber?: string | null;
+  bloodGroup?: string | null;
+  bio?: string | null;
+  languages?: string[] | null;
+}
+
+export interface UserListQuery {
+  limit: number;
+  /** Keyset cursor: users with a larger id. */
+  afterId?: number;
+  /** Case-insensitive prefix of email, username or name. */
+  q?: string;
+  isActive?: boolean;
+  isAdmin?: boolean;
+  includeDeleted?: boolean;
+}

@@ -1,0 +1,83 @@
+// Identity rules shared by every surface: email syntax and normalisation, usernames, names.
+import { invalid } from '../errors.js';
+
+const LOCAL_ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const LOCAL_RE = new RegExp(`^${LOCAL_ATOM}(\\.${LOCAL_ATOM})*$`);
+const LABEL_RE = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const TLD_RE = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
+// C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export function hasControlChars(value: string): boolean {
+  return CONTROL_RE.test(value);
+}
+
+/** A domain name with at least two labels and a real-looking TLD (lower-cased, no trailing dot). */
+export function isValidDomain(domain: string): boolean {
+  if (domain.length === 0 || domain.length > 253) return false;
+  const labels = domain.split('.');
+  if (labels.length < 2) return false;
+  if (!labels.every((l) => LABEL_RE.test(l))) return false;
+  return TLD_RE.test(labels[labels.length - 1]);
+}
+
+export function isValidEmail(email: string): boolean {
+  if (email.length > 254) return false;
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return false;
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  if (local.length > 64 || !LOCAL_RE.test(local)) return false;
+  return isValidDomain(domain);
+}
+
+/** Trims and case-folds an email; throws invalid on `field` when it is not a real mailbox. */
+export function normalizeEmail(raw: string, field = 'email'): string {
+  const email = raw.trim().toLowerCase();
+  if (!isValidEmail(email)) {
+    throw invalid(field, 'invalid_email', 'Invalid email', {
+      hint: 'Use a mailbox such as name@example.com (local part at most 64 characters, domain with a TLD, 254 in all)',
+      constraints: { format: 'email', maxLength: 254 },
+    });
+  }
+  return email;
+}
+
+export function emailDomain(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1);
+}
+
+/** The case-insensitive lookup key of a username or name. */
+export function foldKey(value: string): string {
+  return value.normalize('NFKC').toLowerCase();
+}
+
+export function normalizeUsername(raw: string, field = 'username', maxLength = 255): { username: string; key: string } {
+  const username = raw.trim();
+  if (username.length === 0) {
+    throw invalid(field, 'too_short', 'Username must not be empty', { constraints: { minLength: 1, maxLength } });
+  }
+  if (Array.from(username).length > maxLength) {
+    throw invalid(field, 'too_long', `Username must be at most ${maxLength} characters`, { constraints: { minLength: 1, maxLength } });
+  }
+  if (username.includes('@')) {
+    throw invalid(field, 'invalid_username', 'Username must not contain "@"', { hint: 'Usernames cannot look like emails' });
+  }
+  if (hasControlChars(username)) {
+    throw invalid(field, 'invalid_characters', 'Username must not contain control characters');
+  }
+  return { username, key: foldKey(username) };
+}
+
+/** Free text (names, titles, reasons): trimmed, no control characters, at most `maxLength` characters. */
+export function normalizeText(raw: string, field: string, maxLength: number, allowNewlines = false): string {
+  const value = raw.trim();
+  if (Array.from(value).length > maxLength) {
+    throw invalid(field, 'too_long', `${field} must be at most ${maxLength} characters`, { constraints: { maxLength } });
+  }
+  const probe = allowNewlines ? value.replace(/[\r\n\t]/g, '') : value;
+  if (hasControlChars(probe)) {
+    throw invalid(field, 'invalid_characters', `${field} must not contain control characters`);
+  }
+  return value;
+}

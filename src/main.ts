@@ -1,0 +1,133 @@
+// The gatehouse command: serve (default), migrate, create-admin, --help.
+import { parseArgs } from 'node:util';
+import { buildApp } from './app.js';
+import { bootstrap, createCore } from './core/index.js';
+import { SYSTEM_CONTEXT, SYSTEM_PRINCIPAL } from './core/context.js';
+import { isDomainError } from './core/errors.js';
+import { ROOT_ROLES } from './core/roles/index.js';
+import { configHelp, ConfigError, parseConfig, type Config } from './platform/config.js';
+import { openStore } from './store/db.js';
+import { migrateToLatest } from './store/migrate.js';
+
+const USAGE = `gatehouse — user administration server
+
+Usage:
+  gatehouse [serve]                 start the server (migrations run first)
+  gatehouse migrate                 apply pending migrations and exit
+  gatehouse create-admin --email E [--username U] [--password-stdin]
+                                    create an admin (root role Owner); the password comes from
+                                    GATEHOUSE_ADMIN_PASSWORD or, with --password-stdin, standard input
+  gatehouse --help                  this text
+
+Environment:
+${configHelp()}
+`;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function openFromConfig(config: Config) {
+  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: config.pgPoolSize });
+}
+
+async function serve(config: Config): Promise<void> {
+  const store = await openFromConfig(config);
+  await migrateToLatest(store);
+  const core = await createCore(config, store);
+  const { adminCreated } = await bootstrap(core);
+  const app = await buildApp(core);
+  if (adminCreated) app.log.info({ email: config.admin?.email }, 'first admin created');
+  app.log.info({ store: store.engine, location: store.location, surfaces: [...config.surfaces] }, 'store ready');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => process.exit(1), 15_000);
+    timer.unref();
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      email: { type: 'string' },
+      username: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
+  });
+  const command = positionals[0] ?? 'serve';
+  if (values.help || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = parseConfig(process.env);
+  switch (command) {
+    case 'serve':
+      await serve(config);
+      return -1; // keep running
+    case 'migrate': {
+      const store = await openFromConfig(config);
+      const result = await migrateToLatest(store);
+      const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
+      await store.close();
+      return 0;
+    }
+    case 'create-admin': {
+      if (!values.email) {
+        process.stderr.write('create-admin needs --email\n');
+        return 2;
+      }
+      const password = values['password-stdin'] ? await readStdin() : process.env.GATEHOUSE_ADMIN_PASSWORD;
+      if (!password) {
+        process.stderr.write('create-admin needs a password: GATEHOUSE_ADMIN_PASSWORD or --password-stdin\n');
+        return 2;
+      }
+      const store = await openFromConfig(config);
+      await migrateToLatest(store);
+      const core = await createCore(config, store);
+      try {
+        const user = await core.users.create(SYSTEM_PRINCIPAL, { ...SYSTEM_CONTEXT, requestId: 'cli' }, {
+          email: values.email, username: values.username ?? null, password, rootRoleId: ROOT_ROLES.Owner, emailVerified: true,
+        });
+        process.stdout.write(`created admin ${user.email} (id ${user.id})\n`);
+        return 0;
+      } catch (err) {
+        if (isDomainError(err)) {
+          process.stderr.write(`cannot create admin: ${err.message}${err.field ? ` (${err.field})` : ''}\n`);
+          return 1;
+        }
+        throw err;
+      } finally {
+        await store.close();
+      }
+    }
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err) => {
+    if (err instanceof ConfigError) process.stderr.write(`configuration error: ${err.message}\n`);
+    else process.stderr.write(`gatehouse: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

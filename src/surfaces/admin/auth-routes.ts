@@ -1,0 +1,164 @@
+// /api/auth/*: cookie sessions of the admin surface (sign-in, session, csrf, refresh, sign-out).
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Core } from '../../core/index.js';
+import { invalid, unauthenticated } from '../../core/errors.js';
+import { cookieValue, requestContext } from '../../platform/http.js';
+import { ACCESS_COOKIE, REFRESH_COOKIE, type AccessTokens } from './auth.js';
+import { SessionInfo, SignInBody, UserItem } from './schemas.js';
+import { userItem } from './serialize.js';
+
+const COOKIE_BASE = { httpOnly: true, secure: true, sameSite: 'lax' as const, path: '/' };
+
+function setSessionCookies(reply: FastifyReply, access: { token: string; expiresAt: string }, refresh: { token: string; expiresAt: string }): void {
+  const now = Date.now();
+  reply.setCookie(ACCESS_COOKIE, access.token, { ...COOKIE_BASE, maxAge: Math.max(1, Math.round((Date.parse(access.expiresAt) - now) / 1000)) });
+  reply.setCookie(REFRESH_COOKIE, refresh.token, { ...COOKIE_BASE, maxAge: Math.max(1, Math.round((Date.parse(refresh.expiresAt) - now) / 1000)) });
+}
+
+function clearSessionCookies(reply: FastifyReply): void {
+  reply.clearCookie(ACCESS_COOKIE, COOKIE_BASE);
+  reply.clearCookie(REFRESH_COOKIE, COOKIE_BASE);
+}
+
+const SessionReply = Type.Object({
+  ok: Type.Boolean(),
+  action: Type.String(),
+  authenticated: Type.Boolean(),
+  user: UserItem,
+  session: SessionInfo,
+});
+
+export async function authRoutes(base: FastifyInstance, opts: { core: Core; access: AccessTokens }): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { core, access } = opts;
+  const tags = ['admin: auth'];
+
+  app.post('/api/auth/sign-in', {
+    config: { auth: 'public' },
+    schema: { tags, summary: 'Sign in with email or username and password', body: SignInBody, response: { 200: SessionReply } },
+  }, async (req, reply) => {
+    const identifier = req.body.identifier ?? req.body.email ?? req.body.username;
+    if (!identifier) throw invalid('identifier', 'required', 'identifier (email or username) is required', { hint: 'Send {identifier, password}' });
+    const ctx = requestContext(req, 'admin');
+    const user = await core.auth.verifyCredentials(identifier, req.body.password, ctx);
+    const { session, refreshToken } = await core.sessions.open(ctx, {
+      userId: user.id, kind: 'admin', ttlSeconds: core.config.refreshTtlSeconds, ip: ctx.ip, userAgent: ctx.userAgent, refresh: true,
+    });
+    const token = await access.sign(session.id, user.id);
+    setSessionCookies(reply, token, { token: refreshToken!, expiresAt: session.expiresAt });
+    reply.header('cache-control', 'no-store');
+    return {
+      ok: true, action: 'sign_in', authenticated: true, user: userItem(user),
+      session: { session_family_id: session.id, access_expires_at: token.expiresAt, refresh_expires_at: session.expiresAt },
+    };
+  });
+
+  app.post('/api/auth/refresh', {
+    config: { auth: 'public' },
+    schema: { tags, summary: 'Rotate the refresh token; reuse of a rotated token revokes the whole family', response: { 200: SessionReply } },
+  }, async (req, reply) => {
+    const presented = cookieValue(req, REFRESH_COOKIE);
+    if (!presented) throw unauthenticated('missing_refresh_token');
+    const outcome = await core.sessions.rotateRefresh(presented);
+    if (outcome.kind !== 'rotated') {
+      clearSessionCookies(reply);
+      if (outcome.kind === 'reused') req.log.warn({ session_family_id: outcome.sessionId }, 'refresh token reuse: session family revoked');
+      throw unauthenticated(outcome.kind === 'reused' ? 'refresh_token_reused' : 'invalid_refresh_token');
+    }
+    const user = await core.users.getUser(outcome.session.userId);
+    const token = await access.sign(outcome.session.id, user.id);
+    setSessionCookies(reply, token, { token: outcome.refreshToken, expiresAt: outcome.session.expiresAt });
+    reply.header('cache-control', 'no-store');
+    return {
+      ok: true, action: 'refresh', authenticated: true, user: userItem(user),
+      session: { session_family_id: outcome.session.id, access_expires_at: token.expiresAt, refresh_expires_at: outcome.session.expiresAt },
+    };
+  });
+
+  app.get('/api/auth/session', {
+    config: { auth: 'session' },
+    schema: {
+      tags, summary: 'The current session and its user',
+      response: {
+        200: Type.Object({
+          ok: Type.Boolean(), authenticated: Type.Boolean(),
+          user: Type.Union([UserItem, Type.Null()]),
+          session: Type.Union([Type.Object({ session_family_id: Type.String(), refresh_expires_at: Type.String() }), Type.Null()]),
+          principal: Type.Object({ kind: Type.String(), label: Type.String() }),
+        }),
+      },
+    },
+  }, async (req) => {
+    const p = req.principal!;
+    const userId = p.kind === 'user' ? p.userId : p.kind === 'api_token' ? p.userId : null;
+    const user = userId ? await core.users.findUser(userId) : undefined;
+    const session = req.sessionFamilyId ? await core.store.db.selectFrom('sessions').select(['id', 'expires_at']).where('id', '=', req.sessionFamilyId).executeTakeFirst() : undefined;
+    return {
+      ok: true,
+      authenticated: true,
+      user: user ? userItem(user) : null,
+      session: session ? { session_family_id: session.id, refresh_expires_at: new Date(session.expires_at).toISOString() } : null,
+      principal: { kind: p.kind, label: p.label },
+    };
+  });
+
+  app.get('/api/auth/csrf', {
+    config: { auth: 'public' },
+    schema: { tags, summary: 'The CSRF token of the current session family', response: { 200: Type.Object({ ok: Type.Boolean(), csrf_token: Type.String() }) } },
+  }, async (req, reply) => {
+    let familyId: string | undefined;
+    const accessCookie = cookieValue(req, ACCESS_COOKIE);
+    if (accessCookie) {
+      const claims = await access.verify(accessCookie);
+      if (claims && (await core.sessions.authenticate({ id: claims.sessionId }, 'admin'))) familyId = claims.sessionId;
+    }
+    if (!familyId) {
+      const refresh = cookieValue(req, REFRESH_COOKIE);
+      const session = refresh ? await core.sessions.findByRefreshToken(refresh) : undefined;
+      if (session && session.kind === 'admin') familyId = session.id;
+    }
+    if (!familyId) throw unauthenticated('no_session');
+    reply.header('cache-control', 'no-store');
+    return { ok: true, csrf_token: access.csrfToken(familyId) };
+  });
+
+  app.post('/api/auth/sign-out', {
+    config: { auth: 'public' },
+    schema: { tags, summary: 'End this session family', response: { 200: Type.Object({ ok: Type.Boolean(), action: Type.String(), authenticated: Type.Boolean() }) } },
+  }, async (req, reply) => {
+    const ctx = requestContext(req, 'admin');
+    let familyId: string | undefined;
+    const accessCookie = cookieValue(req, ACCESS_COOKIE);
+    const claims = accessCookie ? await access.verify(accessCookie) : undefined;
+    let userId = claims?.userId;
+    familyId = claims?.sessionId;
+    if (!familyId) {
+      const refresh = cookieValue(req, REFRESH_COOKIE);
+      const session = refresh ? await core.sessions.findByRefreshToken(refresh) : undefined;
+      familyId = session?.id;
+      userId = session?.userId;
+    }
+    if (familyId && userId) {
+      await core.sessions.close({ kind: 'user', userId, sessionId: familyId, rootRoleId: 0, permissions: new Set(), label: `user:${userId}` }, ctx, familyId);
+    }
+    clearSessionCookies(reply);
+    return { ok: true, action: 'sign_out', authenticated: false };
+  });
+
+  app.post('/api/auth/sign-out-all', {
+    config: { auth: 'session' },
+    schema: {
+      tags, summary: "End every session of the signed-in user, on every surface",
+      response: { 200: Type.Object({ ok: Type.Boolean(), action: Type.String(), authenticated: Type.Boolean(), sessions_revoked: Type.Integer() }) },
+    },
+  }, async (req, reply) => {
+    const p = req.principal!;
+    const userId = p.kind === 'user' ? p.userId : p.kind === 'api_token' ? p.userId : null;
+    if (!userId) throw invalid('session', 'user_session_required', 'Sign out everywhere needs a signed-in user');
+    const n = await core.sessions.closeAllForUser(p, requestContext(req, 'admin'), userId);
+    clearSessionCookies(reply);
+    return { ok: true, action: 'sign_out_all', authenticated: false, sessions_revoked: n };
+  });
+}

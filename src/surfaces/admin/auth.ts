@@ -1,0 +1,114 @@
+// Who is calling the admin surface: an admin API token (Bearer, no CSRF) or the __Host-access cookie
+// (a short-lived HS256 JWT naming the session family, re-checked against the store on every request,
+// with the X-CSRF-Token header on every POST/PATCH/DELETE under /api/admin/).
+import { createHmac } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { jwtVerify, SignJWT } from 'jose';
+import type { Core } from '../../core/index.js';
+import { hasPermission, type Principal } from '../../core/context.js';
+import { DomainError, forbidden, unauthenticated } from '../../core/errors.js';
+import { hmacBase64url, safeEqual } from '../../platform/crypto.js';
+import { cookieValue } from '../../platform/http.js';
+
+export const ACCESS_COOKIE = '__Host-access';
+export const REFRESH_COOKIE = '__Host-refresh';
+
+/** Every admin-surface route says who may call it. */
+export type RouteAuth = 'public' | 'session' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+    /** The permission an 'admin' route needs (default ADMIN). */
+    permission?: string;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+    /** Set when the caller came with the access cookie: the session family id. */
+    sessionFamilyId?: string;
+  }
+}
+
+export class AccessTokens {
+  private readonly key: Uint8Array;
+  constructor(private readonly secret: string, private readonly ttlSeconds: number) {
+    this.key = createHmac('sha256', secret).update('gatehouse/admin-access-token').digest();
+  }
+
+  async sign(sessionId: string, userId: number): Promise<{ token: string; expiresAt: string }> {
+    const exp = Math.floor(Date.now() / 1000) + this.ttlSeconds;
+    const token = await new SignJWT({ sid: sessionId })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(String(userId))
+      .setIssuedAt()
+      .setExpirationTime(exp)
+      .setAudience('gatehouse-admin')
+      .sign(this.key);
+    return { token, expiresAt: new Date(exp * 1000).toISOString() };
+  }
+
+  async verify(token: string): Promise<{ sessionId: string; userId: number } | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], audience: 'gatehouse-admin' });
+      if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string') return undefined;
+      return { sessionId: payload.sid, userId: Number(payload.sub) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The CSRF token of a session family: an HMAC of its id, valid for the family's whole life. */
+  csrfToken(sessionFamilyId: string): string {
+    return hmacBase64url(this.secret, `csrf:${sessionFamilyId}`);
+  }
+}
+
+export function bearerToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1] : undefined;
+}
+
+/** Resolves the caller; undefined when no credentials were presented or they are not valid. */
+export async function resolvePrincipal(core: Core, access: AccessTokens, req: FastifyRequest): Promise<void> {
+  const bearer = bearerToken(req);
+  if (bearer) {
+    const principal = await core.tokens.authenticate(bearer);
+    if (principal) req.principal = principal;
+    return;
+  }
+  const cookie = cookieValue(req, ACCESS_COOKIE);
+  if (!cookie) return;
+  const claims = await access.verify(cookie);
+  if (!claims) return;
+  const session = await core.sessions.authenticate({ id: claims.sessionId }, 'admin');
+  if (!session || session.userId !== claims.userId) return;
+  req.principal = session.principal;
+  req.sessionFamilyId = session.id;
+}
+
+const UNSAFE = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+/** onRequest guard: authentication, permission, then CSRF for cookie callers on unsafe methods. */
+export function adminGuard(core: Core, access: AccessTokens) {
+  return async function guard(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const auth = req.routeOptions.config.auth ?? 'admin';
+    if (auth === 'public') return;
+    await resolvePrincipal(core, access, req);
+    if (!req.principal) throw unauthenticated('missing_or_invalid_credentials');
+    if (auth === 'admin') {
+      const permission = req.routeOptions.config.permission ?? 'ADMIN';
+      if (!hasPermission(req.principal, permission)) throw forbidden('admin_required', "You don't have permission to access this resource", permission);
+    }
+    if (req.sessionFamilyId && UNSAFE.has(req.method) && req.url.startsWith('/api/admin/')) {
+      const given = req.headers['x-csrf-token'];
+      if (typeof given !== 'string' || given === '') {
+        throw new DomainError('forbidden', 'CSRF token missing: send the X-CSRF-Token header (GET /api/auth/csrf)', { reason: 'csrf_missing' });
+      }
+      if (!safeEqual(given, access.csrfToken(req.sessionFamilyId))) {
+        throw new DomainError('forbidden', 'CSRF token invalid for this session', { reason: 'csrf_invalid' });
+      }
+    }
+  };
+}

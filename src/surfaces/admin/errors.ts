@@ -1,0 +1,126 @@
+// The admin surface's error shapes (seeds 000/001 and CONTRACTS.md), rendered in one place.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDomainError, type DomainError } from '../../core/errors.js';
+import { fieldIssues } from '../../platform/http.js';
+
+export const UNAUTHORIZED_MESSAGE = 'Authentication required. Please provide a valid API token';
+export const FORBIDDEN_MESSAGE = "You don't have permission to access this resource";
+export const NOT_FOUND_MESSAGE = 'The requested resource was not found';
+
+const REASON_OF_KEYWORD: Record<string, string> = {
+  minLength: 'too_short',
+  maxLength: 'too_long',
+  type: 'invalid_type',
+  format: 'invalid_format',
+  required: 'required',
+  enum: 'invalid_value',
+  const: 'invalid_value',
+  anyOf: 'invalid_type',
+  oneOf: 'invalid_type',
+  minimum: 'out_of_range',
+  maximum: 'out_of_range',
+  minItems: 'too_few',
+  maxItems: 'too_many',
+  pattern: 'invalid_format',
+  additionalProperties: 'unknown_field',
+};
+
+const CONSTRAINT_KEYS = ['type', 'minLength', 'maxLength', 'format', 'enum', 'minimum', 'maximum', 'minItems', 'maxItems', 'pattern'];
+
+function constraintsOf(schema: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!schema || typeof schema !== 'object') return out;
+  const s = schema as Record<string, unknown>;
+  for (const key of CONSTRAINT_KEYS) if (s[key] !== undefined) out[key] = s[key];
+  if (Array.isArray(s.anyOf)) {
+    for (const alt of s.anyOf as Array<Record<string, unknown>>) {
+      for (const key of CONSTRAINT_KEYS) if (alt[key] !== undefined && out[key] === undefined) out[key] = alt[key];
+    }
+  }
+  return out;
+}
+
+export interface Rendered {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+function invalidParams(field: string, reason: string, hint: string, constraints: Record<string, unknown>, message?: string): Rendered {
+  return { status: 400, body: { error: 'invalid_params', field, reason, hint, constraints, ...(message ? { message } : {}) } };
+}
+
+export function renderDomainError(err: DomainError): Rendered {
+  switch (err.kind) {
+    case 'invalid':
+      return invalidParams(err.field ?? 'body', err.reason ?? 'invalid', err.hint ?? err.message, err.constraints ?? {}, err.message);
+    case 'unauthenticated':
+      return {
+        status: 401,
+        body: {
+          error: 'Unauthorized',
+          message: err.reason === 'invalid_credentials' ? err.message : UNAUTHORIZED_MESSAGE,
+          code: 401,
+          ...(err.reason ? { reason: err.reason } : {}),
+        },
+      };
+    case 'forbidden':
+      return { status: 403, body: { error: 'Forbidden', message: err.message || FORBIDDEN_MESSAGE, code: 403, ...(err.reason ? { reason: err.reason } : {}) } };
+    case 'banned':
+      return { status: 403, body: { error: 'banned', ban: err.details?.ban ?? null } };
+    case 'not_found':
+      return { status: 404, body: { error: 'Not Found', message: NOT_FOUND_MESSAGE, code: 404 } };
+    case 'conflict':
+      return {
+        status: 409,
+        body: {
+          error: 'Conflict',
+          message: err.message,
+          code: 409,
+          details: err.reason === `${err.field}_taken` ? `${err.field} already exists` : err.message,
+          field: err.field ?? null,
+          reason: err.reason ?? 'conflict',
+        },
+      };
+    case 'precondition_failed':
+      return { status: 412, body: { error: 'precondition_failed', message: err.message, code: 412 } };
+    case 'too_many_requests':
+      return {
+        status: 429,
+        body: { error: 'too_many_requests', message: err.message, code: 429, retry_after: err.retryAfterSeconds ?? 60 },
+        headers: { 'retry-after': String(err.retryAfterSeconds ?? 60) },
+      };
+  }
+}
+
+export function renderError(error: unknown, req: FastifyRequest): Rendered {
+  if (isDomainError(error)) return renderDomainError(error);
+  const err = error as FastifyError & { validation?: Array<{ instancePath?: string; keyword: string; params: Record<string, unknown>; message?: string; parentSchema?: unknown }> };
+  if (err.validation) {
+    const issues = fieldIssues(err);
+    const first = issues[0];
+    const raw = err.validation[0];
+    const reason = REASON_OF_KEYWORD[first.keyword] ?? 'invalid';
+    return invalidParams(first.field, reason, `${first.field} ${first.message}`, constraintsOf(raw.parentSchema));
+  }
+  const status = err.statusCode ?? 500;
+  if (status === 400 && (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError || /JSON|prototype|constructor/i.test(err.message))) {
+    return invalidParams('body', 'malformed_json', 'Send a valid JSON object', {});
+  }
+  if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return invalidParams('body', 'empty_body', 'Send a JSON object body', {});
+  if (status === 413) return { status, body: { error: 'payload_too_large', message: 'The request body is too large', code: 413 } };
+  if (status === 415) return { status, body: { error: 'unsupported_media_type', message: 'Send Content-Type: application/json', code: 415 } };
+  if (status === 404) return { status, body: { error: 'Not Found', message: NOT_FOUND_MESSAGE, code: 404 } };
+  if (status >= 400 && status < 500) return { status, body: { error: err.code ? err.code.toLowerCase() : 'bad_request', message: err.message } };
+  req.log.error({ err }, 'unhandled error');
+  return { status: 500, body: { error: 'internal_error', where: req.routeOptions?.url ?? 'request', reason: 'unexpected_error' } };
+}
+
+export function sendError(reply: FastifyReply, rendered: Rendered): FastifyReply {
+  if (rendered.headers) reply.headers(rendered.headers);
+  return reply.code(rendered.status).type('application/json; charset=utf-8').send(rendered.body);
+}
+
+export function installAdminErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error, req, reply) => sendError(reply, renderError(error, req)));
+}

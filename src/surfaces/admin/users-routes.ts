@@ -1,0 +1,98 @@
+// /api/admin/users: seed 000 (PATCH) and its neighbours.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Core } from '../../core/index.js';
+import { invalid } from '../../core/errors.js';
+import { etagOf } from '../../core/users/service.js';
+import type { UserPatch } from '../../core/users/types.js';
+import { requestContext } from '../../platform/http.js';
+import { CreateUserBody, Envelope, IdParams, IfMatchHeaders, ListUsersQuery, PatchUserBody, SelfPasswordBody, UserItem } from './schemas.js';
+import { decodeCursor, encodeCursor, userItem } from './serialize.js';
+
+const ADMIN_PASSWORD_POLICY = { min: 8, max: 128 };
+const toBoolFlag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
+
+export async function userRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { core } = opts;
+  const tags = ['admin: users'];
+
+  app.get('/api/admin/users', {
+    schema: {
+      tags, summary: 'List users (cursor pagination, prefix search on email/username/name)', querystring: ListUsersQuery,
+      response: { 200: Type.Object({ ok: Type.Boolean(), items: Type.Array(UserItem), next_cursor: Type.Union([Type.String(), Type.Null()]), limit: Type.Integer() }) },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const limit = q.limit ?? 50;
+    let afterId: number | undefined;
+    if (q.cursor) {
+      afterId = decodeCursor(q.cursor);
+      if (afterId === undefined) throw invalid('cursor', 'invalid_cursor', 'cursor must be a next_cursor value from a previous page');
+    }
+    const page = await core.users.list({ limit, afterId, q: q.q || undefined, isActive: q.is_active, isAdmin: q.is_admin });
+    return { ok: true, items: page.items.map(userItem), next_cursor: page.nextCursor ? encodeCursor(page.nextCursor) : null, limit };
+  });
+
+  app.post('/api/admin/users', {
+    schema: { tags, summary: 'Create a user (admin-created users count as email-verified)', body: CreateUserBody, response: { 201: Envelope(UserItem) } },
+  }, async (req, reply) => {
+    const b = req.body;
+    const user = await core.users.create(req.principal!, requestContext(req, 'admin'), {
+      username: b.username, email: b.email, password: b.password, name: b.name,
+      isActive: toBoolFlag(b.is_active), isAdmin: b.is_admin, emailVerified: true,
+    }, { passwordPolicy: ADMIN_PASSWORD_POLICY });
+    reply.code(201).header('etag', etagOf(user)).header('location', `/api/admin/users/${user.id}`);
+    return { ok: true, created: true, updated: false, deleted: false, item: userItem(user) };
+  });
+
+  app.patch('/api/admin/users/me/password', {
+    schema: {
+      tags, summary: "Change the signed-in admin's own password (revokes their other sessions)", body: SelfPasswordBody,
+      response: { 200: Envelope(UserItem, { sessions_revoked: Type.Integer() }) },
+    },
+  }, async (req, reply) => {
+    const p = req.principal!;
+    if (p.kind !== 'user') throw invalid('session', 'user_session_required', 'Changing your own password needs a signed-in user, not an API token');
+    const result = await core.users.changeOwnPassword(p, requestContext(req, 'admin'), req.body.current_password, req.body.new_password, ADMIN_PASSWORD_POLICY);
+    reply.header('etag', etagOf(result.user));
+    return { ok: true, created: false, updated: true, deleted: false, sessions_revoked: result.sessionsRevoked, item: userItem(result.user) };
+  });
+
+  app.get('/api/admin/users/:id', {
+    schema: { tags, summary: 'Get a user', params: IdParams, response: { 200: Type.Object({ ok: Type.Boolean(), item: UserItem }) } },
+  }, async (req, reply) => {
+    const user = await core.users.getUser(req.params.id);
+    reply.header('etag', etagOf(user));
+    return { ok: true, item: userItem(user) };
+  });
+
+  app.patch('/api/admin/users/:id', {
+    schema: {
+      tags, summary: 'Update a user (seed 000): only the fields sent change', params: IdParams, headers: IfMatchHeaders, body: PatchUserBody,
+      response: { 200: Envelope(UserItem, { sessions_revoked: Type.Integer() }) },
+    },
+  }, async (req, reply) => {
+    const b = req.body ?? {};
+    const patch: UserPatch = {
+      username: b.username, email: b.email, password: b.password, name: b.name,
+      isActive: toBoolFlag(b.is_active), isAdmin: b.is_admin,
+    };
+    const result = await core.users.update(req.principal!, requestContext(req, 'admin'), req.params.id, patch, {
+      ifMatch: req.headers['if-match'],
+      onEmpty: 'reject',
+      forbidSelfPassword: true,
+      passwordPolicy: ADMIN_PASSWORD_POLICY,
+    });
+    reply.header('etag', etagOf(result.user));
+    return { ok: true, created: false, updated: true, deleted: false, sessions_revoked: result.sessionsRevoked, item: userItem(result.user) };
+  });
+
+  app.delete('/api/admin/users/:id', {
+    schema: { tags, summary: 'Delete a user (their sessions and tokens go with them)', params: IdParams, headers: IfMatchHeaders, response: { 200: Envelope(UserItem) } },
+  }, async (req) => {
+    const user = await core.users.delete(req.principal!, requestContext(req, 'admin'), req.params.id, { ifMatch: req.headers['if-match'] });
+    return { ok: true, created: false, updated: false, deleted: true, item: userItem(user) };
+  });
+}

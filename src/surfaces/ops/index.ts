@@ -1,0 +1,18 @@
+// Operations: liveness, readiness (store reachable), the OpenAPI document and the API reference page.
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { Core } from '../../core/index.js';
+
+export async function opsRoutes(app: FastifyInstance, opts: { core: Core; isClosing: () => boolean }): Promise<void> {
+  const { core } = opts;
+  app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness: the process serves requests', hide: false } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { tags: ['ops'], summary: 'Readiness: the store answers and the node is not shutting down' } }, async (_req, reply) => {
+    if (opts.isClosing()) return reply.code(503).send({ status: 'shutting_down' });
+    try {
+      await sql`select 1`.execute(core.store.db);
+      return { status: 'ok', store: core.store.engine };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', store: core.store.engine });
+    }
+  });
+}
