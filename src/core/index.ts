@@ -10,24 +10,24 @@ import { resolveServerSecret } from './settings/index.js';
 import { LoginThrottle } from './throttle/index.js';
 import { TokensService } from './tokens/index.js';
 import { UsersService } from './users/service.js';
+import type { CoreDeps } from './deps.js';
+import { BansService } from './bans/index.js';
+import { AliasesService } from './aliases/index.js';
+import { TenantsService } from './tenants/index.js';
+import { OAuthService } from './oauth/index.js';
 
-export interface Core {
-  config: Config;
-  store: Store;
-  secret: string;
-  hasher: PasswordHasher;
-  users: UsersService;
-  auth: AuthService;
-  sessions: SessionService;
-  tokens: TokensService;
-  throttle: LoginThrottle;
+export interface Core extends CoreDeps {
+  bans: BansService;
+  aliases: AliasesService;
+  tenants: TenantsService;
+  oauth: OAuthService;
 }
 
 export async function createCore(config: Config, store: Store): Promise<Core> {
   const hasher = new PasswordHasher(config.argon2, config.hashConcurrency);
   const users = new UsersService(store, hasher);
   const throttle = new LoginThrottle(store, config.login);
-  return {
+  const deps: CoreDeps = {
     config,
     store,
     secret: await resolveServerSecret(store, config.secret),
@@ -38,6 +38,15 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
     tokens: new TokensService(store),
     throttle,
   };
+  const core: Core = {
+    ...deps,
+    bans: new BansService(deps),
+    aliases: new AliasesService(deps),
+    tenants: new TenantsService(deps),
+    oauth: new OAuthService(deps),
+  };
+  core.bans.install();
+  return core;
 }
 
 /** First admin and init API token from the configuration; safe to run on every start and on every node. */

@@ -1,7 +1,10 @@
-// The surfaces beyond admin, each one folder with one plugin. A surface adds itself here.
+// The surfaces beyond admin, each one folder with one plugin.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SurfaceName } from '../platform/config.js';
 import type { Core } from '../core/index.js';
+import { accountSurface } from './account/index.js';
+import { directorySurface } from './directory/index.js';
+import { useradminSurface } from './useradmin/index.js';
 
 export interface SurfaceModule {
   surface: SurfaceName;
@@ -13,6 +16,14 @@ export interface NotFoundRenderer {
   render(req: FastifyRequest, reply: FastifyReply): FastifyReply;
 }
 
-export const surfaceModules: SurfaceModule[] = [];
+export const surfaceModules: SurfaceModule[] = [
+  { surface: 'account', plugin: accountSurface },
+  { surface: 'directory', plugin: directorySurface },
+  { surface: 'useradmin', plugin: useradminSurface },
+];
 
+/**
+ * Unmatched paths answer in the error shape of the surface they belong to. A surface adds its
+ * renderer here (most specific prefixes first); the admin shape is the fallback.
+ */
 export const notFoundRenderers: NotFoundRenderer[] = [];

@@ -37,7 +37,7 @@ export async function http<T = any>(base: string, path: string, req: Req = {}): 
   }
   if (req.cookie) headers.cookie = req.cookie;
   if (req.token) headers.authorization = `Bearer ${req.token}`;
-  const res = await fetch(base + path, { method: req.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body });
+  const res = await fetch(base + path, { method: req.method ?? (body !== undefined ? "POST" : "GET"), headers, body: body as BodyInit | undefined });
   const text = await res.text();
   let parsed: unknown = undefined;
   try {

@@ -1,5 +1,8 @@
 // The ordered list of migrations. Never edit a migration that has shipped; add the next one.
 import type { VersionedMigration } from './types.js';
 import { migration0001 } from './0001_core.js';
+import { migration0002 } from './0002_bans_aliases.js';
+import { migration0003 } from './0003_tenants_oauth.js';
+import { migration0004 } from './0004_useradmin.js';
 
-export const migrations: VersionedMigration[] = [migration0001];
+export const migrations: VersionedMigration[] = [migration0001, migration0002, migration0003, migration0004];

@@ -6,7 +6,11 @@ import { authRoutes } from './auth-routes.js';
 import { installAdminErrorHandler } from './errors.js';
 import { tokenRoutes } from './tokens-routes.js';
 import { userRoutes } from './users-routes.js';
+import { bansRoutes } from './bans-routes.js';
+import { aliasesRoutes } from './aliases-routes.js';
+import { tenantsRoutes } from './tenants-routes.js';
 
+export { AccessTokens, adminGuard, type RouteAuth } from './auth.js';
 export { renderError as renderAdminError, sendError as sendAdminError } from './errors.js';
 
 export async function adminSurface(app: FastifyInstance, opts: { core: Core }): Promise<void> {
@@ -16,4 +20,7 @@ export async function adminSurface(app: FastifyInstance, opts: { core: Core }): 
   await app.register(authRoutes, { core: opts.core, access });
   await app.register(userRoutes, { core: opts.core });
   await app.register(tokenRoutes, { core: opts.core });
+  await app.register(bansRoutes, { core: opts.core });
+  await app.register(aliasesRoutes, { core: opts.core });
+  await app.register(tenantsRoutes, { core: opts.core });
 }
