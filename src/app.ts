@@ -10,6 +10,7 @@ import { createHttpServer } from './platform/http.js';
 import type { Core } from './core/index.js';
 import { adminSurface, renderAdminError, sendAdminError } from './surfaces/admin/index.js';
 import { opsRoutes } from './surfaces/ops/index.js';
+import { createMetrics, instrument } from './platform/metrics.js';
 import { surfaceModules, notFoundRenderers } from './surfaces/registry.js';
 
 export interface BuildOptions {
@@ -65,7 +66,9 @@ export async function buildApp(core: Core, options: BuildOptions = {}): Promise<
   });
   app.setErrorHandler((error, req, reply) => sendAdminError(reply, renderAdminError(error, req)));
 
-  await app.register(opsRoutes, { core, isClosing: () => closing });
+  const metrics = createMetrics(() => core.hasher.queued);
+  instrument(app, metrics);
+  await app.register(opsRoutes, { core, metrics, isClosing: () => closing });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (config.surfaces.has('admin')) await app.register(adminSurface, { core });
   for (const mod of surfaceModules) {

@@ -2,10 +2,15 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Core } from '../../core/index.js';
+import type { Metrics } from '../../platform/metrics.js';
 
-export async function opsRoutes(app: FastifyInstance, opts: { core: Core; isClosing: () => boolean }): Promise<void> {
+export async function opsRoutes(app: FastifyInstance, opts: { core: Core; metrics: Metrics; isClosing: () => boolean }): Promise<void> {
   const { core } = opts;
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness: the process serves requests', hide: false } }, async () => ({ status: 'ok' }));
+  app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics (request durations by route, auth failures, hash queue, process)' } }, async (_req, reply) => {
+    reply.type(opts.metrics.registry.contentType);
+    return opts.metrics.registry.metrics();
+  });
   app.get('/readyz', { schema: { tags: ['ops'], summary: 'Readiness: the store answers and the node is not shutting down' } }, async (_req, reply) => {
     if (opts.isClosing()) return reply.code(503).send({ status: 'shutting_down' });
     try {
