@@ -10,6 +10,7 @@ import { createHttpServer } from './platform/http.js';
 import type { Core } from './core/index.js';
 import { adminSurface, renderAdminError, sendAdminError } from './surfaces/admin/index.js';
 import { opsRoutes } from './surfaces/ops/index.js';
+import { consoleRoutes } from './surfaces/console/index.js';
 import { createMetrics, instrument } from './platform/metrics.js';
 import { surfaceModules, notFoundRenderers } from './surfaces/registry.js';
 
@@ -69,6 +70,7 @@ export async function buildApp(core: Core, options: BuildOptions = {}): Promise<
   const metrics = createMetrics(() => core.hasher.queued);
   instrument(app, metrics);
   await app.register(opsRoutes, { core, metrics, isClosing: () => closing });
+  if (config.surfaces.has('admin')) await app.register(consoleRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (config.surfaces.has('admin')) await app.register(adminSurface, { core });
   for (const mod of surfaceModules) {
