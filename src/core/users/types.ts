@@ -40,16 +40,8 @@ export const PROFILE_FIELDS = [
 ] as const;
 export type ProfileField = (typeof PROFILE_FIELDS)[number];
 
-/** A partial update in core terms. An absent key is untouched; null clears where the field allows it. */
-export interface UserPatch {
-  username?: string | null;
-  name?: string | null;
-  email?: string;
-  password?: string;
-  isActive?: boolean;
-  rootRoleId?: number;
-  /** The admin surface's view of the root role: true → Admin (Owner stays Owner), false → Member. */
-  isAdmin?: boolean;
+/** Profile values (directory surface): absent is untouched, null clears. */
+export interface ProfileValues {
   avatarUrl?: string | null;
   phone?: string | null;
   title?: string | null;
@@ -61,7 +53,19 @@ export interface UserPatch {
   languages?: string[] | null;
 }
 
-export interface NewUser {
+/** A partial update in core terms. An absent key is untouched; null clears where the field allows it. */
+export interface UserPatch extends ProfileValues {
+  username?: string | null;
+  name?: string | null;
+  email?: string;
+  password?: string;
+  isActive?: boolean;
+  rootRoleId?: number;
+  /** The admin surface's view of the root role: true → Admin (Owner stays Owner), false → Member. */
+  isAdmin?: boolean;
+}
+
+export interface NewUser extends ProfileValues {
   username?: string | null;
   name?: string | null;
   email?: string | null;
@@ -71,15 +75,6 @@ export interface NewUser {
   isAdmin?: boolean;
   emailVerified?: boolean;
   accountType?: string;
-  avatarUrl?: string | null;
-  phone?: string | null;
-  title?: string | null;
-  emergencyContactName?: string | null;
-  emergencyContactSurname?: string | null;
-  emergencyContactPhoneNumber?: string | null;
-  bloodGroup?: string | null;
-  bio?: string | null;
-  languages?: string[] | null;
 }
 
 export interface UserListQuery {
