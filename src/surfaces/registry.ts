@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SurfaceName } from '../platform/config.js';
 import type { Core } from '../core/index.js';
-import { accountSurface } from './account/index.js';
+import { accountNotFoundRenderer, accountSurface } from './account/index.js';
 import { directorySurface } from './directory/index.js';
 import { useradminSurface } from './useradmin/index.js';
 
@@ -27,3 +27,4 @@ export const surfaceModules: SurfaceModule[] = [
  * renderer here (most specific prefixes first); the admin shape is the fallback.
  */
 export const notFoundRenderers: NotFoundRenderer[] = [];
+notFoundRenderers.push(accountNotFoundRenderer);
