@@ -1,0 +1,703 @@
+// npm run bench: starts Gatehouse as its own process on PostgreSQL (a fresh gatehouse_bench_* database,
+// dropped afterwards) and on embedded SQLite (a temp DATA_DIR), seeds users through the store, and measures
+// the admin surface with autocannon at 1, 16 and 64 connections after a warm-up. The same run measures the
+// ceiling (bench/ceiling.ts: a bare Fastify route doing the same single UPDATE … RETURNING through pg) so every
+// figure is also a ratio to it. Prints a table; writes bench/results/<time>.json. See bench/README.md.
+//
+// Loopback only; every load loop is bounded in time (duration, plus a hard stop) and in count (maxOverallRequests).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery } from 'kysely';
+import pg from 'pg';
+import SqliteDatabase from 'better-sqlite3';
+import { openStore, type Store } from '../src/store/db.js';
+import type { Database } from '../src/store/schema.js';
+import { listUserRows } from '../src/core/users/store.js';
+import { FIRST_NAMES, LAST_NAMES, parseCount, seedUsers, seededIdentity } from './seed.js';
+
+type Engine = 'postgres' | 'sqlite';
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+// ---------------------------------------------------------------------------------------------- options
+
+const ALL_CASES = ['patch_cookie', 'patch_token', 'get_user', 'list_page', 'search_email', 'password_change'] as const;
+
+const USAGE = `npm run bench -- [options]
+
+  --quick                 small and short: 20k users, 1 s warm-up, 2 s per case
+  --users N               users seeded on each engine (default 1m; 100k, 1m, 1000000 all work)
+  --pg-users N            … on PostgreSQL only        --sqlite-users N   … on SQLite only
+  --engines LIST          postgres,sqlite (default both)
+  --connections LIST      default 1,16,64
+  --cases LIST            default all: ${ALL_CASES.join(',')}
+  --duration S            seconds measured per case (default 5)
+  --warmup S              seconds of warm-up per case, not measured (default 2)
+  --no-interference       skip the "password changes flat out" interference run
+  --profile               run the server under node --cpu-prof (profiles in bench/results/profiles/)
+  --out FILE              results JSON (default bench/results/<time>.json)
+  --pg-url URL            PostgreSQL server to create the bench database on
+                          (default $BENCH_PG_URL or postgresql://postgres@127.0.0.1:5432/test)
+`;
+
+type CaseName = (typeof ALL_CASES)[number] | 'ceiling_update';
+
+interface Options {
+  engines: Engine[];
+  users: Record<Engine, number>;
+  connections: number[];
+  cases: CaseName[];
+  duration: number;
+  warmup: number;
+  interference: boolean;
+  profile: boolean;
+  out: string;
+  pgUrl: string;
+  quick: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' },
+      users: { type: 'string' },
+      'pg-users': { type: 'string' },
+      'sqlite-users': { type: 'string' },
+      engines: { type: 'string' },
+      connections: { type: 'string' },
+      cases: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      'no-interference': { type: 'boolean' },
+      profile: { type: 'boolean' },
+      out: { type: 'string' },
+      'pg-url': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const env = process.env;
+  const quick = values.quick ?? /^(1|true)$/i.test(env.BENCH_QUICK ?? '');
+  const baseUsers = parseCount(values.users ?? env.BENCH_USERS ?? (quick ? '20k' : '1m'));
+  const list = (raw: string | undefined) => raw?.split(',').map((s) => s.trim()).filter(Boolean);
+  const engines = (list(values.engines ?? env.BENCH_ENGINES) ?? ['postgres', 'sqlite']) as Engine[];
+  for (const e of engines) if (e !== 'postgres' && e !== 'sqlite') throw new Error(`unknown engine "${e}"`);
+  const cases = (list(values.cases ?? env.BENCH_CASES) ?? [...ALL_CASES]) as CaseName[];
+  for (const c of cases) if (!(ALL_CASES as readonly string[]).includes(c)) throw new Error(`unknown case "${c}" (known: ${ALL_CASES.join(', ')})`);
+  const connections = (list(values.connections ?? env.BENCH_CONNECTIONS) ?? ['1', '16', '64']).map(Number);
+  for (const c of connections) if (!Number.isInteger(c) || c < 1 || c > 1024) throw new Error(`bad connection count ${c}`);
+  const num = (raw: string | undefined, fallback: number, max: number) => {
+    const n = raw === undefined ? fallback : Number(raw);
+    if (!(n > 0 && n <= max)) throw new Error(`bad number "${raw}"`);
+    return n;
+  };
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return {
+    engines,
+    users: {
+      postgres: values['pg-users'] ? parseCount(values['pg-users']) : baseUsers,
+      sqlite: values['sqlite-users'] ? parseCount(values['sqlite-users']) : baseUsers,
+    },
+    connections,
+    cases,
+    duration: num(values.duration ?? env.BENCH_DURATION, quick ? 2 : 5, 600),
+    warmup: num(values.warmup ?? env.BENCH_WARMUP, quick ? 1 : 2, 600),
+    interference: !(values['no-interference'] ?? false),
+    profile: values.profile ?? /^(1|true)$/i.test(env.BENCH_PROFILE ?? ''),
+    out: path.resolve(values.out ?? path.join(root, 'bench', 'results', `${stamp}${quick ? '-quick' : ''}.json`)),
+    pgUrl: values['pg-url'] ?? env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test',
+    quick,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- processes
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Proc {
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  stderr: () => string;
+  stop(): Promise<void>;
+}
+
+async function startProcess(args: string[], env: Record<string, string>, readyPath: string): Promise<Proc> {
+  const port = await freePort();
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => { err = (err + d).slice(-20_000); });
+  child.stdout!.on('data', (d) => { err = (err + d).slice(-20_000); });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}) before it was ready:\n${err}`);
+    try {
+      const r = await fetch(url + readyPath);
+      if (r.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`process not ready after 60 s:\n${err}`);
+    }
+    await sleep(100);
+  }
+  return {
+    child,
+    pid: child.pid!,
+    url,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Samples the server's resident memory from /proc every 100 ms; `peak` is the highest VmRSS seen since reset. */
+class RssSampler {
+  peakKiB = 0;
+  private timer: NodeJS.Timeout;
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => this.sample(), 100);
+    this.timer.unref();
+  }
+  private read(): { rss: number; hwm: number } {
+    try {
+      const s = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      const kib = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0);
+      return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
+    } catch {
+      return { rss: 0, hwm: 0 };
+    }
+  }
+  sample(): void {
+    const { rss } = this.read();
+    if (rss > this.peakKiB) this.peakKiB = rss;
+  }
+  reset(): void {
+    this.peakKiB = 0;
+    this.sample();
+  }
+  /** The kernel's high-water mark for the whole life of the process. */
+  hwmMiB(): number {
+    return this.read().hwm / 1024;
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- load
+
+interface LoadSpec {
+  method: 'GET' | 'PATCH';
+  headers: Record<string, string>;
+  /** Builds each request's path and body. */
+  next: () => { path: string; body?: string };
+}
+
+interface Measured {
+  requests: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  errors: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+  seconds: number;
+}
+
+const MAX_REQUESTS_PER_RUN = 5_000_000;
+
+function load(url: string, spec: LoadSpec, connections: number, seconds: number): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        connections,
+        pipelining: 1,
+        duration: seconds,
+        timeout: 10,
+        maxOverallRequests: Math.max(connections, MAX_REQUESTS_PER_RUN),
+        requests: [
+          {
+            method: spec.method,
+            headers: spec.headers,
+            setupRequest: (req: Record<string, unknown>) => {
+              const n = spec.next();
+              return { ...req, path: n.path, body: n.body };
+            },
+          },
+        ],
+      } as unknown as autocannon.Options,
+      (err, r) => {
+        clearTimeout(hard);
+        if (err) return reject(err);
+        const codes: Record<string, number> = {};
+        for (const [code, v] of Object.entries(r.statusCodeStats ?? {})) codes[code] = Number((v as { count: number | string }).count);
+        resolve({
+          requests: r.requests.total,
+          rps: r.requests.total / Math.max(0.001, r.duration),
+          p50: r.latency.p50,
+          p90: r.latency.p90,
+          p99: r.latency.p99,
+          max: r.latency.max,
+          errors: r.errors + r.timeouts + r.non2xx,
+          non2xx: r.non2xx,
+          statusCodes: codes,
+          seconds: r.duration,
+        });
+      },
+    );
+    // A hard stop in case the server stalls: the run is bounded in time whatever happens.
+    const hard = setTimeout(() => instance.stop(), (seconds + 15) * 1000);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- the cases
+
+const ADMIN_EMAIL = 'bench-admin@example.com';
+const ADMIN_PASSWORD = 'bench-admin-password-1';
+const ADMIN_TOKEN = `gha_bench_${randomBytes(16).toString('hex')}`;
+
+interface Session {
+  cookie: string;
+  csrf: string;
+}
+
+async function signIn(url: string): Promise<Session> {
+  const r = await fetch(`${url}/api/auth/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ identifier: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+  });
+  if (!r.ok) throw new Error(`sign-in failed: ${r.status} ${await r.text()}`);
+  const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const c = await fetch(`${url}/api/auth/csrf`, { headers: { cookie } });
+  if (!c.ok) throw new Error(`csrf failed: ${c.status} ${await c.text()}`);
+  const { csrf_token } = (await c.json()) as { csrf_token: string };
+  return { cookie, csrf: csrf_token };
+}
+
+function cursorOf(id: number): string {
+  return Buffer.from(`u:${id}`).toString('base64url');
+}
+
+/** Search prefixes an admin would type: a first name, first name + initial, or a full first.last. */
+function searchPrefix(rand: () => number): string {
+  const f = FIRST_NAMES[Math.floor(rand() * FIRST_NAMES.length)];
+  const l = LAST_NAMES[Math.floor(rand() * LAST_NAMES.length)];
+  switch (Math.floor(rand() * 3)) {
+    case 0: return f;
+    case 1: return `${f}.${l[0]}`;
+    default: return `${f}.${l}`;
+  }
+}
+
+// A small deterministic PRNG so runs are comparable.
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function caseSpec(name: CaseName, ids: { lo: number; hi: number }, session: Session, seed = 1): LoadSpec {
+  const rand = prng(seed);
+  const randomId = () => ids.lo + Math.floor(rand() * (ids.hi - ids.lo + 1));
+  let counter = 0;
+  const json = { 'content-type': 'application/json' };
+  const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  switch (name) {
+    case 'patch_cookie':
+      return {
+        method: 'PATCH',
+        headers: { ...json, cookie: session.cookie, 'x-csrf-token': session.csrf },
+        next: () => ({ path: `/api/admin/users/${randomId()}`, body: JSON.stringify({ name: `Bench Cookie ${++counter}` }) }),
+      };
+    case 'patch_token':
+      return {
+        method: 'PATCH',
+        headers: { ...json, ...bearer },
+        next: () => ({ path: `/api/admin/users/${randomId()}`, body: JSON.stringify({ name: `Bench Token ${++counter}` }) }),
+      };
+    case 'get_user':
+      return { method: 'GET', headers: bearer, next: () => ({ path: `/api/admin/users/${randomId()}` }) };
+    case 'list_page':
+      return { method: 'GET', headers: bearer, next: () => ({ path: `/api/admin/users?limit=50&cursor=${cursorOf(randomId())}` }) };
+    case 'search_email':
+      return { method: 'GET', headers: bearer, next: () => ({ path: `/api/admin/users?limit=50&q=${encodeURIComponent(searchPrefix(rand))}` }) };
+    case 'password_change':
+      // An admin setting another user's password: validation, one argon2id hash (off the event loop, queued),
+      // the update, revocation of that user's sessions and the audit event.
+      return {
+        method: 'PATCH',
+        headers: { ...json, ...bearer },
+        next: () => ({ path: `/api/admin/users/${randomId()}`, body: JSON.stringify({ password: `bench-new-password-${++counter}` }) }),
+      };
+    case 'ceiling_update':
+      return {
+        method: 'PATCH',
+        headers: json,
+        next: () => ({ path: `/ceiling/users/${randomId()}`, body: JSON.stringify({ name: `Bench Ceiling ${++counter}` }) }),
+      };
+  }
+}
+
+/** One request of the case, checked: the suite never silently measures a stream of errors. */
+async function probe(url: string, spec: LoadSpec, name: string): Promise<void> {
+  const n = spec.next();
+  const r = await fetch(url + n.path, { method: spec.method, headers: spec.headers, body: n.body });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${name}: probe got ${r.status}: ${text.slice(0, 500)}`);
+}
+
+// ---------------------------------------------------------------------------------------------- plans
+
+interface Plan {
+  query: string;
+  sql: string;
+  params: unknown[];
+  plan: string;
+}
+
+/** Runs the real store function with a logging Kysely to capture its SQL, then explains that SQL. */
+async function capturePlans(engine: Engine, connection: { url?: string; file?: string }, ids: { lo: number; hi: number }): Promise<Plan[]> {
+  const captured: CompiledQuery[] = [];
+  const pool = engine === 'postgres' ? new pg.Pool({ connectionString: connection.url, max: 1 }) : undefined;
+  const sqlite = engine === 'sqlite' ? new SqliteDatabase(connection.file!, { readonly: true }) : undefined;
+  const db = new Kysely<Database>({
+    dialect: pool ? new PostgresDialect({ pool }) : new SqliteDialect({ database: sqlite! }),
+    log: (e) => { if (e.level === 'query') captured.push(e.query); },
+  });
+  const mid = Math.floor((ids.lo + ids.hi) / 2);
+  const queries: Array<[string, Parameters<typeof listUserRows>[1]]> = [
+    ['list: page of 50 after a cursor in the middle', { limit: 51, afterId: mid }],
+    ['search: first name ("mary")', { limit: 51, q: 'mary' }],
+    ['search: first.last ("mary.smith")', { limit: 51, q: 'mary.smith' }],
+    ['search: full email ("' + seededIdentity(mid).email + '")', { limit: 51, q: seededIdentity(mid).email }],
+    ['search: no match ("zzz")', { limit: 51, q: 'zzz' }],
+  ];
+  const out: Plan[] = [];
+  try {
+    for (const [label, q] of queries) {
+      captured.length = 0;
+      await listUserRows(db, q);
+      const c = captured[0];
+      let plan: string;
+      if (pool) {
+        const r = await pool.query(`explain (analyze, buffers) ${c.sql}`, c.parameters as unknown[]);
+        plan = r.rows.map((row) => row['QUERY PLAN']).join('\n');
+      } else {
+        const rows = sqlite!.prepare(`explain query plan ${c.sql}`).all(...(c.parameters as unknown[])) as Array<{ detail: string }>;
+        const t0 = process.hrtime.bigint();
+        sqlite!.prepare(c.sql).all(...(c.parameters as unknown[]));
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        plan = rows.map((r) => r.detail).join('\n') + `\n(executed in ${ms.toFixed(2)} ms)`;
+      }
+      out.push({ query: label, sql: c.sql, params: [...c.parameters], plan });
+    }
+  } finally {
+    await db.destroy();
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------- the run
+
+interface CaseResult extends Measured {
+  engine: Engine | 'ceiling';
+  case: CaseName;
+  connections: number;
+  rssPeakMiB: number;
+  ratioToCeiling: number | null;
+}
+
+interface InterferenceResult {
+  engine: Engine;
+  case: CaseName;
+  connections: number;
+  quietP99: number;
+  loadedP99: number;
+  ratio: number;
+  quietRps: number;
+  loadedRps: number;
+  passwordChangesPerSecond: number;
+  passwordErrors: number;
+  rssPeakMiB: number;
+}
+
+interface EngineReport {
+  engine: Engine;
+  users: number;
+  seedSeconds: number;
+  ids: { lo: number; hi: number };
+  plans: Plan[];
+  cases: CaseResult[];
+  interference: InterferenceResult[];
+  rssHwmMiB: number;
+  profile: string | null;
+}
+
+const fmt = (n: number, d = 0) => n.toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d });
+
+function printRow(r: CaseResult): void {
+  const ratio = r.ratioToCeiling === null ? '' : `${fmt(r.ratioToCeiling * 100)}%`;
+  process.stdout.write(
+    `  ${r.engine.padEnd(8)} ${r.case.padEnd(16)} ${String(r.connections).padStart(3)}  ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(7)} ms  errors ${String(r.errors).padStart(5)}  rss ${fmt(r.rssPeakMiB).padStart(4)} MiB  ${ratio.padStart(5)}\n`,
+  );
+}
+
+async function measureCase(
+  engine: Engine | 'ceiling', url: string, name: CaseName, conns: number, ids: { lo: number; hi: number }, session: Session,
+  opts: Options, rss: RssSampler, ceiling: Map<number, number>,
+): Promise<CaseResult> {
+  const spec = caseSpec(name, ids, session, conns * 7919 + name.length);
+  await probe(url, spec, name);
+  await load(url, spec, conns, opts.warmup);
+  rss.reset();
+  const m = await load(url, spec, conns, opts.duration);
+  rss.sample();
+  const c = ceiling.get(conns);
+  const r: CaseResult = {
+    engine, case: name, connections: conns, ...m, rssPeakMiB: rss.peakKiB / 1024,
+    ratioToCeiling: engine === 'ceiling' ? 1 : c ? m.rps / c : null,
+  };
+  printRow(r);
+  return r;
+}
+
+async function createPgDatabase(pgUrl: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = `gatehouse_bench_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(pgUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    name,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: pgUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+async function runCleanups(): Promise<void> {
+  while (cleanups.length) {
+    const fn = cleanups.pop()!;
+    await fn().catch((e) => process.stderr.write(`cleanup: ${e}\n`));
+  }
+}
+
+async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, number>, allCases: CaseResult[]): Promise<EngineReport> {
+  const t0 = Date.now();
+  let storeEnv: Record<string, string>;
+  let sqliteFile: string | undefined;
+  let pgDb: Awaited<ReturnType<typeof createPgDatabase>> | undefined;
+  if (engine === 'postgres') {
+    pgDb = await createPgDatabase(opts.pgUrl);
+    cleanups.push(pgDb.drop);
+    storeEnv = { DATABASE_URL: pgDb.url };
+    process.stdout.write(`\n[postgres] database ${pgDb.name}\n`);
+  } else {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-bench-'));
+    cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    storeEnv = { DATA_DIR: dir };
+    sqliteFile = path.join(dir, 'gatehouse.db');
+    process.stdout.write(`\n[sqlite] data dir ${dir}\n`);
+  }
+  const profileDir = path.join(root, 'bench', 'results', 'profiles');
+  const profileName = `gatehouse-${engine}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
+  if (opts.profile) fs.mkdirSync(profileDir, { recursive: true });
+  const server = await startProcess(
+    [...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profileName}`] : []), '--import', 'tsx', 'src/main.ts', 'serve'],
+    {
+      ...storeEnv,
+      GATEHOUSE_INIT_API_TOKEN: ADMIN_TOKEN,
+      GATEHOUSE_ADMIN_EMAIL: ADMIN_EMAIL,
+      GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      // The suite outlives the default 10-minute access cookie.
+      GATEHOUSE_ACCESS_TTL: '86400',
+      LOG_LEVEL: 'warn',
+    },
+    '/readyz',
+  );
+  cleanups.push(() => server.stop());
+  const rss = new RssSampler(server.pid);
+
+  // Seed through the store (a second connection to the same database), then the plans at that size.
+  const store: Store = await openStore({ databaseUrl: storeEnv.DATABASE_URL, dataDir: storeEnv.DATA_DIR ?? '', sqliteSynchronous: 'NORMAL' });
+  process.stdout.write(`[${engine}] seeding ${fmt(opts.users[engine])} users…`);
+  const seeded = await seedUsers(store, opts.users[engine]);
+  await store.close();
+  process.stdout.write(` ${(seeded.ms / 1000).toFixed(1)} s (ids ${seeded.firstId}..${seeded.lastId})\n`);
+  const ids = { lo: seeded.firstId, hi: seeded.lastId };
+  const plans = await capturePlans(engine, { url: pgDb?.url, file: sqliteFile }, ids);
+
+  const session = await signIn(server.url);
+  const results: CaseResult[] = [];
+
+  if (engine === 'postgres') {
+    const ceiling = await startProcess(['--import', 'tsx', 'bench/ceiling.ts'], { DATABASE_URL: pgDb!.url }, '/healthz');
+    cleanups.push(() => ceiling.stop());
+    const crss = new RssSampler(ceiling.pid);
+    for (const conns of opts.connections) {
+      const r = await measureCase('ceiling', ceiling.url, 'ceiling_update', conns, ids, session, opts, crss, ceilingRps);
+      ceilingRps.set(conns, r.rps);
+      results.push(r);
+    }
+    crss.stop();
+    await ceiling.stop();
+  }
+
+  for (const name of opts.cases) {
+    for (const conns of opts.connections) {
+      results.push(await measureCase(engine, server.url, name as CaseName, conns, ids, session, opts, rss, ceilingRps));
+    }
+  }
+
+  // Password changes flat out (as many as the hash queue takes) beside GET and PATCH at 16 connections.
+  const interference: InterferenceResult[] = [];
+  if (opts.interference) {
+    const conns = opts.connections.includes(16) ? 16 : opts.connections[opts.connections.length - 1];
+    for (const name of ['get_user', 'patch_token'] as CaseName[]) {
+      const spec = caseSpec(name, ids, session, 4242);
+      await load(server.url, spec, conns, opts.warmup);
+      const quiet = await load(server.url, spec, conns, opts.duration);
+      rss.reset();
+      const hashing = load(server.url, caseSpec('password_change', ids, session, 99), conns, opts.duration + 2);
+      await sleep(1000); // let the hash queue fill first
+      const loaded = await load(server.url, spec, conns, opts.duration);
+      const pw = await hashing;
+      rss.sample();
+      const r: InterferenceResult = {
+        engine, case: name, connections: conns,
+        quietP99: quiet.p99, loadedP99: loaded.p99, ratio: loaded.p99 / Math.max(quiet.p99, 0.001),
+        quietRps: quiet.rps, loadedRps: loaded.rps,
+        passwordChangesPerSecond: pw.rps, passwordErrors: pw.errors, rssPeakMiB: rss.peakKiB / 1024,
+      };
+      interference.push(r);
+      process.stdout.write(
+        `  ${engine.padEnd(8)} ${(name + '+pw').padEnd(16)} ${String(conns).padStart(3)}  p99 quiet ${fmt(quiet.p99, 1)} ms → with password changes flat out ${fmt(loaded.p99, 1)} ms (×${fmt(r.ratio, 2)}; ${fmt(quiet.rps)} → ${fmt(loaded.rps)} req/s; ${fmt(pw.rps)} password changes/s, ${pw.errors} errors)\n`,
+      );
+    }
+  }
+
+  const hwm = rss.hwmMiB();
+  rss.stop();
+  await server.stop();
+  if (server.child.exitCode !== 0 && server.child.exitCode !== null) process.stderr.write(`server exited ${server.child.exitCode}:\n${server.stderr()}\n`);
+  const errs = server.stderr().trim();
+  if (errs) process.stderr.write(`[${engine}] server output (warn and above):\n${errs.slice(-4000)}\n`);
+  allCases.push(...results);
+  process.stdout.write(`[${engine}] server peak RSS (VmHWM) ${fmt(hwm)} MiB; ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  return {
+    engine, users: opts.users[engine], seedSeconds: seeded.ms / 1000, ids, plans, cases: results, interference,
+    rssHwmMiB: hwm, profile: opts.profile ? path.relative(root, path.join(profileDir, profileName)) : null,
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const started = new Date();
+  process.stdout.write(
+    `gatehouse bench: engines ${opts.engines.join(', ')}; users ${opts.engines.map((e) => `${e} ${fmt(opts.users[e])}`).join(', ')}; connections ${opts.connections.join(', ')}; warm-up ${opts.warmup} s, ${opts.duration} s per case\n`,
+  );
+  process.stdout.write('  engine   case             conn    req/s         p50             p99          errors   peak RSS  ÷ceiling\n');
+  const ceilingRps = new Map<number, number>();
+  const all: CaseResult[] = [];
+  const reports: EngineReport[] = [];
+  // PostgreSQL first: its run measures the ceiling the SQLite figures are also compared with.
+  const order = [...opts.engines].sort((a, b) => (a === 'postgres' ? -1 : b === 'postgres' ? 1 : 0));
+  try {
+    for (const engine of order) {
+      reports.push(await runEngine(engine, opts, ceilingRps, all));
+      await runCleanups();
+    }
+  } finally {
+    await runCleanups();
+  }
+  let pgVersion: string | null = null;
+  if (opts.engines.includes('postgres')) {
+    const c = new pg.Client({ connectionString: opts.pgUrl });
+    await c.connect();
+    pgVersion = (await c.query('show server_version')).rows[0].server_version;
+    await c.end();
+  }
+  const report = {
+    started: started.toISOString(),
+    seconds: (Date.now() - started.getTime()) / 1000,
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memMiB: Math.round(os.totalmem() / 2 ** 20), node: process.version, postgres: pgVersion },
+    options: { ...opts, out: path.relative(root, opts.out) },
+    ceiling: Object.fromEntries(ceilingRps),
+    engines: reports,
+  };
+  fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+  fs.writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
+
+  process.stdout.write('\nsummary (requests/s; p99 ms; ratio to the same-run single-UPDATE ceiling)\n');
+  for (const r of reports) {
+    process.stdout.write(`  [${r.engine}, ${fmt(r.users)} users, seeded in ${r.seedSeconds.toFixed(1)} s, peak RSS ${fmt(r.rssHwmMiB)} MiB]\n`);
+    for (const c of r.cases) printRow(c);
+    for (const i of r.interference) {
+      process.stdout.write(`  ${r.engine.padEnd(8)} ${(i.case + '+pw').padEnd(16)} ${String(i.connections).padStart(3)}  p99 ×${fmt(i.ratio, 2)} with password changes flat out (${fmt(i.quietP99, 1)} → ${fmt(i.loadedP99, 1)} ms)\n`);
+    }
+  }
+  process.stdout.write(`\nresults: ${path.relative(process.cwd(), opts.out)} (${report.seconds.toFixed(0)} s)\n`);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    process.stderr.write(`\n${sig}: cleaning up\n`);
+    void runCleanups().finally(() => process.exit(130));
+  });
+}
+
+main().catch(async (err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  await runCleanups();
+  process.exit(1);
+});
+
