@@ -6,7 +6,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './platform/config.js';
-import { createHttpServer } from './platform/http.js';
+import { clientIp, createHttpServer } from './platform/http.js';
 import type { Core } from './core/index.js';
 import { adminSurface, renderAdminError, sendAdminError } from './surfaces/admin/index.js';
 import { opsRoutes } from './surfaces/ops/index.js';
@@ -36,6 +36,23 @@ export async function buildApp(core: Core, options: BuildOptions = {}): Promise<
   app.addHook('preClose', async () => {
     closing = true;
   });
+
+  // An active ip ban refuses every request from a covered address, on every surface, from the node's
+  // in-memory ban cache (src/core/bans/cache.ts): no database round trip at steady state. Liveness and
+  // readiness stay reachable.
+  app.addHook('onRequest', (req, reply, done) => {
+    const route = req.routeOptions.url;
+    if (route === '/healthz' || route === '/readyz') return done();
+    const check = () => {
+      const ban = core.bans.ipBan(clientIp(req));
+      if (!ban) return done();
+      const { ban_type, ban_value, reason, banned_at, expires_at } = ban;
+      reply.code(403).type('application/json; charset=utf-8').send({ error: 'banned', ban: { ban_type, ban_value, reason, banned_at, expires_at } });
+    };
+    if (core.bans.ipCache.ready) return check();
+    core.bans.ipCache.ensureLoaded().then(check, done);
+  });
+  app.addHook('onClose', async () => core.bans.stop());
 
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimit });

@@ -1,10 +1,387 @@
 // Bans (seed 001): email, domain, ip and name bans, their enforcement and history.
-// STUB: filled in by the bans issue.
+// Other code reaches bans only through this file.
+import type { Store } from '../../store/db.js';
+import { nowIso, uniqueViolation, type Executor } from '../../store/sql.js';
+import { listAuditEvents, recordAudit, type AuditEvent } from '../audit/index.js';
+import type { Principal, RequestContext } from '../context.js';
 import type { CoreDeps } from '../deps.js';
+import { conflict, DomainError, invalid, notFound, preconditionFailed } from '../errors.js';
+import { revokeUserSessions } from '../sessions/index.js';
+import { etagOf, ifMatchSatisfied } from '../users/service.js';
+import { normalizeText } from '../users/validation.js';
+import { disableAliasesMatching } from '../aliases/index.js';
+import { BANS_CHANNEL, IpBanCache, noticeOf, type BanNotice } from './cache.js';
+import { parseIp, parseRange, rangeContains } from './ip.js';
+import {
+  bumpBansVersion, findBanRow, findUnrevokedBans, isBanActive, listBanRows, toBan,
+  type Ban, type BanListQuery,
+} from './store.js';
+import { BAN_TYPES, normalizeBanValue, probeCandidates, type BanProbe, type BanType } from './values.js';
+
+export { BAN_TYPES, type BanType, type BanProbe } from './values.js';
+export { isBanActive, type Ban } from './store.js';
+export type { BanNotice } from './cache.js';
+
+export const REASON_MAX = 255;
+
+export interface NewBan {
+  banType: BanType;
+  banValue: string;
+  reason?: string | null;
+  expiresAt?: string | null;
+  revoked?: boolean;
+  revokedReason?: string | null;
+  disableMatchingAliases?: boolean;
+  revokeSessions?: boolean;
+}
+
+export type BanPatch = Partial<NewBan>;
+
+export interface BanWriteResult {
+  ban: Ban;
+  changed: string[];
+  disabledAliases?: number;
+  sessionsRevoked?: number;
+  message?: string;
+}
+
+export function banEtag(b: Ban): string {
+  return etagOf(b);
+}
+
+function auditView(b: Ban): Record<string, unknown> {
+  return {
+    id: b.id,
+    ban_type: b.banType,
+    ban_value: b.banValue,
+    reason: b.reason,
+    expires_at: b.expiresAt,
+    revoked_at: b.revokedAt,
+    revoked_reason: b.revokedReason,
+    version: b.version,
+  };
+}
+
+/** `null` or "" clears; otherwise trimmed text of at most 255 characters. */
+function optionalText(value: string | null, field: string): string | null {
+  if (value === null) return null;
+  const text = normalizeText(value, field, REASON_MAX);
+  return text === '' ? null : text;
+}
+
+/** `null` or "" clears; otherwise an RFC 3339 date-time, stored as ISO-8601 UTC. */
+function optionalTime(value: string | null, field: string): string | null {
+  if (value === null || value.trim() === '') return null;
+  const ms = Date.parse(value);
+  const year = Number.isFinite(ms) ? new Date(ms).getUTCFullYear() : NaN;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value.trim()) || !(year >= 1970 && year <= 9999)) {
+    throw invalid(field, 'invalid_format', `${field} must be an RFC 3339 date-time such as 2024-12-25T10:00:00Z, or null/"" to clear`, {
+      constraints: { format: 'date-time' },
+    });
+  }
+  return new Date(ms).toISOString();
+}
+
+function bannedError(notice: BanNotice, field: string): DomainError {
+  return new DomainError('banned', `This ${field} is banned`, { field, reason: 'banned', details: { ban: notice } });
+}
+
+/**
+ * Refuses (403 banned) when an active ban matches the probe: the exact mailbox, then its domain and every
+ * parent domain, then the name. A read in `ex`, so a check inside a transaction sees that transaction.
+ */
+export async function assertNotBanned(ex: Executor, probe: BanProbe, fields: { email?: string; name?: string } = {}): Promise<void> {
+  const candidates = probeCandidates(probe);
+  if (candidates.length === 0) return;
+  const rows = await findUnrevokedBans(ex, candidates);
+  const now = Date.now();
+  const order: BanType[] = ['email', 'domain', 'name'];
+  for (const type of order) {
+    for (const row of rows) {
+      if (row.ban_type !== type) continue;
+      if (!isBanActive(toBan(row), now)) continue;
+      throw bannedError(noticeOf(row), type === 'name' ? (fields.name ?? 'username') : (fields.email ?? 'email'));
+    }
+  }
+}
 
 export class BansService {
-  constructor(private readonly deps: CoreDeps) {}
+  private readonly store: Store;
+  readonly ipCache: IpBanCache;
+
+  constructor(private readonly deps: CoreDeps) {
+    this.store = deps.store;
+    this.ipCache = new IpBanCache(deps.store, deps.config.databaseUrl);
+  }
 
   /** Registers the identity and login guards that make bans apply on every surface. */
-  install(): void {}
+  install(): void {
+    this.deps.users.addIdentityGuard((identity, ex) =>
+      assertNotBanned(ex, { email: identity.email, name: identity.username }, { email: 'email', name: 'username' }),
+    );
+    this.deps.auth.addLoginGuard((user, _ctx, ex) =>
+      assertNotBanned(ex ?? this.store.db, { email: user.email ?? undefined, name: user.username ?? undefined }, { email: 'email', name: 'username' }),
+    );
+  }
+
+  /** Stops following ban changes (closes the LISTEN connection and the poll timer). */
+  async stop(): Promise<void> {
+    await this.ipCache.stop();
+  }
+
+  /**
+   * The active ip ban covering this client address, answered from memory once the cache is loaded
+   * (`ipCache.ready`; otherwise await `ipCache.ensureLoaded()` first).
+   */
+  ipBan(ip: string, nowMs = Date.now()): BanNotice | undefined {
+    return this.ipCache.match(ip, nowMs);
+  }
+
+  async list(q: BanListQuery): Promise<{ items: Ban[]; nextCursor: number | null }> {
+    const rows = await listBanRows(this.store.db, { ...q, limit: q.limit + 1 });
+    const page = rows.slice(0, q.limit).map(toBan);
+    return { items: page, nextCursor: rows.length > q.limit ? page[page.length - 1].id : null };
+  }
+
+  async getBan(id: number): Promise<Ban> {
+    const row = await findBanRow(this.store.db, this.store.engine, id);
+    if (!row) throw notFound('ban');
+    return toBan(row);
+  }
+
+  /** Every audit event about one ban, newest first (it outlives the ban: deleted bans keep their history). */
+  async history(id: number, opts: { before?: number; limit: number }): Promise<{ items: AuditEvent[]; nextCursor: number | null }> {
+    const page = await listAuditEvents(this.store.db, { targetType: 'ban', targetId: String(id), before: opts.before, limit: opts.limit });
+    if (page.items.length === 0 && opts.before === undefined) {
+      const exists = await findBanRow(this.store.db, this.store.engine, id);
+      if (!exists) throw notFound('ban');
+    }
+    return page;
+  }
+
+  async create(principal: Principal, ctx: RequestContext, input: NewBan): Promise<BanWriteResult> {
+    const type = input.banType;
+    const value = normalizeBanValue(type, input.banValue);
+    const reason = input.reason === undefined ? null : optionalText(input.reason, 'reason');
+    const expiresAt = input.expiresAt === undefined ? null : optionalTime(input.expiresAt, 'expires_at');
+    const revokedReason = input.revokedReason === undefined ? null : optionalText(input.revokedReason, 'revoked_reason');
+    if (revokedReason !== null && !input.revoked) {
+      throw invalid('revoked_reason', 'requires_revoked', 'revoked_reason applies to a revoked ban: send revoked:true with it');
+    }
+    if (input.disableMatchingAliases && type === 'ip') throw aliasesNotForIp();
+    const now = nowIso();
+    const draft = { banType: type, banValue: value, revokedAt: input.revoked ? now : null, expiresAt };
+    this.refuseSelfBan(draft, ctx);
+
+    const result = await this.store.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('bans')
+        .values({
+          ban_type: type,
+          ban_value: value,
+          reason,
+          created_at: now,
+          updated_at: now,
+          expires_at: expiresAt,
+          revoked_at: input.revoked ? now : null,
+          revoked_reason: input.revoked ? revokedReason : null,
+          created_by: principal.label,
+          version: 1,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+        .catch(mapUnique);
+      const ban = toBan(row);
+      const effects = await this.applyEffects(trx, principal, ctx, ban, input);
+      await bumpBansVersion(trx, this.store.engine, BANS_CHANNEL);
+      await recordAudit(trx, principal, ctx, {
+        action: 'ban.created',
+        targetType: 'ban',
+        targetId: ban.id,
+        after: { ...auditView(ban), ...effectsView(effects) },
+      });
+      return { ban, changed: [], ...effects };
+    });
+    await this.ipCache.reload().catch(() => {});
+    return result;
+  }
+
+  async update(principal: Principal, ctx: RequestContext, id: number, patch: BanPatch, opts: { ifMatch?: string } = {}): Promise<BanWriteResult> {
+    const present = Object.entries(patch).filter(([, v]) => v !== undefined).map(([k]) => k);
+    if (present.length === 0) {
+      throw invalid('body', 'empty_patch', 'Nothing to update: send at least one field', { hint: 'Send at least one of the documented fields' });
+    }
+    const reason = patch.reason === undefined ? undefined : optionalText(patch.reason, 'reason');
+    const expiresAt = patch.expiresAt === undefined ? undefined : optionalTime(patch.expiresAt, 'expires_at');
+    const revokedReason = patch.revokedReason === undefined ? undefined : optionalText(patch.revokedReason, 'revoked_reason');
+
+    const result = await this.store.db.transaction().execute(async (trx) => {
+      const row = await findBanRow(trx, this.store.engine, id, { forUpdate: true });
+      if (!row) throw notFound('ban');
+      const before = toBan(row);
+      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
+
+      // Type and value are one pair: a new type is checked against the current value, and the other way round.
+      const type = patch.banType ?? before.banType;
+      let value = before.banValue;
+      if (patch.banType !== undefined || patch.banValue !== undefined) value = normalizeBanValue(type, patch.banValue ?? before.banValue);
+      if (patch.disableMatchingAliases && type === 'ip') throw aliasesNotForIp();
+
+      const now = nowIso();
+      let revokedAt = before.revokedAt;
+      let nextRevokedReason = before.revokedReason;
+      if (patch.revoked === true && before.revokedAt === null) revokedAt = now;
+      if (patch.revoked === false) {
+        revokedAt = null;
+        nextRevokedReason = null;
+      }
+      if (revokedReason !== undefined) {
+        if (revokedAt === null && revokedReason !== null) {
+          throw invalid('revoked_reason', 'requires_revoked', 'revoked_reason applies to a revoked ban: send revoked:true with it');
+        }
+        nextRevokedReason = revokedReason;
+      }
+      const next = {
+        ban_type: type,
+        ban_value: value,
+        reason: reason === undefined ? before.reason : reason,
+        expires_at: expiresAt === undefined ? before.expiresAt : expiresAt,
+        revoked_at: revokedAt,
+        revoked_reason: nextRevokedReason,
+      };
+      const current: Record<string, unknown> = {
+        ban_type: before.banType, ban_value: before.banValue, reason: before.reason,
+        expires_at: before.expiresAt, revoked_at: before.revokedAt, revoked_reason: before.revokedReason,
+      };
+      const changes: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(next)) if (current[k] !== v) changes[k] = v;
+      const changed = Object.keys(changes);
+      this.refuseSelfBan({ banType: type, banValue: value, revokedAt, expiresAt: next.expires_at }, ctx);
+
+      let ban = before;
+      if (changed.length > 0) {
+        const updated = await trx
+          .updateTable('bans')
+          .set({ ...changes, updated_at: now, version: before.version + 1 })
+          .where('id', '=', id)
+          .where('version', '=', before.version)
+          .returningAll()
+          .executeTakeFirst()
+          .catch(mapUnique);
+        if (!updated) throw preconditionFailed('The ban changed while this update ran; retry');
+        ban = toBan(updated);
+        await bumpBansVersion(trx, this.store.engine, BANS_CHANNEL);
+      }
+      const effects = await this.applyEffects(trx, principal, ctx, ban, patch);
+      if (changed.length === 0 && effects.disabledAliases === undefined && effects.sessionsRevoked === undefined) {
+        return { ban, changed };
+      }
+      const action = changes.revoked_at !== undefined ? (revokedAt === null ? 'ban.unrevoked' : 'ban.revoked') : 'ban.updated';
+      await recordAudit(trx, principal, ctx, {
+        action,
+        targetType: 'ban',
+        targetId: id,
+        before: auditView(before),
+        after: { ...auditView(ban), changed, ...effectsView(effects) },
+      });
+      return { ban, changed, ...effects };
+    });
+    if (result.changed.length > 0) await this.ipCache.reload().catch(() => {});
+    return result;
+  }
+
+  async delete(principal: Principal, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<Ban> {
+    const ban = await this.store.db.transaction().execute(async (trx) => {
+      const row = await findBanRow(trx, this.store.engine, id, { forUpdate: true });
+      if (!row) throw notFound('ban');
+      const ban = toBan(row);
+      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, ban)) throw preconditionFailed();
+      await trx.deleteFrom('bans').where('id', '=', id).execute();
+      await bumpBansVersion(trx, this.store.engine, BANS_CHANNEL);
+      await recordAudit(trx, principal, ctx, { action: 'ban.deleted', targetType: 'ban', targetId: id, before: auditView(ban) });
+      return ban;
+    });
+    await this.ipCache.reload().catch(() => {});
+    return ban;
+  }
+
+  /** An active ip ban that covers the caller's own address would lock the caller out: refused. */
+  private refuseSelfBan(b: { banType: BanType; banValue: string; revokedAt: string | null; expiresAt: string | null }, ctx: RequestContext): void {
+    if (b.banType !== 'ip' || !isBanActive(b)) return;
+    const range = parseRange(b.banValue);
+    const own = parseIp(ctx.ip);
+    if (!('error' in range) && own && rangeContains(range, own)) {
+      throw invalid('ban_value', 'would_ban_yourself', 'This ip ban covers the address you are calling from and would lock you out', {
+        hint: 'Ban another address or range, or call from elsewhere',
+      });
+    }
+  }
+
+  /** The cascades a write asked for, inside its transaction. Only an active ban cascades. */
+  private async applyEffects(
+    trx: Executor,
+    principal: Principal,
+    ctx: RequestContext,
+    ban: Ban,
+    input: { disableMatchingAliases?: boolean; revokeSessions?: boolean },
+  ): Promise<{ disabledAliases?: number; sessionsRevoked?: number; message?: string }> {
+    const out: { disabledAliases?: number; sessionsRevoked?: number; message?: string } = {};
+    const active = isBanActive(ban);
+    if (input.disableMatchingAliases) {
+      out.disabledAliases = active ? await disableAliasesMatching(trx, this.store.engine, principal, ctx, ban) : 0;
+      out.message = active
+        ? `Disabled ${out.disabledAliases} matching alias${out.disabledAliases === 1 ? '' : 'es'}`
+        : 'The ban is not active: no aliases were disabled';
+    }
+    if (input.revokeSessions) out.sessionsRevoked = active ? await this.revokeMatchingSessions(trx, ban) : 0;
+    return out;
+  }
+
+  /** Ends the sessions of every user the ban matches (ip bans: the sessions opened from a covered address). */
+  private async revokeMatchingSessions(trx: Executor, ban: Ban): Promise<number> {
+    if (ban.banType === 'ip') {
+      const range = parseRange(ban.banValue);
+      if ('error' in range) return 0;
+      const now = nowIso();
+      const live = await trx.selectFrom('sessions').select(['id', 'ip']).where('revoked_at', 'is', null).where('expires_at', '>', now).where('ip', 'is not', null).execute();
+      const ids = live.filter((s) => {
+        const ip = parseIp(s.ip!);
+        return ip !== undefined && rangeContains(range, ip);
+      }).map((s) => s.id);
+      let n = 0;
+      for (let i = 0; i < ids.length; i += 500) {
+        const r = await trx.updateTable('sessions').set({ revoked_at: now, revoke_reason: 'banned' }).where('id', 'in', ids.slice(i, i + 500)).where('revoked_at', 'is', null).executeTakeFirst();
+        n += Number(r.numUpdatedRows);
+      }
+      return n;
+    }
+    let q = trx.selectFrom('users').select('id');
+    if (ban.banType === 'email') q = q.where('email_key', '=', ban.banValue);
+    else if (ban.banType === 'domain') q = q.where((eb) => eb.or([eb('email_key', 'like', `%@${ban.banValue}`), eb('email_key', 'like', `%.${ban.banValue}`)]));
+    else q = q.where('username_key', '=', ban.banValue);
+    const users = await q.execute();
+    let n = 0;
+    for (const u of users) n += await revokeUserSessions(trx, u.id, 'banned');
+    return n;
+  }
+}
+
+function effectsView(e: { disabledAliases?: number; sessionsRevoked?: number }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (e.disabledAliases !== undefined) out.disabled_aliases = e.disabledAliases;
+  if (e.sessionsRevoked !== undefined) out.sessions_revoked = e.sessionsRevoked;
+  return out;
+}
+
+function aliasesNotForIp(): DomainError {
+  return invalid('disable_matching_aliases', 'not_applicable_to_ip', 'disable_matching_aliases does not apply to ip bans (aliases have no address to match)', {
+    hint: 'Leave disable_matching_aliases out for ip bans',
+  });
+}
+
+function mapUnique(err: unknown): never {
+  if (uniqueViolation(err) !== undefined) {
+    throw conflict('ban_value', 'ban_exists', 'An unrevoked ban with this ban_type and ban_value already exists: update that one');
+  }
+  throw err;
 }

@@ -1,6 +1,119 @@
-// /api/admin/aliases: admin-surface routes of the aliases capability.
-// STUB: filled in by its issue.
+// /api/admin/aliases: forwarding addresses (address → goto), the resource bans act on.
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
 import type { Core } from '../../core/index.js';
+import { invalid } from '../../core/errors.js';
+import type { Alias } from '../../core/aliases/index.js';
+import { requestContext } from '../../platform/http.js';
+import { Envelope, IdParams, NullableInt, NullableString } from './schemas.js';
 
-export async function aliasesRoutes(_app: FastifyInstance, _opts: { core: Core }): Promise<void> {}
+// Like users' is_active on this surface (and the mail stack's alias table), active reads as 1/0.
+const ActiveFlag = Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)], { description: 'true/false (1/0 accepted)' });
+const toFlag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
+
+export const AliasItem = Type.Object({
+  id: Type.Integer(),
+  address: Type.String(),
+  goto: Type.String(),
+  active: Type.Integer({ description: '1 when active, 0 when deactivated' }),
+  user_id: NullableInt(),
+  created: Type.String({ format: 'date-time' }),
+  modified: Type.String({ format: 'date-time' }),
+});
+
+const CreateAliasBody = Type.Object(
+  {
+    address: Type.String({ minLength: 1, maxLength: 320, description: 'Format: email. The forwarding address' }),
+    goto: Type.String({ minLength: 1, maxLength: 320, description: 'Format: email. The destination mailbox' }),
+    active: Type.Optional(ActiveFlag),
+    user_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 2147483647 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+const PatchAliasBody = Type.Object(
+  {
+    address: Type.Optional(Type.String({ minLength: 1, maxLength: 320 })),
+    goto: Type.Optional(Type.String({ minLength: 1, maxLength: 320 })),
+    active: Type.Optional(ActiveFlag),
+    user_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 2147483647 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+const ListAliasesQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 320, description: 'Prefix of the address (case-insensitive)' })),
+  goto: Type.Optional(Type.String({ maxLength: 320, description: 'Exact destination mailbox' })),
+  active: Type.Optional(Type.Boolean()),
+  user_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 64 })),
+});
+
+export function aliasItem(a: Alias) {
+  return { id: a.id, address: a.address, goto: a.goto, active: a.active ? 1 : 0, user_id: a.userId, created: a.created, modified: a.modified };
+}
+
+function encodeCursor(id: number): string {
+  return Buffer.from(`a:${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const m = /^a:(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw invalid('cursor', 'invalid_cursor', 'cursor must be a next_cursor value from a previous page');
+  return Number(m[1]);
+}
+
+export async function aliasesRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { core } = opts;
+  const tags = ['admin: aliases'];
+
+  app.get('/api/admin/aliases', {
+    schema: {
+      tags, summary: 'List aliases (cursor pagination, address prefix search)', querystring: ListAliasesQuery,
+      response: { 200: Type.Object({ ok: Type.Boolean(), items: Type.Array(AliasItem), next_cursor: NullableString(), limit: Type.Integer() }) },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const limit = q.limit ?? 50;
+    const page = await core.aliases.list({
+      q: q.q || undefined, goto: q.goto || undefined, active: q.active, userId: q.user_id,
+      afterId: q.cursor ? decodeCursor(q.cursor) : undefined, limit,
+    });
+    return { ok: true, items: page.items.map(aliasItem), next_cursor: page.nextCursor ? encodeCursor(page.nextCursor) : null, limit };
+  });
+
+  app.post('/api/admin/aliases', {
+    schema: { tags, summary: 'Create an alias (refused when an active ban matches it)', body: CreateAliasBody, response: { 201: Envelope(AliasItem) } },
+  }, async (req, reply) => {
+    const b = req.body;
+    const alias = await core.aliases.create(req.principal!, requestContext(req, 'admin'), {
+      address: b.address, goto: b.goto, active: toFlag(b.active), userId: b.user_id,
+    });
+    reply.code(201).header('location', `/api/admin/aliases/${alias.id}`);
+    return { ok: true, created: true, updated: false, deleted: false, item: aliasItem(alias) };
+  });
+
+  app.get('/api/admin/aliases/:id', {
+    schema: { tags, summary: 'Get an alias', params: IdParams, response: { 200: Type.Object({ ok: Type.Boolean(), item: AliasItem }) } },
+  }, async (req) => ({ ok: true, item: aliasItem(await core.aliases.getAlias(req.params.id)) }));
+
+  app.patch('/api/admin/aliases/:id', {
+    schema: { tags, summary: 'Update an alias: only the fields sent change', params: IdParams, body: PatchAliasBody, response: { 200: Envelope(AliasItem) } },
+  }, async (req) => {
+    const b = req.body ?? {};
+    const { alias } = await core.aliases.update(req.principal!, requestContext(req, 'admin'), req.params.id, {
+      address: b.address, goto: b.goto, active: toFlag(b.active), userId: b.user_id,
+    });
+    return { ok: true, created: false, updated: true, deleted: false, item: aliasItem(alias) };
+  });
+
+  app.delete('/api/admin/aliases/:id', {
+    schema: { tags, summary: 'Delete an alias', params: IdParams, response: { 200: Envelope(AliasItem) } },
+  }, async (req) => ({
+    ok: true, created: false, updated: false, deleted: true,
+    item: aliasItem(await core.aliases.delete(req.principal!, requestContext(req, 'admin'), req.params.id)),
+  }));
+}

@@ -1,0 +1,87 @@
+// SQL and row mapping for aliases. No rules here.
+import type { Generated, Selectable } from 'kysely';
+import type { Timestamp } from '../../store/schema.js';
+import { prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
+
+export interface AliasesTable {
+  id: Generated<number>;
+  address: string;
+  address_key: string;
+  address_local: string;
+  goto: string;
+  goto_key: string;
+  goto_domain: string;
+  active: number;
+  user_id: number | null;
+  created: Timestamp;
+  modified: Timestamp;
+}
+
+declare module '../../store/schema.js' {
+  interface Database {
+    aliases: AliasesTable;
+  }
+}
+
+export type AliasRow = Selectable<AliasesTable>;
+
+export interface Alias {
+  id: number;
+  address: string;
+  goto: string;
+  active: boolean;
+  userId: number | null;
+  created: string;
+  modified: string;
+}
+
+export function toAlias(r: AliasRow): Alias {
+  return {
+    id: r.id,
+    address: r.address,
+    goto: r.goto,
+    active: toBool(r.active),
+    userId: r.user_id,
+    created: toIso(r.created)!,
+    modified: toIso(r.modified)!,
+  };
+}
+
+export async function findAliasRow(ex: Executor, engine: Engine, id: number, opts: { forUpdate?: boolean } = {}): Promise<AliasRow | undefined> {
+  let q = ex.selectFrom('aliases').selectAll().where('id', '=', id);
+  if (opts.forUpdate && engine === 'postgres') q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export interface AliasListQuery {
+  /** Prefix of the address (case-insensitive). */
+  q?: string;
+  goto?: string;
+  active?: boolean;
+  userId?: number;
+  afterId?: number;
+  limit: number;
+}
+
+export async function listAliasRows(ex: Executor, q: AliasListQuery): Promise<AliasRow[]> {
+  let query = ex.selectFrom('aliases').selectAll();
+  if (q.q) query = query.where('address_key', '>=', q.q).where('address_key', '<', prefixUpperBound(q.q));
+  if (q.goto) query = query.where('goto_key', '=', q.goto);
+  if (q.active !== undefined) query = query.where('active', '=', q.active ? 1 : 0);
+  if (q.userId !== undefined) query = query.where('user_id', '=', q.userId);
+  if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
+  return query.orderBy('id').limit(q.limit).execute();
+}
+
+/** Active aliases a ban matches: email → goto, domain → goto's domain or a subdomain, name → address local part. */
+export async function lockActiveAliasesMatching(ex: Executor, engine: Engine, ban: { banType: string; banValue: string }): Promise<AliasRow[]> {
+  let q = ex.selectFrom('aliases').selectAll().where('active', '=', 1);
+  if (ban.banType === 'email') q = q.where('goto_key', '=', ban.banValue);
+  else if (ban.banType === 'domain') {
+    // Domain values hold only [a-z0-9.-]: no LIKE wildcard can hide in them.
+    q = q.where((eb) => eb.or([eb('goto_domain', '=', ban.banValue), eb('goto_domain', 'like', `%.${ban.banValue}`)]));
+  } else if (ban.banType === 'name') q = q.where('address_local', '=', ban.banValue);
+  else return [];
+  if (engine === 'postgres') q = q.forUpdate();
+  return q.orderBy('id').execute();
+}

@@ -1,0 +1,126 @@
+// SQL and row mapping for bans. No rules here.
+import { sql, type Generated, type Selectable } from 'kysely';
+import type { NullableTimestamp, Timestamp } from '../../store/schema.js';
+import { nowIso, prefixUpperBound, toIso, type Engine, type Executor } from '../../store/sql.js';
+import type { BanType } from './values.js';
+
+export interface BansTable {
+  id: Generated<number>;
+  ban_type: string;
+  ban_value: string;
+  reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  revoked_reason: string | null;
+  created_by: string | null;
+  version: number;
+}
+
+export interface BansStateTable {
+  id: number;
+  version: number;
+}
+
+declare module '../../store/schema.js' {
+  interface Database {
+    bans: BansTable;
+    bans_state: BansStateTable;
+  }
+}
+
+export type BanRow = Selectable<BansTable>;
+
+export interface Ban {
+  id: number;
+  banType: BanType;
+  banValue: string;
+  reason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  revokedReason: string | null;
+  createdBy: string | null;
+  version: number;
+}
+
+export function toBan(r: BanRow): Ban {
+  return {
+    id: r.id,
+    banType: r.ban_type as BanType,
+    banValue: r.ban_value,
+    reason: r.reason,
+    createdAt: toIso(r.created_at)!,
+    updatedAt: toIso(r.updated_at)!,
+    expiresAt: toIso(r.expires_at),
+    revokedAt: toIso(r.revoked_at),
+    revokedReason: r.revoked_reason,
+    createdBy: r.created_by,
+    version: r.version,
+  };
+}
+
+/** Active = not revoked and (no expiry or expiry still ahead), at `nowMs`. */
+export function isBanActive(b: { revokedAt: string | null; expiresAt: string | null }, nowMs = Date.now()): boolean {
+  return b.revokedAt === null && (b.expiresAt === null || Date.parse(b.expiresAt) > nowMs);
+}
+
+export async function findBanRow(ex: Executor, engine: Engine, id: number, opts: { forUpdate?: boolean } = {}): Promise<BanRow | undefined> {
+  let q = ex.selectFrom('bans').selectAll().where('id', '=', id);
+  if (opts.forUpdate && engine === 'postgres') q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export interface BanListQuery {
+  type?: BanType;
+  active?: boolean;
+  /** Prefix of the normalised value. */
+  valuePrefix?: string;
+  /** Bans older than this id (newest first). */
+  beforeId?: number;
+  limit: number;
+}
+
+export async function listBanRows(ex: Executor, q: BanListQuery): Promise<BanRow[]> {
+  let query = ex.selectFrom('bans').selectAll();
+  if (q.type) query = query.where('ban_type', '=', q.type);
+  if (q.valuePrefix) query = query.where('ban_value', '>=', q.valuePrefix).where('ban_value', '<', prefixUpperBound(q.valuePrefix));
+  if (q.beforeId !== undefined) query = query.where('id', '<', q.beforeId);
+  if (q.active !== undefined) {
+    const now = nowIso();
+    query = q.active
+      ? query.where('revoked_at', 'is', null).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      : query.where((eb) => eb.or([eb('revoked_at', 'is not', null), eb('expires_at', '<=', now)]));
+  }
+  return query.orderBy('id', 'desc').limit(q.limit).execute();
+}
+
+/** Unrevoked bans among the given (type, value) pairs (expiry is judged by the caller, against the clock). */
+export async function findUnrevokedBans(ex: Executor, pairs: Array<{ type: BanType; values: string[] }>): Promise<BanRow[]> {
+  const wanted = pairs.filter((p) => p.values.length > 0);
+  if (wanted.length === 0) return [];
+  return ex
+    .selectFrom('bans')
+    .selectAll()
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or(wanted.map((p) => eb.and([eb('ban_type', '=', p.type), eb('ban_value', 'in', p.values)]))))
+    .orderBy('id')
+    .execute();
+}
+
+export async function unrevokedBansOfType(ex: Executor, type: BanType): Promise<BanRow[]> {
+  return ex.selectFrom('bans').selectAll().where('ban_type', '=', type).where('revoked_at', 'is', null).execute();
+}
+
+/** Bumps the change counter (same transaction as the change); on PostgreSQL nodes are told at commit. */
+export async function bumpBansVersion(ex: Executor, engine: Engine, channel: string): Promise<void> {
+  await ex.updateTable('bans_state').set((eb) => ({ version: eb('version', '+', 1) })).where('id', '=', 1).execute();
+  if (engine === 'postgres') await sql`select pg_notify(${channel}, '')`.execute(ex);
+}
+
+export async function readBansVersion(ex: Executor): Promise<number> {
+  const r = await ex.selectFrom('bans_state').select('version').where('id', '=', 1).executeTakeFirst();
+  return Number(r?.version ?? 0);
+}
