@@ -28,7 +28,7 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
 
 export async function buildApp(core: Core, options: BuildOptions = {}): Promise<FastifyInstance> {
   const config = core.config;
-  const app = createHttpServer(config, options.logger ?? loggerOptions(config));
+  const app = createHttpServer(config, options.logger ?? loggerOptions(config), (err, req) => renderAdminError(err, req));
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;

@@ -1,11 +1,12 @@
 // HTTP plumbing shared by every surface: the Fastify instance, validators, request ids, client address.
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { isUtf8 } from 'node:buffer';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Config, SurfaceName } from './config.js';
 import { uuid } from './crypto.js';
 import type { RequestContext } from '../core/context.js';
-import { invalid } from '../core/errors.js';
+import { invalid, type DomainError } from '../core/errors.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -25,8 +26,25 @@ function makeAjv(options: AjvOptions): Ajv {
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function createHttpServer(config: Config, logger: FastifyServerOptions['logger']): FastifyInstance {
+/** How a surface renders a request the router refuses before any route runs (a badly encoded URL, an over-long parameter). */
+export type FrameworkErrorRenderer = (err: DomainError, req: FastifyRequest) => { status: number; body: unknown; headers?: Record<string, string> };
+
+export function createHttpServer(config: Config, logger: FastifyServerOptions['logger'], renderFrameworkError?: FrameworkErrorRenderer): FastifyInstance {
   const app = Fastify({
+    // The router refuses some URLs before any hook runs; they still get the error shape and a request id.
+    frameworkErrors: (error, req, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      const err = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? invalid('path', 'too_long', 'A path parameter is too long', { constraints: { maxLength: 500 } })
+        : invalid('path', 'invalid_url', 'The URL is not validly percent-encoded');
+      const rendered = renderFrameworkError
+        ? renderFrameworkError(err, req)
+        : { status: 400, body: { error: 'invalid_params', field: err.field, reason: err.reason, hint: err.message, constraints: err.constraints ?? {} } };
+      // No route context exists here, so the body is sent as a ready JSON string.
+      reply.header('x-request-id', String(req.id));
+      if (rendered.headers) reply.headers(rendered.headers);
+      reply.code(rendered.status).type('application/json; charset=utf-8').send(JSON.stringify(rendered.body));
+    },
     logger,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
@@ -54,19 +72,44 @@ export function createHttpServer(config: Config, logger: FastifyServerOptions['l
     reply.header('x-request-id', req.id);
   });
 
-  // NUL characters cannot be stored by PostgreSQL and have no place in any field: refuse them up front.
+  // JSON bodies must be valid UTF-8: the default parser would silently turn bad bytes into U+FFFD and store them.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const buf = body as Buffer;
+    if (!isUtf8(buf)) {
+      done(invalid('body', 'invalid_encoding', 'The request body is not valid UTF-8', { hint: 'Encode the JSON body as UTF-8' }), undefined);
+      return;
+    }
+    parseJson(req, buf.toString('utf8'), done);
+  });
+
+  // NUL characters cannot be stored by PostgreSQL and have no place in any field (body, query string or
+  // path parameter), nor have unpaired surrogates: refuse them up front.
   app.addHook('preValidation', async (req) => {
-    const path = findNul(req.body, '');
-    if (path !== undefined) {
-      throw invalid(path || 'body', 'invalid_characters', 'Strings must not contain NUL characters');
+    for (const [part, value] of [['body', req.body], ['query', req.query], ['params', req.params]] as const) {
+      const path = findNul(value, '');
+      if (path !== undefined) throw invalid(path || part, 'invalid_characters', 'Strings must not contain NUL characters or unpaired surrogates');
+    }
+    // Integer path parameters (ids) are plain decimals: the coercing validator alone would take "0x10", "1e3" or "1 ".
+    const properties = (req.routeOptions.schema?.params as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties;
+    if (properties && req.params && typeof req.params === 'object') {
+      for (const [key, value] of Object.entries(req.params as Record<string, unknown>)) {
+        if (properties[key]?.type === 'integer' && typeof value === 'string' && !/^-?[0-9]{1,20}$/.test(value)) {
+          throw invalid(key, 'invalid_type', `${key} must be an integer`, { constraints: { type: 'integer' } });
+        }
+      }
     }
   });
   return app;
 }
 
+// JSON may spell an unpaired UTF-16 surrogate (\ud800); it is not a character, and the engines store it differently.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function findNul(value: unknown, path: string, depth = 0): string | undefined {
   if (depth > 64) return undefined;
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (typeof value === 'string') return value.includes('\u0000') || LONE_SURROGATE.test(value) ? path : undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const hit = findNul(value[i], path ? `${path}.${i}` : String(i), depth + 1);
@@ -76,7 +119,7 @@ function findNul(value: unknown, path: string, depth = 0): string | undefined {
   }
   if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (k.includes('\u0000')) return path || 'body';
+      if (k.includes('\u0000') || LONE_SURROGATE.test(k)) return path || 'body';
       const hit = findNul(v, path ? `${path}.${k}` : k, depth + 1);
       if (hit !== undefined) return hit;
     }

@@ -93,6 +93,7 @@ const UNSAFE = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 /** onRequest guard: authentication, permission, then CSRF for cookie callers on unsafe methods. */
 export function adminGuard(core: Core, access: AccessTokens) {
   return async function guard(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    requireJsonBody(req);
     const auth = req.routeOptions.config.auth ?? 'admin';
     if (auth === 'public') return;
     await resolvePrincipal(core, access, req);
@@ -111,4 +112,20 @@ export function adminGuard(core: Core, access: AccessTokens) {
       }
     }
   };
+}
+
+/**
+ * The admin surface takes JSON bodies only (seed 000: "Options: application/json"). Any other body (form
+ * posts, text/plain, none declared) is 415 before it is read: this also keeps cross-site HTML forms, which
+ * cannot send JSON, from signing anyone in.
+ */
+export function requireJsonBody(req: FastifyRequest): void {
+  const length = req.headers['content-length'];
+  const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) return;
+  const type = req.headers['content-type'];
+  const [mediaType, ...params] = (typeof type === 'string' ? type : '').split(';').map((p) => p.trim().toLowerCase());
+  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  if (mediaType === 'application/json' && (charset === undefined || charset === 'utf-8' || charset === 'utf8')) return;
+  throw Object.assign(new Error('Send Content-Type: application/json'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
 }

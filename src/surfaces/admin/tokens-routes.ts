@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
 import { listAuditEvents } from '../../core/audit/index.js';
+import { invalid } from '../../core/errors.js';
 import { requestContext } from '../../platform/http.js';
 import { AuditQuery, CreateTokenBody, Envelope, IdParams, TokenItem } from './schemas.js';
 import { tokenItem } from './serialize.js';
@@ -61,10 +62,17 @@ export async function tokenRoutes(base: FastifyInstance, opts: { core: Core }): 
     const page = await listAuditEvents(core.store.db, {
       actions: q.action ? q.action.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
       targetType: q.target_type, targetId: q.target_id, actorType: q.actor_type, actorId: q.actor_id,
-      from: q.from ? new Date(q.from).toISOString() : undefined,
-      to: q.to ? new Date(q.to).toISOString() : undefined,
+      from: q.from ? isoDate('from', q.from) : undefined,
+      to: q.to ? isoDate('to', q.to) : undefined,
       before: q.cursor, limit: q.limit ?? 100,
     });
     return { ok: true, items: page.items, next_cursor: page.nextCursor };
   });
+}
+
+/** A date-time the schema accepted but Date cannot hold (a leap second, year 275760+) is a 400, not a 500. */
+function isoDate(field: string, value: string): string {
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw invalid(field, 'invalid_format', `${field} must be an ISO-8601 date-time`, { constraints: { format: 'date-time' } });
+  return new Date(t).toISOString();
 }
