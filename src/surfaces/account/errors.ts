@@ -78,6 +78,17 @@ function custom(path: Array<string | number>, message: string): ZodIssue {
   return { code: 'custom', message, path };
 }
 
+/**
+ * The real product reads `user_id` with Number() and validates that with Zod, so a word is "nan" and a
+ * fraction a "float". Undefined for strings Number() would read as an integer ("0x10", "1e3").
+ */
+function paramTypeIssue(path: Array<string | number>, raw: string): ZodIssue | undefined {
+  const n = Number(raw);
+  if (Number.isNaN(n) || raw.trim() === '') return invalidType(path, 'number', 'nan');
+  if (!Number.isInteger(n)) return invalidType(path, 'integer', 'float');
+  return undefined;
+}
+
 interface AjvError {
   instancePath?: string;
   keyword: string;
@@ -102,11 +113,7 @@ function issueOfAjv(e: AjvError, context: string | undefined): ZodIssue {
   switch (e.keyword) {
     case 'type': {
       const expectedRaw = Array.isArray(e.params.type) ? String(e.params.type[0]) : String(e.params.type);
-      if (context === 'params' && typeof e.data === 'string') {
-        const n = Number(e.data);
-        if (Number.isNaN(n) || e.data.trim() === '') return invalidType(path, 'number', 'nan');
-        return invalidType(path, 'integer', 'float');
-      }
+      if (context === 'params' && typeof e.data === 'string') return paramTypeIssue(path, e.data) ?? custom(path, 'Expected integer');
       const expected = expectedRaw === 'integer' ? 'number' : expectedRaw;
       return invalidType(path, expected, parsedType(e.data));
     }
@@ -183,8 +190,15 @@ function bodyMessage(req: FastifyRequest): string {
 export function renderDomainError(err: DomainError, req: FastifyRequest): Rendered {
   switch (err.kind) {
     case 'invalid': {
-      const message = err.field === 'user_id' ? PARAMS_MESSAGE : bodyMessage(req);
-      return { body: h3(400, message, { issues: [issueOfDomain(err)] }) };
+      const params = (req.params ?? {}) as Record<string, unknown>;
+      const param = err.field !== undefined && Object.hasOwn(params, err.field) ? err.field : undefined;
+      if (param !== undefined) {
+        // A path parameter refused before validation (not a plain decimal, NUL characters).
+        const raw = params[param];
+        const issue = (err.reason === 'invalid_type' && typeof raw === 'string' ? paramTypeIssue([param], raw) : undefined) ?? custom([param], err.message);
+        return { body: h3(400, PARAMS_MESSAGE, { issues: [issue] }) };
+      }
+      return { body: h3(400, bodyMessage(req), { issues: [issueOfDomain(err)] }) };
     }
     case 'unauthenticated':
       return { body: h3(401, 'Unauthorized') };
