@@ -4,7 +4,7 @@ import type { SurfaceName } from '../platform/config.js';
 import type { Core } from '../core/index.js';
 import { accountNotFoundRenderer, accountSurface } from './account/index.js';
 import { directorySurface } from './directory/index.js';
-import { useradminSurface } from './useradmin/index.js';
+import { isUseradminPath, renderUseradminNotFound, useradminSurface } from './useradmin/index.js';
 
 export interface SurfaceModule {
   surface: SurfaceName;
@@ -28,3 +28,6 @@ export const surfaceModules: SurfaceModule[] = [
  */
 export const notFoundRenderers: NotFoundRenderer[] = [];
 notFoundRenderers.push(accountNotFoundRenderer);
+// User-admin prefixes (/api/admin/user-admin, /api/admin/events, /api/admin/user/, /auth/simple, /logout) are
+// more specific than any /api/admin fallback: first in the list.
+notFoundRenderers.unshift({ matches: isUseradminPath, render: renderUseradminNotFound });

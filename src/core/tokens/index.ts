@@ -5,7 +5,7 @@ import { randomToken, sha256Hex } from '../../platform/crypto.js';
 import { nowIso, toBool, toIso } from '../../store/sql.js';
 import { recordAudit } from '../audit/index.js';
 import { ADMIN_PERMISSION, type Principal, type RequestContext } from '../context.js';
-import { invalid, notFound } from '../errors.js';
+import { conflict, invalid, notFound } from '../errors.js';
 import { rootRolePermissions } from '../roles/index.js';
 import { normalizeText } from '../users/validation.js';
 
@@ -133,5 +133,60 @@ export class TokensService {
       await this.store.db.updateTable('api_tokens').set({ last_used_at: new Date(now).toISOString() }).where('id', '=', row.id).execute();
     }
     return { kind: 'api_token', tokenId: row.id, userId: row.user_id, permissions, label: `token:${row.name}` };
+  }
+
+  // --- user-admin surface (Unleash personal access tokens) ---
+
+  /**
+   * A personal access token for `userId`, acting with that user's root-role permissions. Its name (Unleash's
+   * "description") is unique per owner (409 name_taken); an expiry in the future is required. The owner's row
+   * is locked (PostgreSQL) so two concurrent creations cannot both pass the uniqueness check.
+   */
+  async createPersonal(
+    principal: Principal,
+    ctx: RequestContext,
+    input: { userId: number; name: string; expiresAt: string },
+  ): Promise<{ token: ApiToken; secret: string }> {
+    const name = normalizeText(input.name, 'description', 255);
+    if (!name) throw invalid('description', 'required', 'A token description is required');
+    const t = Date.parse(input.expiresAt);
+    if (Number.isNaN(t)) throw invalid('expiresAt', 'invalid_date', 'expiresAt must be an ISO-8601 date-time');
+    if (t <= Date.now()) throw invalid('expiresAt', 'in_the_past', 'expiresAt must be in the future');
+    const expiresAt = new Date(t).toISOString();
+    const secret = randomToken(TOKEN_PREFIX.personal);
+    return this.store.db.transaction().execute(async (trx) => {
+      let owner = trx.selectFrom('users').select(['id', 'deleted_at']).where('id', '=', input.userId);
+      if (this.store.engine === 'postgres') owner = owner.forUpdate();
+      const row = await owner.executeTakeFirst();
+      if (!row || row.deleted_at !== null) throw notFound('user');
+      const clash = await trx
+        .selectFrom('api_tokens')
+        .select('id')
+        .where('kind', '=', 'personal')
+        .where('user_id', '=', input.userId)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (clash) throw conflict('name', 'name_taken', 'You already have a personal access token with this description');
+      const inserted = await trx
+        .insertInto('api_tokens')
+        .values({
+          name,
+          token_hash: sha256Hex(secret),
+          kind: 'personal',
+          user_id: input.userId,
+          created_by: principal.kind === 'system' ? 'system' : `${principal.kind}:${principal.kind === 'user' ? principal.userId : principal.tokenId}`,
+          created_at: nowIso(),
+          expires_at: expiresAt,
+          last_used_at: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const token = toToken(inserted);
+      await recordAudit(trx, principal, ctx, {
+        action: 'api_token.created', targetType: 'api_token', targetId: token.id,
+        after: { id: token.id, name: token.name, kind: token.kind, user_id: token.userId, expires_at: token.expiresAt },
+      });
+      return { token, secret };
+    });
   }
 }

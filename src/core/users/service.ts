@@ -30,6 +30,8 @@ export interface UpdateOptions {
   passwordPolicy?: PasswordPolicy;
   /** When the caller changes their own password, this session survives (the others are revoked). */
   keepSessionId?: string | null;
+  /** Run inside this open transaction instead of a new one (the directory syncs tenant roles in the same one). */
+  ex?: Executor;
 }
 
 export interface UpdateResult {
@@ -308,7 +310,7 @@ export class UsersService {
     delete values._password;
     const passwordHash = password !== undefined ? await this.hasher.hash(password) : undefined;
 
-    return this.store.db.transaction().execute(async (trx) => {
+    const run = async (trx: Executor): Promise<UpdateResult> => {
       // Lock order: the admin set first (when admin-ness can change), then the target row.
       const mayDropAdmin = patch.isActive === false || patch.isAdmin === false || patch.rootRoleId !== undefined;
       const adminIds = mayDropAdmin ? await lockActiveAdminIds(trx, this.store.engine) : [];
@@ -381,7 +383,8 @@ export class UsersService {
         after: { ...auditView(after), changed: changedKeys.map((k) => (k === 'password_hash' ? 'password' : k)), sessions_revoked: sessionsRevoked },
       });
       return { user: after, changed: changedKeys, sessionsRevoked };
-    });
+    };
+    return opts.ex ? run(opts.ex) : this.store.db.transaction().execute(run);
   }
 
   /** Changes the caller's own password after checking the current one; other sessions are revoked. */
@@ -458,5 +461,46 @@ export class UsersService {
       .limit(1)
       .execute();
     return rows.length;
+  }
+
+  // --- user-admin surface (Unleash) additions ---
+
+  /**
+   * The password rules of the user-admin surface (Unleash checks passwords with owasp-password-strength-test's
+   * defaults): 10 to 128 characters, no character three times in a row, and unless it is a passphrase of 20 or
+   * more characters, at least one lowercase letter, one uppercase letter, one digit and one other character.
+   * Returns every rule the password breaks (empty when it is strong).
+   */
+  passwordStrengthIssues(password: string): string[] {
+    const issues: string[] = [];
+    const length = Array.from(password).length;
+    if (length < 10) issues.push('The password must be at least 10 characters long.');
+    if (length > 128) issues.push('The password must be fewer than 128 characters.');
+    if (/(.)\1\1/su.test(password)) issues.push('The password may not contain sequences of three or more repeated characters.');
+    if (length < 20) {
+      if (!/\p{Ll}/u.test(password)) issues.push('The password must contain at least one lowercase letter.');
+      if (!/\p{Lu}/u.test(password)) issues.push('The password must contain at least one uppercase letter.');
+      if (!/[0-9]/.test(password)) issues.push('The password must contain at least one number.');
+      if (!/[^\p{L}\p{N}]/u.test(password)) issues.push('The password must contain at least one special character.');
+    }
+    return issues;
+  }
+
+  /** Throws invalid on `field` (message = the first broken rule, details.issues = all) unless the password is strong. */
+  checkStrongPassword(password: string, field = 'password'): void {
+    checkPassword(field, password, { min: 1, max: 1024 });
+    const issues = this.passwordStrengthIssues(password);
+    if (issues.length > 0) {
+      throw invalid(field, 'weak_password', issues[0], { details: { issues }, constraints: { minLength: 10, maxLength: 128 } });
+    }
+  }
+
+  /**
+   * An administrator sets another user's (or their own) password: strength rules, one transaction with its
+   * audit event (user.updated, changed: ["password"]), and every session of the user revoked on every surface.
+   */
+  async setPasswordAsAdmin(principal: Principal, ctx: RequestContext, id: number, password: string): Promise<UpdateResult> {
+    this.checkStrongPassword(password);
+    return this.update(principal, ctx, id, { password }, { onEmpty: 'reject', passwordPolicy: { min: 10, max: 128 }, keepSessionId: null });
   }
 }

@@ -1,0 +1,101 @@
+// Who is calling the user-admin surface: an API token in the Authorization header (raw, as Unleash
+// clients send it, or "Bearer <token>": admin tokens and personal access tokens), or the
+// `unleash-session` cookie from POST /auth/simple/login (an opaque session token, checked against the
+// store on every request). Each route says what it needs; ADMIN routes answer 403 naming the permission.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Core } from '../../core/index.js';
+import { hasPermission, ADMIN_PERMISSION, type Principal } from '../../core/context.js';
+import { DomainError, forbidden, unauthenticated } from '../../core/errors.js';
+import { cookieValue } from '../../platform/http.js';
+
+export const SESSION_COOKIE = 'unleash-session';
+
+/** public: anyone; user: any authenticated caller; admin: the route's permission (ADMIN by default). */
+export type UseradminAuth = 'public' | 'user' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    useradminAuth?: UseradminAuth;
+  }
+  interface FastifyRequest {
+    /** Set when the caller came with the unleash-session cookie. */
+    useradminSessionId?: string;
+  }
+}
+
+/** The token of an Authorization header: "Bearer <token>" or the raw token. */
+export function authorizationToken(header: string | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const value = header.trim();
+  if (!value) return undefined;
+  const bearer = /^Bearer\s+(\S+)$/i.exec(value);
+  if (bearer) return bearer[1];
+  return /\s/.test(value) ? undefined : value;
+}
+
+/** The caller's principal; throws 401 when credentials are missing or not valid. */
+export async function authenticate(core: Core, req: FastifyRequest): Promise<Principal> {
+  const header = req.headers.authorization;
+  if (typeof header === 'string' && header.trim() !== '') {
+    const token = authorizationToken(header);
+    const principal = token ? await core.tokens.authenticate(token) : undefined;
+    if (!principal) throw unauthenticated('invalid_token');
+    return principal;
+  }
+  const cookie = cookieValue(req, SESSION_COOKIE);
+  if (cookie) {
+    const session = cookie.length <= 512 ? await core.sessions.authenticate({ token: cookie }, 'useradmin') : undefined;
+    if (!session) throw unauthenticated('invalid_session');
+    req.useradminSessionId = session.id;
+    return session.principal;
+  }
+  throw unauthenticated('missing_credentials');
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Cookie sessions are SameSite=Lax; on top of that an unsafe request that carries an Origin header must come
+ * from this host (a cross-site page cannot make the browser send the cookie with a foreign Origin).
+ */
+function checkOrigin(req: FastifyRequest): void {
+  const origin = req.headers.origin;
+  if (typeof origin !== 'string' || origin === 'null') return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    throw new DomainError('forbidden', 'The Origin header is not valid for a session request', { reason: 'bad_origin' });
+  }
+  if (host !== req.headers.host) throw new DomainError('forbidden', 'Cross-site requests with the session cookie are refused', { reason: 'cross_site' });
+}
+
+export function useradminGuard(core: Core) {
+  return async function guard(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const mode = req.routeOptions.config.useradminAuth ?? 'admin';
+    if (mode === 'public') return;
+    const principal = await authenticate(core, req);
+    req.principal = principal;
+    if (req.useradminSessionId && UNSAFE.has(req.method)) checkOrigin(req);
+    if (mode === 'admin' && !hasPermission(principal, ADMIN_PERMISSION)) {
+      throw forbidden('permission_required', `You need the "${ADMIN_PERMISSION}" permission to perform this action.`, ADMIN_PERMISSION);
+    }
+  };
+}
+
+/** The user a principal acts for (a session user or a personal token's owner); undefined for admin API tokens. */
+export function principalUserId(p: Principal): number | undefined {
+  if (p.kind === 'user') return p.userId;
+  if (p.kind === 'api_token' && p.userId !== null) return p.userId;
+  return undefined;
+}
+
+export function requireUser(p: Principal): number {
+  const id = principalUserId(p);
+  if (id === undefined) {
+    throw new DomainError('forbidden', 'This route acts for a user: sign in at /auth/simple/login or use a personal access token', {
+      reason: 'user_required',
+    });
+  }
+  return id;
+}

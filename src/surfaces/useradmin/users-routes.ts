@@ -1,0 +1,114 @@
+// /api/admin/user-admin: seed 004 (PUT /api/admin/user-admin/{id}) and its neighbours.
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Core } from '../../core/index.js';
+import { invalid } from '../../core/errors.js';
+import { listRootRoles, resolveRootRole, ROOT_ROLE_NAMES } from '../../core/roles/index.js';
+import type { User, UserPatch } from '../../core/users/types.js';
+import { requestContext } from '../../platform/http.js';
+import { CreateUserBody, Empty, IdParams, PasswordBody, SearchQuery, UnleashUser, UpdateUserBody, UsersResponse } from './schemas.js';
+import { rootRoleItem, unleashUser } from './serialize.js';
+
+const SURFACE = 'useradmin' as const;
+const PASSWORD_POLICY = { min: 10, max: 128 };
+const PAGE = 500;
+const SEARCH_LIMIT = 100;
+
+export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { core } = opts;
+  const tags = ['user-admin: users'];
+
+  app.get('/api/admin/user-admin', {
+    schema: { tags, summary: 'All users and the root roles', response: { 200: UsersResponse } },
+  }, async () => {
+    const users: User[] = [];
+    let afterId: number | undefined;
+    for (;;) {
+      const page = await core.users.list({ limit: PAGE, afterId });
+      users.push(...page.items);
+      if (page.nextCursor === null) break;
+      afterId = page.nextCursor;
+    }
+    const roles = await listRootRoles(core.store.db);
+    return { users: users.map((u) => unleashUser(u)), rootRoles: roles.map(rootRoleItem) };
+  });
+
+  app.get('/api/admin/user-admin/search', {
+    schema: {
+      tags, summary: 'Users whose email, username or name starts with q (at least 2 characters; at most 100 results)',
+      querystring: SearchQuery, response: { 200: { type: 'array', items: UnleashUser } },
+    },
+  }, async (req) => {
+    const q = (req.query.q ?? '').trim();
+    if (Array.from(q).length < 2) return [];
+    const page = await core.users.list({ limit: SEARCH_LIMIT, q });
+    return page.items.map((u) => unleashUser(u));
+  });
+
+  app.post('/api/admin/user-admin/validate-password', {
+    config: { useradminAuth: 'user' },
+    schema: { tags, summary: 'Check a password against the password rules (200 when strong, 400 naming the rule otherwise)', body: PasswordBody, response: { 200: Empty } },
+  }, async (req, reply) => {
+    core.users.checkStrongPassword(req.body.password);
+    return reply.code(200).send();
+  });
+
+  app.post('/api/admin/user-admin', {
+    schema: {
+      tags, summary: 'Create a user (username or email required; rootRole by id or name)',
+      body: CreateUserBody, response: { 201: UnleashUser },
+    },
+  }, async (req, reply) => {
+    const b = req.body;
+    const email = b.email?.trim() ? b.email : undefined;
+    const username = b.username?.trim() ? b.username : undefined;
+    if (!email && !username) throw invalid('username', 'required', 'You must specify username or email');
+    const rootRoleId = resolveRootRole(b.rootRole);
+    if (b.password !== undefined) core.users.checkStrongPassword(b.password);
+    const user = await core.users.create(req.principal!, requestContext(req, SURFACE), {
+      email, username, name: b.name ?? undefined, password: b.password, rootRoleId, emailVerified: true,
+    }, { passwordPolicy: PASSWORD_POLICY });
+    // Unleash echoes a role given by name as that name; a role given by id as the id.
+    const rootRole = typeof b.rootRole === 'string' && !/^\s*\d+\s*$/.test(b.rootRole) ? ROOT_ROLE_NAMES[rootRoleId] : rootRoleId;
+    reply.code(201).header('location', `/api/admin/user-admin/${user.id}`);
+    return unleashUser(user, { rootRole, emailSent: false });
+  });
+
+  app.get('/api/admin/user-admin/:id', {
+    schema: { tags, summary: 'Get a user', params: IdParams, response: { 200: UnleashUser } },
+  }, async (req) => unleashUser(await core.users.getUser(req.params.id)));
+
+  app.put('/api/admin/user-admin/:id', {
+    schema: {
+      tags, summary: 'Update a user (seed 004): only the fields sent change; {} returns the user unchanged',
+      params: IdParams, body: UpdateUserBody, response: { 200: UnleashUser },
+    },
+  }, async (req) => {
+    const b = req.body;
+    const patch: UserPatch = {
+      email: b.email,
+      name: b.name,
+      rootRoleId: b.rootRole === undefined ? undefined : resolveRootRole(b.rootRole),
+    };
+    const result = await core.users.update(req.principal!, requestContext(req, SURFACE), req.params.id, patch, { onEmpty: 'noop' });
+    return unleashUser(result.user);
+  });
+
+  app.delete('/api/admin/user-admin/:id', {
+    schema: { tags, summary: "Delete a user (their sessions and tokens go with them)", params: IdParams, response: { 200: Empty } },
+  }, async (req, reply) => {
+    await core.users.delete(req.principal!, requestContext(req, SURFACE), req.params.id);
+    return reply.code(200).send();
+  });
+
+  app.post('/api/admin/user-admin/:id/change-password', {
+    schema: {
+      tags, summary: "Set a user's password (password rules checked; every session of the user is revoked)",
+      params: IdParams, body: PasswordBody, response: { 200: Empty },
+    },
+  }, async (req, reply) => {
+    await core.users.setPasswordAsAdmin(req.principal!, requestContext(req, SURFACE), req.params.id, req.body.password);
+    return reply.code(200).send();
+  });
+}
