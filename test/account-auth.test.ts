@@ -170,6 +170,45 @@ for (const { engine, skip } of engines()) {
       assert.ok(!JSON.stringify(events).includes('password-audited'));
     });
 
+    it('throttles repeated failed logins with 429 in h3 shape and a Retry-After header', async () => {
+      const email = uniqueEmail('throttle');
+      await signUp(s.url, email, 'password-throttle');
+      let res = await http(s.url, '/api/auth/login', { body: { email, password: 'wrong-password' } });
+      for (let i = 0; i < 12 && res.status === 401; i++) {
+        res = await http(s.url, '/api/auth/login', { body: { email, password: 'wrong-password' } });
+      }
+      assertH3(res, 429, { statusMessage: 'Too Many Requests' });
+      assert.match(res.headers.get('retry-after') ?? '', /^\d+$/);
+      // Even the right password waits for the window to end.
+      assertH3(await http(s.url, '/api/auth/login', { body: { email, password: 'password-throttle' } }), 429);
+    });
+
+    it('applies email and domain bans to sign-up, login and email changes (403 in h3 shape)', async () => {
+      const token = 'gha_test_admin_token_0123456789abcdef';
+      const me = await signUp(s.url, uniqueEmail('before-ban'));
+      const banned = `someone.${Date.now()}@banned-domain.example`;
+      const ban = await http(s.url, '/api/admin/bans', { token, body: { ban_type: 'domain', ban_value: 'banned-domain.example', reason: 'spam' } });
+      assert.equal(ban.status, 201, ban.text);
+      const signup = await http(s.url, '/api/auth/sign-up', { body: { email: banned, password: 'password-123' } });
+      assertH3(signup, 403, { statusMessage: 'Forbidden' });
+      assert.equal(signup.cookies[SESSION_COOKIE], undefined);
+      const change = await http(s.url, `/api/users/${me.id}`, { method: 'PATCH', cookie: me.cookie, body: { email: banned } });
+      assertH3(change, 403);
+      assert.equal((await s.core.users.getUser(me.id)).email, me.email);
+      const mine = await http(s.url, '/api/admin/bans', { token, body: { ban_type: 'email', ban_value: me.email } });
+      assert.equal(mine.status, 201, mine.text);
+      assertH3(await http(s.url, '/api/auth/login', { body: { email: me.email, password: 'password-123' } }), 403);
+    });
+
+    it('documents every account route in the OpenAPI document', async () => {
+      const res = await http(s.url, '/openapi.json');
+      assert.equal(res.status, 200);
+      const paths = res.body.paths;
+      assert.ok(paths['/api/auth/login']?.post && paths['/api/auth/logout']?.post && paths['/api/auth/sign-up']?.post);
+      assert.ok(paths['/api/auth/check']?.head);
+      assert.ok(paths['/api/users/{user_id}']?.get && paths['/api/users/{user_id}']?.patch);
+    });
+
     it('unicode and oversized input never answers 500', async () => {
       const cases: Array<[unknown, number]> = [
         [{ email: 'jöhn@exämple.com', password: 'password-123' }, 400],

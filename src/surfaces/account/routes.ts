@@ -84,7 +84,7 @@ export async function accountRoutes(base: FastifyInstance, opts: { core: Core })
   app.route({
     method: 'HEAD',
     url: '/api/auth/check',
-    config: { accountAuth: 'session' },
+    config: { accountAuth: 'session', swagger: { exposeHeadRoute: true } },
     schema: { tags, summary: '200 with a live session, 401 without', response: { 200: Type.Null(), 401: H3ErrorBody } },
     // HEAD carries no body: an empty 200.
     handler: async (_req, reply) => reply.code(200).send(undefined as never),
