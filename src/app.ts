@@ -47,7 +47,9 @@ export async function buildApp(core: Core, options: BuildOptions = {}): Promise<
       const ban = core.bans.ipBan(clientIp(req));
       if (!ban) return done();
       const { ban_type, ban_value, reason, banned_at, expires_at } = ban;
-      reply.code(403).type('application/json; charset=utf-8').send({ error: 'banned', ban: { ban_type, ban_value, reason, banned_at, expires_at } });
+      // Serialised here: the route's own 403 schema (another surface's error shape) must not filter it.
+      const body = JSON.stringify({ error: 'banned', ban: { ban_type, ban_value, reason, banned_at, expires_at } });
+      reply.code(403).type('application/json; charset=utf-8').send(body);
     };
     if (core.bans.ipCache.ready) return check();
     core.bans.ipCache.ensureLoaded().then(check, done);
