@@ -46,8 +46,9 @@ export async function eventRoutes(base: FastifyInstance, opts: { core: Core }): 
     const limit = q.limit ?? 100;
     let types: string[] | undefined;
     if (q.type !== undefined) {
-      types = [...new Set(operand(q.type).split(',').map((s) => s.trim()).filter(Boolean))];
-      if (types.length === 0 || types.length > 20 || types.some((t) => !/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(t))) {
+      const listed = operand(q.type).split(',').map((s) => s.trim()).filter(Boolean);
+      types = [...new Set(listed)];
+      if (listed.length === 0 || listed.length > 20 || types.some((t) => !/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(t))) {
         throw invalid('type', 'invalid_type', 'type must be an event type such as user-updated, or a comma-separated list of up to 20');
       }
     }
