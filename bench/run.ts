@@ -503,6 +503,13 @@ async function measureCase(
   return r;
 }
 
+/** The main thread's profile is the largest one in the directory. */
+function largestFile(dir: string): string | null {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => path.join(dir, f)) : [];
+  files.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
+  return files[0] ? path.relative(root, files[0]) : null;
+}
+
 async function createPgDatabase(pgUrl: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
   const name = `gatehouse_bench_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: pgUrl });
@@ -548,11 +555,11 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
     sqliteFile = path.join(dir, 'gatehouse.db');
     process.stdout.write(`\n[sqlite] data dir ${dir}\n`);
   }
-  const profileDir = path.join(root, 'bench', 'results', 'profiles');
-  const profileName = `gatehouse-${engine}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
+  // One directory per server: node writes one profile per thread (main thread and tsx's loader thread).
+  const profileDir = path.join(root, 'bench', 'results', 'profiles', `${engine}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   if (opts.profile) fs.mkdirSync(profileDir, { recursive: true });
   const server = await startProcess(
-    [...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profileName}`] : []), '--import', 'tsx', 'src/main.ts', 'serve'],
+    [...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'src/main.ts', 'serve'],
     {
       ...storeEnv,
       GATEHOUSE_INIT_API_TOKEN: ADMIN_TOKEN,
@@ -635,7 +642,7 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
   process.stdout.write(`[${engine}] server peak RSS (VmHWM) ${fmt(hwm)} MiB; ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   return {
     engine, users: opts.users[engine], seedSeconds: seeded.ms / 1000, ids, plans, cases: results, interference,
-    rssHwmMiB: hwm, profile: opts.profile ? path.relative(root, path.join(profileDir, profileName)) : null,
+    rssHwmMiB: hwm, profile: opts.profile ? largestFile(profileDir) : null,
   };
 }
 
