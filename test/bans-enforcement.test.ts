@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
-import { cookieHeader, http } from './helpers/http.js';
+import { cookieHeader, http, type Res } from './helpers/http.js';
 import { createUser } from './helpers/admin.js';
 
 let seq = 0;
@@ -37,7 +37,7 @@ for (const { engine, skip } of engines()) {
     };
     const from = (ip: string, path = '/api/admin/users', extra: Parameters<typeof http>[2] = {}) =>
       http(s.url, path, { token: ADMIN_TOKEN, ...extra, headers: { 'x-forwarded-for': ip, ...(extra.headers ?? {}) } });
-    const assertBanned = (res: Awaited<ReturnType<typeof http>>, value: string, what = '') => {
+    const assertBanned = (res: Res, value: string, what = '') => {
       assert.equal(res.status, 403, `${what}: ${res.status} ${res.text}`);
       assert.equal(res.body.error, 'banned', what);
       assert.equal(res.body.ban.ban_type, 'ip');
