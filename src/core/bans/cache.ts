@@ -73,7 +73,7 @@ export class IpBanCache {
   }
 
   get ready(): boolean {
-    return this.loaded;
+    return this.loaded && this.started;
   }
 
   /**
@@ -91,6 +91,15 @@ export class IpBanCache {
   async ensureLoaded(): Promise<void> {
     if (!this.started) this.start();
     if (!this.loaded) await this.reload();
+  }
+
+  /**
+   * This node changed the bans: reload before answering, so its own next request sees the change. A cache
+   * that has not started yet loads (and starts following changes) on its first check instead.
+   */
+  async changed(): Promise<void> {
+    if (!this.started || this.stopped) return;
+    await this.reload().catch(() => {});
   }
 
   /** Reloads now; concurrent calls share one reload, and a call during a reload forces another one. */
@@ -165,7 +174,10 @@ export class IpBanCache {
     client.on('notification', (msg) => {
       if (msg.channel !== BANS_CHANNEL) return;
       this.stats.notifications++;
-      this.reload().catch(() => {});
+      // A reload already under way may have read the version before this commit: make it go round again.
+      if (this.loading) this.dirty = true;
+      // Our own changes were reloaded before we answered: the version check skips them.
+      else this.checkVersion().catch(() => {});
     });
     try {
       await client.connect();

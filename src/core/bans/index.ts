@@ -202,7 +202,7 @@ export class BansService {
       });
       return { ban, changed: [], ...effects };
     });
-    await this.ipCache.reload().catch(() => {});
+    await this.ipCache.changed();
     return result;
   }
 
@@ -286,7 +286,7 @@ export class BansService {
       });
       return { ban, changed, ...effects };
     });
-    if (result.changed.length > 0) await this.ipCache.reload().catch(() => {});
+    if (result.changed.length > 0) await this.ipCache.changed();
     return result;
   }
 
@@ -301,7 +301,7 @@ export class BansService {
       await recordAudit(trx, principal, ctx, { action: 'ban.deleted', targetType: 'ban', targetId: id, before: auditView(ban) });
       return ban;
     });
-    await this.ipCache.reload().catch(() => {});
+    await this.ipCache.changed();
     return ban;
   }
 
