@@ -100,7 +100,7 @@ export async function accountRoutes(base: FastifyInstance, opts: { core: Core })
     const s: ActiveSession = req.accountSession!;
     if (req.params.user_id !== s.userId) throw notFound('user');
     const user = await core.users.getUser(s.userId);
-    reply.header('etag', etagOf(user));
+    reply.header('etag', etagOf(user)).header('cache-control', 'private, no-store');
     return { user: accountUser(user) };
   });
 
