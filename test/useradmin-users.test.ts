@@ -354,6 +354,50 @@ for (const { engine, skip } of engines()) {
       assertError(await http(s.url, '/api/admin/user-admin', { cookie: self }), 401, 'AuthenticationRequired');
     });
 
+    it('a user created without a password gets a one-time invite link to set it', async () => {
+      const email = uniqueEmail('invite');
+      const created = await ua(s.url, '/api/admin/user-admin', { body: { email, name: 'Invited', rootRole: 'Editor' } });
+      assert.equal(created.status, 201);
+      assert.match(created.body.inviteLink, /^http:\/\/127\.0\.0\.1:\d+\/new-user\?token=ghi_[A-Za-z0-9_-]+$/);
+      const token = new URL(created.body.inviteLink).searchParams.get('token')!;
+      const withPw = await createUa(s.url, { password: STRONG });
+      assert.equal(withPw.inviteLink, undefined, 'a user with a password needs no invite');
+
+      const check = await http(s.url, `/auth/reset/validate?token=${encodeURIComponent(token)}`);
+      assert.equal(check.status, 200, check.text);
+      assert.equal(check.body.id, created.body.id);
+      assert.equal(check.body.email, email);
+      assert.equal(check.body.role.name, 'Editor');
+      assertError(await http(s.url, '/auth/reset/validate?token=ghi_forged-token-value-xxxxxxxx'), 401, 'InvalidTokenError');
+      assertError(await http(s.url, '/auth/reset/validate'), 400, 'ValidationError');
+      assertError(await http(s.url, '/auth/reset/password', { body: { token, password: 'simple' } }), 400, 'ValidationError');
+      assertError(await http(s.url, '/auth/reset/password', { body: { token: 'ghi_forged-token-value-xxxxxxxx', password: STRONG } }), 401, 'InvalidTokenError');
+      assert.equal((await http(s.url, '/auth/reset/validate-password', { body: { password: STRONG } })).status, 200);
+      assertError(await http(s.url, '/auth/reset/validate-password', { body: { password: 'short' } }), 400, 'ValidationError');
+
+      const set = await http(s.url, '/auth/reset/password', { body: { token, password: STRONG } });
+      assert.equal(set.status, 200, set.text);
+      await login(s.url, email, STRONG);
+      assertError(await http(s.url, '/auth/reset/password', { body: { token, password: 'Another-pass-42' } }), 401, 'InvalidTokenError');
+      assertError(await http(s.url, `/auth/reset/validate?token=${encodeURIComponent(token)}`), 401, 'InvalidTokenError');
+      const events = await ua(s.url, `/api/admin/events?targetUser=${created.body.id}`);
+      assert.deepEqual(events.body.events.map((e: any) => e.type), ['session-created', 'user-password-changed', 'user-invite-created', 'user-created']);
+      assert.ok(!events.text.includes(token), 'the token never reaches the log');
+    });
+
+    it('a cookie session refuses unsafe requests from another origin', async () => {
+      const cookie = await login(s.url, 'root', ADMIN_PASSWORD);
+      const u = await createUa(s.url);
+      const host = new URL(s.url).host;
+      const evil = await http(s.url, `/api/admin/user-admin/${u.id}`, { method: 'PUT', cookie, headers: { origin: 'https://evil.example' }, body: { name: 'pwned' } });
+      assertError(evil, 403, 'NoAccessError');
+      const same = await http(s.url, `/api/admin/user-admin/${u.id}`, { method: 'PUT', cookie, headers: { origin: `http://${host}` }, body: { name: 'fine' } });
+      assert.equal(same.status, 200);
+      assert.equal(same.body.name, 'fine');
+      const token = await ua(s.url, `/api/admin/user-admin/${u.id}`, { method: 'PUT', headers: { origin: 'https://evil.example' }, body: { name: 'token ok' } });
+      assert.equal(token.status, 200, 'API tokens are not ambient credentials');
+    });
+
     it('search: prefix of email, username or name, case-insensitive, at least 2 characters', async () => {
       const tag = `srch${Date.now().toString(36)}`;
       await createUa(s.url, { email: `${tag}some@mail.com` });

@@ -13,6 +13,10 @@ import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, toUs
 import type { NewUser, User, UserListQuery, UserPatch } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
 import { foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
+// user-admin surface (invites)
+import { randomToken, sha256Hex } from '../../platform/crypto.js';
+import { toIso } from '../../store/sql.js';
+import { unauthenticated } from '../errors.js';
 
 /**
  * A check run before a user is created or their email/username changes (bans hook in here).
@@ -502,5 +506,58 @@ export class UsersService {
   async setPasswordAsAdmin(principal: Principal, ctx: RequestContext, id: number, password: string): Promise<UpdateResult> {
     this.checkStrongPassword(password);
     return this.update(principal, ctx, id, { password }, { onEmpty: 'reject', passwordPolicy: { min: 10, max: 128 }, keepSessionId: null });
+  }
+
+  /**
+   * Creates a user and, when they have no password, a one-time invite token (only its SHA-256 is stored) with
+   * which they set their first password, all in one transaction with its audit events.
+   */
+  async createWithInvite(
+    principal: Principal,
+    ctx: RequestContext,
+    input: NewUser,
+    opts: { passwordPolicy?: PasswordPolicy; inviteTtlSeconds: number },
+  ): Promise<{ user: User; inviteToken: string | null; inviteExpiresAt: string | null }> {
+    return this.store.db.transaction().execute(async (trx) => {
+      const user = await this.create(principal, ctx, input, { passwordPolicy: opts.passwordPolicy, ex: trx });
+      if (input.password) return { user, inviteToken: null, inviteExpiresAt: null };
+      const inviteToken = randomToken('ghi_');
+      const expiresAt = new Date(Date.now() + opts.inviteTtlSeconds * 1000).toISOString();
+      await trx
+        .insertInto('useradmin_invites')
+        .values({ token_hash: sha256Hex(inviteToken), user_id: user.id, created_by: principal.label, created_at: nowIso(), expires_at: expiresAt, used_at: null })
+        .execute();
+      await recordAudit(trx, principal, ctx, { action: 'user.invite_created', targetType: 'user', targetId: user.id, after: { user_id: user.id, expires_at: expiresAt } });
+      return { user, inviteToken, inviteExpiresAt: expiresAt };
+    });
+  }
+
+  /** The user of an unused, unexpired invite token; undefined otherwise. */
+  async findInvite(token: string): Promise<{ user: User; expiresAt: string; createdBy: string | null } | undefined> {
+    if (token.length < 16 || token.length > 256) return undefined;
+    const row = await this.store.db.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', sha256Hex(token)).executeTakeFirst();
+    if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) return undefined;
+    const user = await this.findUser(row.user_id);
+    return user ? { user, expiresAt: toIso(row.expires_at)!, createdBy: row.created_by } : undefined;
+  }
+
+  /**
+   * Sets an invited user's password with their one-time token (strength rules as checkStrongPassword). The token
+   * and every other open invite of the user are spent in the same transaction as the password change.
+   */
+  async acceptInvite(ctx: RequestContext, token: string, password: string): Promise<User> {
+    this.checkStrongPassword(password);
+    const invalidToken = () => unauthenticated('invalid_invite', 'The invite link is not valid: it is unknown, already used or expired.');
+    if (token.length < 16 || token.length > 256) throw invalidToken();
+    return this.store.db.transaction().execute(async (trx) => {
+      let q = trx.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', sha256Hex(token));
+      if (this.store.engine === 'postgres') q = q.forUpdate();
+      const row = await q.executeTakeFirst();
+      if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) throw invalidToken();
+      const self: Principal = { kind: 'user', userId: row.user_id, sessionId: null, rootRoleId: 0, permissions: new Set(), label: `user:${row.user_id}` };
+      const result = await this.update(self, ctx, row.user_id, { password }, { onEmpty: 'reject', passwordPolicy: { min: 10, max: 128 }, keepSessionId: null, ex: trx });
+      await trx.updateTable('useradmin_invites').set({ used_at: nowIso() }).where('user_id', '=', row.user_id).where('used_at', 'is', null).execute();
+      return result.user;
+    });
   }
 }

@@ -53,6 +53,7 @@ export function renderDomainError(err: DomainError, req: FastifyRequest): Render
       return { status: 400, body: body('ValidationError', err.message, { details }) };
     }
     case 'unauthenticated':
+      if (err.reason === 'invalid_invite') return { status: 401, body: body('InvalidTokenError', err.message) };
       if (err.reason === 'invalid_credentials') {
         return {
           status: 401,
@@ -144,6 +145,7 @@ export function isUseradminPath(url: string): boolean {
     /^\/api\/admin\/events(\/|$)/.test(path) ||
     /^\/api\/admin\/user(\/|$)/.test(path) ||
     /^\/auth\/simple(\/|$)/.test(path) ||
+    /^\/auth\/reset(\/|$)/.test(path) ||
     /^\/logout\/?$/.test(path)
   );
 }

@@ -13,6 +13,7 @@ const SURFACE = 'useradmin' as const;
 const PASSWORD_POLICY = { min: 10, max: 128 };
 const PAGE = 500;
 const SEARCH_LIMIT = 100;
+const INVITE_TTL_SECONDS = 7 * 86400;
 
 export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -66,13 +67,16 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
     if (!email && !username) throw invalid('username', 'required', 'You must specify username or email');
     const rootRoleId = resolveRootRole(b.rootRole);
     if (b.password !== undefined) core.users.checkStrongPassword(b.password);
-    const user = await core.users.create(req.principal!, requestContext(req, SURFACE), {
+    const { user, inviteToken } = await core.users.createWithInvite(req.principal!, requestContext(req, SURFACE), {
       email, username, name: b.name ?? undefined, password: b.password, rootRoleId, emailVerified: true,
-    }, { passwordPolicy: PASSWORD_POLICY });
+    }, { passwordPolicy: PASSWORD_POLICY, inviteTtlSeconds: INVITE_TTL_SECONDS });
     // Unleash echoes a role given by name as that name; a role given by id as the id.
     const rootRole = typeof b.rootRole === 'string' && !/^\s*\d+\s*$/.test(b.rootRole) ? ROOT_ROLE_NAMES[rootRoleId] : rootRoleId;
     reply.code(201).header('location', `/api/admin/user-admin/${user.id}`);
-    return unleashUser(user, { rootRole, emailSent: false });
+    // A user without a password gets a one-time link to set one (GET /auth/reset/validate, POST /auth/reset/password).
+    const inviteLink = inviteToken ? `${req.protocol}://${req.host}/new-user?token=${encodeURIComponent(inviteToken)}` : undefined;
+    if (inviteLink) reply.header('cache-control', 'no-store');
+    return unleashUser(user, { rootRole, emailSent: false, inviteLink });
   });
 
   app.get('/api/admin/user-admin/:id', {
