@@ -36,6 +36,12 @@ export async function buildApp(core: Core, options: BuildOptions = {}): Promise<
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // While shutting down, every response closes its connection: a keep-alive client would otherwise hold
+  // the server open (server.close() only drops connections idle at that moment) until the force-exit timer.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
 
   // An active ip ban refuses every request from a covered address, on every surface, from the node's
   // in-memory ban cache (src/core/bans/cache.ts): no database round trip at steady state. Liveness and

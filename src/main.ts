@@ -73,7 +73,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const config = parseConfig(process.env);
+  // create-admin names its admin with --email; GATEHOUSE_ADMIN_PASSWORD alone is its documented password source,
+  // so the first-admin pair check (both or neither) does not apply to it.
+  const config = parseConfig(command === 'create-admin' ? { ...process.env, GATEHOUSE_ADMIN_EMAIL: undefined, GATEHOUSE_ADMIN_PASSWORD: undefined } : process.env);
   switch (command) {
     case 'serve':
       await serve(config);
