@@ -1,0 +1,179 @@
+// SQL and row mapping for OAuth clients, their sessions and the signing keys. No rules here.
+import type { Generated, Selectable } from 'kysely';
+import type { NullableTimestamp, Timestamp } from '../../store/schema.js';
+import { nowIso, parseJson, toBool, toIso, type Executor } from '../../store/sql.js';
+
+export interface OAuthClientsTable {
+  id: Generated<number>;
+  client_id: string;
+  name: string;
+  secret_hash: string;
+  grant_types: string;
+  service_user_id: number | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+}
+
+export interface OAuthSessionsTable {
+  session_id: string;
+  client_id: number;
+}
+
+export interface OAuthSigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_key: string;
+  created_at: Timestamp;
+  retired_at: NullableTimestamp;
+}
+
+declare module '../../store/schema.js' {
+  interface Database {
+    oauth_clients: OAuthClientsTable;
+    oauth_sessions: OAuthSessionsTable;
+    oauth_signing_keys: OAuthSigningKeysTable;
+  }
+}
+
+export type GrantType = 'password' | 'refresh_token' | 'client_credentials';
+
+export interface OAuthClient {
+  id: number;
+  clientId: string;
+  name: string;
+  grantTypes: GrantType[];
+  serviceUserId: number | null;
+  createdBy: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export function toClient(r: Selectable<OAuthClientsTable>): OAuthClient {
+  return {
+    id: r.id,
+    clientId: r.client_id,
+    name: r.name,
+    grantTypes: parseJson<GrantType[]>(r.grant_types, []),
+    serviceUserId: r.service_user_id,
+    createdBy: r.created_by,
+    createdAt: toIso(r.created_at)!,
+    lastUsedAt: toIso(r.last_used_at),
+  };
+}
+
+export async function findClientRow(ex: Executor, by: { id: number } | { clientId: string }): Promise<(OAuthClient & { secretHash: string }) | undefined> {
+  let q = ex.selectFrom('oauth_clients').selectAll();
+  q = 'id' in by ? q.where('id', '=', by.id) : q.where('client_id', '=', by.clientId);
+  const r = await q.executeTakeFirst();
+  return r ? { ...toClient(r), secretHash: r.secret_hash } : undefined;
+}
+
+export async function listClientRows(ex: Executor): Promise<OAuthClient[]> {
+  return (await ex.selectFrom('oauth_clients').selectAll().orderBy('id').execute()).map(toClient);
+}
+
+export async function insertClient(
+  ex: Executor,
+  v: { clientId: string; name: string; secretHash: string; grantTypes: GrantType[]; serviceUserId: number | null; createdBy: string | null },
+): Promise<OAuthClient> {
+  const r = await ex
+    .insertInto('oauth_clients')
+    .values({
+      client_id: v.clientId, name: v.name, secret_hash: v.secretHash, grant_types: JSON.stringify(v.grantTypes),
+      service_user_id: v.serviceUserId, created_by: v.createdBy, created_at: nowIso(), last_used_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toClient(r);
+}
+
+export async function touchClient(ex: Executor, id: number): Promise<void> {
+  await ex.updateTable('oauth_clients').set({ last_used_at: nowIso() }).where('id', '=', id).execute();
+}
+
+/** Revokes every live session granted to a client, then deletes the client (its session links cascade). */
+export async function deleteClientRow(ex: Executor, id: number, reason: string): Promise<number> {
+  const now = nowIso();
+  const r = await ex
+    .updateTable('sessions')
+    .set({ revoked_at: now, revoke_reason: reason })
+    .where('id', 'in', (eb) => eb.selectFrom('oauth_sessions').select('session_id').where('client_id', '=', id))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  await ex.deleteFrom('oauth_clients').where('id', '=', id).execute();
+  return Number(r.numUpdatedRows);
+}
+
+export async function linkSession(ex: Executor, sessionId: string, clientId: number): Promise<void> {
+  await ex.insertInto('oauth_sessions').values({ session_id: sessionId, client_id: clientId }).execute();
+}
+
+export async function sessionClientId(ex: Executor, sessionId: string): Promise<number | undefined> {
+  const r = await ex.selectFrom('oauth_sessions').select('client_id').where('session_id', '=', sessionId).executeTakeFirst();
+  return r?.client_id;
+}
+
+export interface LiveOAuthSession {
+  sessionId: string;
+  userId: number;
+  rootRoleId: number;
+  label: string;
+}
+
+/**
+ * One indexed query on every request with an access token: the session is live and of kind 'oauth',
+ * still linked to an existing client, and its user is active and not deleted.
+ */
+export async function findLiveOAuthSession(ex: Executor, sessionId: string): Promise<LiveOAuthSession | undefined> {
+  const r = await ex
+    .selectFrom('sessions as s')
+    .innerJoin('oauth_sessions as o', 'o.session_id', 's.id')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .select(['s.id', 's.user_id', 's.kind', 's.expires_at', 's.revoked_at', 'u.is_active', 'u.deleted_at', 'u.root_role_id', 'u.email', 'u.username'])
+    .where('s.id', '=', sessionId)
+    .executeTakeFirst();
+  if (!r || r.kind !== 'oauth' || r.revoked_at !== null || toIso(r.expires_at)! <= nowIso()) return undefined;
+  if (!toBool(r.is_active) || r.deleted_at !== null) return undefined;
+  return { sessionId: r.id, userId: r.user_id, rootRoleId: r.root_role_id, label: r.email ?? r.username ?? `user:${r.user_id}` };
+}
+
+// ---- signing keys ----
+
+export interface KeyRow {
+  kid: string;
+  alg: string;
+  publicJwk: Record<string, unknown>;
+  privateKey: string;
+  createdAt: string;
+  retiredAt: string | null;
+}
+
+export async function listKeyRows(ex: Executor): Promise<KeyRow[]> {
+  const rows = await ex.selectFrom('oauth_signing_keys').selectAll().orderBy('created_at', 'desc').orderBy('kid').execute();
+  return rows.map((r) => ({
+    kid: r.kid,
+    alg: r.alg,
+    publicJwk: parseJson<Record<string, unknown>>(r.public_jwk, {}),
+    privateKey: r.private_key,
+    createdAt: toIso(r.created_at)!,
+    retiredAt: toIso(r.retired_at),
+  }));
+}
+
+export async function insertKeyRow(ex: Executor, v: { kid: string; alg: string; publicJwk: Record<string, unknown>; privateKey: string }): Promise<void> {
+  await ex.insertInto('oauth_signing_keys').values({
+    kid: v.kid, alg: v.alg, public_jwk: JSON.stringify(v.publicJwk), private_key: v.privateKey, created_at: nowIso(), retired_at: null,
+  }).execute();
+}
+
+export async function retireKeys(ex: Executor): Promise<string[]> {
+  const live = await ex.selectFrom('oauth_signing_keys').select('kid').where('retired_at', 'is', null).execute();
+  if (live.length) await ex.updateTable('oauth_signing_keys').set({ retired_at: nowIso() }).where('retired_at', 'is', null).execute();
+  return live.map((r) => r.kid);
+}
+
+export async function deleteKeysRetiredBefore(ex: Executor, before: string): Promise<void> {
+  await ex.deleteFrom('oauth_signing_keys').where('retired_at', 'is not', null).where('retired_at', '<', before).execute();
+}
