@@ -14,6 +14,8 @@ import { IpIndex, parseIp, parseRange, type IpAddress } from './ip.js';
 import { readBansVersion, unrevokedBansOfType, type BanRow } from './store.js';
 
 export const BANS_CHANNEL = 'gatehouse_bans';
+/** Remembered verdicts per client address (cleared when full and on every reload). */
+const VERDICTS_MAX = 50_000;
 
 /** What a refused request is told (CONTRACTS.md: {ban_type, ban_value, reason, banned_at}). */
 export interface BanNotice {
@@ -48,6 +50,7 @@ export interface IpBanCacheOptions {
 
 export class IpBanCache {
   private index = new IpIndex<Entry>();
+  private verdicts = new Map<string, Entry | null>();
   private version = -1;
   private loaded = false;
   private loading: Promise<void> | undefined;
@@ -82,9 +85,16 @@ export class IpBanCache {
    */
   match(ip: string, nowMs = Date.now()): BanNotice | undefined {
     if (this.index.size === 0) return undefined;
+    // Verdicts per address string: "no ban" stays true until the next reload (expiry only lifts bans);
+    // a remembered ban is re-judged once it has expired (a wider range may still cover the address).
+    const known = this.verdicts.get(ip);
+    if (known === null) return undefined;
+    if (known !== undefined && known.expiresMs > nowMs) return known.notice;
     const addr: IpAddress | undefined = parseIp(ip);
-    if (!addr) return undefined;
-    return this.index.find(addr, (e) => e.expiresMs > nowMs)?.notice;
+    const found = addr ? this.index.find(addr, (e) => e.expiresMs > nowMs) : undefined;
+    if (this.verdicts.size >= VERDICTS_MAX) this.verdicts.clear();
+    this.verdicts.set(ip, found ?? null);
+    return found?.notice;
   }
 
   /** Loads the cache (once) and starts following changes. */
@@ -127,6 +137,7 @@ export class IpBanCache {
     const version = await readBansVersion(this.store.db);
     const rows = await unrevokedBansOfType(this.store.db, 'ip');
     this.index = buildIndex(rows);
+    this.verdicts = new Map();
     this.version = version;
     this.loaded = true;
     this.stats.reloads++;

@@ -1,68 +1,108 @@
 // IP addresses and CIDR ranges for ip bans: parsing, canonical text, and a per-prefix-length index that
 // answers "which ban covers this address" with one hash lookup per distinct prefix length.
-// IPv4 is a 32-bit number, IPv6 a 128-bit bigint; an IPv4-mapped IPv6 address (::ffff:a.b.c.d) IS the
-// IPv4 address, so a ban on 192.0.2.1 covers a client seen as ::ffff:192.0.2.1 and the other way round.
-import { isIPv4, isIPv6 } from 'node:net';
+// IPv4 is a 32-bit number, IPv6 eight 16-bit groups (not a bigint: V8 hashes bigint Map keys by their low
+// word only, so /64 networks would all collide); an IPv4-mapped IPv6 address (::ffff:a.b.c.d) IS the IPv4
+// address, so a ban on 192.0.2.1 covers a client seen as ::ffff:192.0.2.1 and the other way round.
 
-export type IpAddress = { v: 4; n: number } | { v: 6; n: bigint };
+export type IpAddress = { v: 4; n: number } | { v: 6; g: number[] };
 
-const V6_MASK_ALL = (1n << 128n) - 1n;
-
-function parseV4(s: string): number | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
+/** Dotted quad without leading zeros (an octal reading of 010 would be another address); hand-rolled: hot path. */
+function parseV4(s: string, from = 0, to = s.length): number | undefined {
   let n = 0;
-  for (const p of parts) {
-    // No leading zeros (an octal reading of 010 would be a different address): node's isIPv4 agrees.
-    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return undefined;
-    const b = Number(p);
-    if (b > 255) return undefined;
-    n = n * 256 + b;
+  let octet = -1;
+  let digits = 0;
+  let dots = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (octet < 0) return undefined;
+      n = n * 256 + octet;
+      octet = -1;
+      digits = 0;
+      if (++dots > 3) return undefined;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return undefined;
+      octet = (octet < 0 ? 0 : octet) * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return undefined;
+    } else return undefined;
   }
-  return n;
+  if (dots !== 3 || octet < 0) return undefined;
+  return n * 256 + octet;
 }
 
-function parseV6(s: string): bigint | undefined {
-  if (!isIPv6(s) || s.includes('%')) return undefined;
-  let text = s.toLowerCase();
-  // A trailing dotted quad is two 16-bit groups.
-  const lastColon = text.lastIndexOf(':');
-  const tail = text.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    const v4 = parseV4(tail);
-    if (v4 === undefined) return undefined;
-    text = `${text.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+function hexGroup(s: string, from: number, to: number): number {
+  if (to <= from || to - from > 4) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    let d: number;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else if (c >= 97 && c <= 102) d = c - 87;
+    else if (c >= 65 && c <= 70) d = c - 55;
+    else return -1;
+    v = v * 16 + d;
   }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const rest = halves.length === 2 ? (halves[1] ? halves[1].split(':') : []) : [];
-  const groups = halves.length === 2 ? [...head, ...Array(8 - head.length - rest.length).fill('0'), ...rest] : head;
-  if (groups.length !== 8) return undefined;
-  let n = 0n;
-  for (const g of groups) {
-    if (!/^[0-9a-f]{1,4}$/.test(g)) return undefined;
-    n = (n << 16n) | BigInt(parseInt(g, 16));
+  return v;
+}
+
+/** Eight 16-bit groups; "::" once at most; a trailing dotted quad; no zone id, no brackets. */
+function parseV6(s: string): number[] | undefined {
+  if (s.length < 2 || s.length > 45) return undefined;
+  const dbl = s.indexOf('::');
+  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return undefined;
+  const parsePart = (from: number, to: number, allowV4: boolean): number[] | undefined => {
+    const out: number[] = [];
+    if (from === to) return out;
+    let start = from;
+    for (let i = from; i <= to; i++) {
+      if (i === to || s.charCodeAt(i) === 58) {
+        if (i === to && allowV4 && s.indexOf('.', start) >= 0 && s.indexOf('.', start) < to) {
+          const v4 = parseV4(s, start, to);
+          if (v4 === undefined) return undefined;
+          out.push(Math.floor(v4 / 65536), v4 & 0xffff);
+          return out;
+        }
+        const g = hexGroup(s, start, i);
+        if (g < 0) return undefined;
+        out.push(g);
+        start = i + 1;
+      }
+    }
+    return out;
+  };
+  let groups: number[];
+  if (dbl < 0) {
+    const all = parsePart(0, s.length, true);
+    if (!all || all.length !== 8) return undefined;
+    groups = all;
+  } else {
+    const head = parsePart(0, dbl, false);
+    const tail = parsePart(dbl + 2, s.length, true);
+    if (!head || !tail || head.length + tail.length > 7) return undefined;
+    groups = [...head, ...new Array(8 - head.length - tail.length).fill(0), ...tail];
   }
-  return n;
+  return groups;
+}
+
+function isMapped(g: number[]): boolean {
+  return g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff;
 }
 
 /** Parses an IPv4 or IPv6 address (brackets and IPv6 zone ids refused); mapped IPv6 becomes IPv4. */
 export function parseIp(raw: string): IpAddress | undefined {
-  if (isIPv4(raw)) {
+  if (raw.indexOf(':') < 0) {
     const n = parseV4(raw);
     return n === undefined ? undefined : { v: 4, n };
   }
-  const n = parseV6(raw);
-  if (n === undefined) return undefined;
-  if (n >> 32n === 0xffffn) return { v: 4, n: Number(n & 0xffffffffn) };
-  return { v: 6, n };
+  const g = parseV6(raw);
+  if (!g) return undefined;
+  if (isMapped(g)) return { v: 4, n: g[6] * 65536 + g[7] };
+  return { v: 6, g };
 }
 
 export function formatIp(ip: IpAddress): string {
   if (ip.v === 4) return [ip.n >>> 24, (ip.n >>> 16) & 255, (ip.n >>> 8) & 255, ip.n & 255].join('.');
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((ip.n >> BigInt(i * 16)) & 0xffffn));
+  const groups = ip.g;
   // RFC 5952: compress the first longest run of two or more zero groups.
   let bestStart = -1;
   let bestLen = 1;
@@ -93,13 +133,28 @@ export function maskV4(n: number, prefix: number): number {
   return prefix === 0 ? 0 : (n & (0xffffffff << (32 - prefix))) >>> 0;
 }
 
-export function maskV6(n: bigint, prefix: number): bigint {
-  return prefix === 0 ? 0n : n & ((V6_MASK_ALL << BigInt(128 - prefix)) & V6_MASK_ALL);
+export function maskV6(g: number[], prefix: number): number[] {
+  const out = new Array<number>(8);
+  for (let i = 0; i < 8; i++) {
+    const bits = Math.min(16, Math.max(0, prefix - i * 16));
+    out[i] = bits === 0 ? 0 : bits === 16 ? g[i] : g[i] & ((0xffff << (16 - bits)) & 0xffff);
+  }
+  return out;
+}
+
+/** The map key of the /prefix network of `g`: only the groups the prefix reaches. */
+function keyV6(g: number[], prefix: number): string {
+  const full = prefix >> 4;
+  const rem = prefix & 15;
+  let key = '';
+  for (let i = 0; i < full; i++) key += `${g[i]}:`;
+  if (rem) key += `${g[full] & ((0xffff << (16 - rem)) & 0xffff)}`;
+  return key;
 }
 
 /**
  * Parses an address or CIDR range. Host bits are cleared (10.1.2.3/8 is 10.0.0.0/8); a mapped IPv6 range
- * of /96 or longer is the IPv4 range it maps. Undefined when it is not an address or range.
+ * of /96 or longer is the IPv4 range it maps.
  */
 export function parseRange(raw: string): IpRange | { error: 'invalid' | 'prefix' } {
   const slash = raw.indexOf('/');
@@ -107,24 +162,23 @@ export function parseRange(raw: string): IpRange | { error: 'invalid' | 'prefix'
   const prefixText = slash < 0 ? undefined : raw.slice(slash + 1);
   if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return { error: 'prefix' };
   let prefix = prefixText === undefined ? undefined : Number(prefixText);
-  let ip: IpAddress | undefined;
-  if (isIPv4(addr)) {
+  let ip: IpAddress;
+  if (addr.indexOf(':') < 0) {
     const n = parseV4(addr);
     if (n === undefined) return { error: 'invalid' };
     ip = { v: 4, n };
   } else {
-    const n = parseV6(addr);
-    if (n === undefined) return { error: 'invalid' };
-    if (n >> 32n === 0xffffn && (prefix === undefined || prefix >= 96)) {
-      ip = { v: 4, n: Number(n & 0xffffffffn) };
+    const g = parseV6(addr);
+    if (!g) return { error: 'invalid' };
+    if (isMapped(g) && (prefix === undefined || prefix >= 96)) {
+      ip = { v: 4, n: g[6] * 65536 + g[7] };
       if (prefix !== undefined) prefix -= 96;
-    } else ip = { v: 6, n };
+    } else ip = { v: 6, g };
   }
   const max = ip.v === 4 ? 32 : 128;
   if (prefix === undefined) prefix = max;
   if (prefix > max) return { error: 'prefix' };
-  if (ip.v === 4) ip = { v: 4, n: maskV4(ip.n, prefix) };
-  else ip = { v: 6, n: maskV6(ip.n, prefix) };
+  ip = ip.v === 4 ? { v: 4, n: maskV4(ip.n, prefix) } : { v: 6, g: maskV6(ip.g, prefix) };
   return { ip, prefix };
 }
 
@@ -135,14 +189,14 @@ export function formatRange(r: IpRange): string {
 
 export function rangeContains(r: IpRange, ip: IpAddress): boolean {
   if (r.ip.v === 4 && ip.v === 4) return maskV4(ip.n, r.prefix) === r.ip.n;
-  if (r.ip.v === 6 && ip.v === 6) return maskV6(ip.n, r.prefix) === r.ip.n;
+  if (r.ip.v === 6 && ip.v === 6) return keyV6(ip.g, r.prefix) === keyV6(r.ip.g, r.prefix);
   return false;
 }
 
 /** Entries are held by prefix length, each length a hash map from network to entries. */
 export class IpIndex<T> {
   private readonly v4 = new Map<number, Map<number, T[]>>();
-  private readonly v6 = new Map<number, Map<bigint, T[]>>();
+  private readonly v6 = new Map<number, Map<string, T[]>>();
   private v4Lengths: number[] = [];
   private v6Lengths: number[] = [];
   size = 0;
@@ -151,18 +205,23 @@ export class IpIndex<T> {
     this.size++;
     if (range.ip.v === 4) {
       let m = this.v4.get(range.prefix);
-      if (!m) this.v4.set(range.prefix, (m = new Map()));
+      if (!m) {
+        this.v4.set(range.prefix, (m = new Map()));
+        this.v4Lengths = [...this.v4.keys()].sort((a, b) => b - a);
+      }
       const list = m.get(range.ip.n);
       if (list) list.push(entry);
       else m.set(range.ip.n, [entry]);
-      this.v4Lengths = [...this.v4.keys()].sort((a, b) => b - a);
     } else {
       let m = this.v6.get(range.prefix);
-      if (!m) this.v6.set(range.prefix, (m = new Map()));
-      const list = m.get(range.ip.n);
+      if (!m) {
+        this.v6.set(range.prefix, (m = new Map()));
+        this.v6Lengths = [...this.v6.keys()].sort((a, b) => b - a);
+      }
+      const key = keyV6(range.ip.g, range.prefix);
+      const list = m.get(key);
       if (list) list.push(entry);
-      else m.set(range.ip.n, [entry]);
-      this.v6Lengths = [...this.v6.keys()].sort((a, b) => b - a);
+      else m.set(key, [entry]);
     }
   }
 
@@ -175,7 +234,7 @@ export class IpIndex<T> {
       }
     } else {
       for (const len of this.v6Lengths) {
-        const list = this.v6.get(len)!.get(maskV6(ip.n, len));
+        const list = this.v6.get(len)!.get(keyV6(ip.g, len));
         if (list) for (const e of list) if (accept(e)) return e;
       }
     }
