@@ -70,6 +70,16 @@ for (const { engine, skip } of engines()) {
       assertError(await http(s.url, '/auth/simple/login', { raw: '{"username":', headers: { 'content-type': 'application/json' } }), 400, 'ValidationError');
     });
 
+    it('repeated login failures on one account answer 429 RateLimitError with Retry-After', async () => {
+      const email = uniqueEmail('throttle');
+      await createUa(s.url, { email, password: STRONG });
+      let last;
+      for (let i = 0; i < 11; i++) last = await http(s.url, '/auth/simple/login', { body: { username: email, password: `wrong-${i}` } });
+      assertError(last!, 429, 'RateLimitError');
+      assert.match(last!.headers.get('retry-after') ?? '', /^\d+$/);
+      assertError(await http(s.url, '/auth/simple/login', { body: { username: email, password: STRONG } }), 429, 'RateLimitError');
+    });
+
     it('a non-admin gets 403 NoAccessError naming the permission (session cookie and personal token)', async () => {
       const email = uniqueEmail('editor');
       await createUa(s.url, { email, password: STRONG, rootRole: 'Editor' });
