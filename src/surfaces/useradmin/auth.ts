@@ -67,7 +67,8 @@ function checkOrigin(req: FastifyRequest): void {
   } catch {
     throw new DomainError('forbidden', 'The Origin header is not valid for a session request', { reason: 'bad_origin' });
   }
-  if (host !== req.headers.host) throw new DomainError('forbidden', 'Cross-site requests with the session cookie are refused', { reason: 'cross_site' });
+  // req.host is the Host header, or X-Forwarded-Host when the proxy is trusted (TRUST_PROXY).
+  if (host !== req.host) throw new DomainError('forbidden', 'Cross-site requests with the session cookie are refused', { reason: 'cross_site' });
 }
 
 export function useradminGuard(core: Core) {
