@@ -67,19 +67,19 @@ for (const { engine, skip } of engines()) {
       assertH3(bad, 400, { statusMessage: 'Bad Request.', message: CREDENTIALS_MESSAGE, data: true });
       assert.deepEqual(bad.body.data.issues, [
         { code: 'invalid_string', validation: 'email', message: 'Invalid email', path: ['email'] },
-        { code: 'too_small', minimum: 8, type: 'string', inclusive: true, exact: false, message: 'String must contain at least 8 character(s)', path: ['password'] },
+        { code: 'too_small', validation: 'min', minimum: 8, type: 'string', inclusive: true, exact: false, message: 'String must contain at least 8 character(s)', path: ['password'] },
       ]);
       const missing = await http(s.url, '/api/auth/sign-up', { body: {} });
       assertH3(missing, 400, { message: CREDENTIALS_MESSAGE, data: true });
       assert.deepEqual(missing.body.data.issues, [
-        { code: 'invalid_type', expected: 'string', received: 'undefined', path: ['email'], message: 'Required' },
-        { code: 'invalid_type', expected: 'string', received: 'undefined', path: ['password'], message: 'Required' },
+        { code: 'invalid_type', validation: 'type', expected: 'string', received: 'undefined', path: ['email'], message: 'Required' },
+        { code: 'invalid_type', validation: 'type', expected: 'string', received: 'undefined', path: ['password'], message: 'Required' },
       ]);
       const types = await http(s.url, '/api/auth/sign-up', { body: { email: ['a@b.co'], password: 12345678 } });
       assertH3(types, 400, { data: true });
       assert.deepEqual(types.body.data.issues, [
-        { code: 'invalid_type', expected: 'string', received: 'array', path: ['email'], message: 'Expected string, received array' },
-        { code: 'invalid_type', expected: 'string', received: 'number', path: ['password'], message: 'Expected string, received number' },
+        { code: 'invalid_type', validation: 'type', expected: 'string', received: 'array', path: ['email'], message: 'Expected string, received array' },
+        { code: 'invalid_type', validation: 'type', expected: 'string', received: 'number', path: ['password'], message: 'Expected string, received number' },
       ]);
       assert.equal(await s.store.db.selectFrom('users').select('id').where('email', '=', 'not-an-email').executeTakeFirst(), undefined);
     });

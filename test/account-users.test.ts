@@ -19,11 +19,11 @@ const HAS_HTTPX = spawnSync('python3', ['-c', 'import httpx']).status === 0;
 
 const INVALID_EMAIL = { code: 'invalid_string', validation: 'email', message: 'Invalid email', path: ['email'] };
 const SHORT_PASSWORD = {
-  code: 'too_small', minimum: 8, type: 'string', inclusive: true, exact: false,
+  code: 'too_small', validation: 'min', minimum: 8, type: 'string', inclusive: true, exact: false,
   message: 'String must contain at least 8 character(s)', path: ['password'],
 };
 const wrongType = (field: string, received: string) => ({
-  code: 'invalid_type', expected: 'string', received, path: [field], message: `Expected string, received ${received}`,
+  code: 'invalid_type', validation: 'type', expected: 'string', received, path: [field], message: `Expected string, received ${received}`,
 });
 
 /** The page's cURL example, with the host, cookie and id filled in. */
@@ -122,7 +122,7 @@ for (const { engine, skip } of engines()) {
       const literal = await curlExample(s.url, res.cookies[SESSION_COOKIE], 'your-user-id', '{"email":"other@example.com"}');
       assertH3(literal, 400, { statusMessage: 'Bad Request.', data: true });
       assert.deepEqual(literal.body.data.issues, [
-        { code: 'invalid_type', expected: 'number', received: 'nan', path: ['user_id'], message: 'Expected number, received nan' },
+        { code: 'invalid_type', validation: 'type', expected: 'number', received: 'nan', path: ['user_id'], message: 'Expected number, received nan' },
       ]);
     });
 
@@ -345,10 +345,10 @@ for (const { engine, skip } of engines()) {
     it('validates user_id in h3 shape and renders unknown account paths as h3 404s', async () => {
       const me = await signUp(s.url, uniqueEmail('params'));
       const cases: Array<[string, unknown]> = [
-        ['your-user-id', { code: 'invalid_type', expected: 'number', received: 'nan', path: ['user_id'], message: 'Expected number, received nan' }],
-        ['1.5', { code: 'invalid_type', expected: 'integer', received: 'float', path: ['user_id'], message: 'Expected integer, received float' }],
-        ['0', { code: 'too_small', minimum: 1, type: 'number', inclusive: true, exact: false, message: 'Number must be greater than or equal to 1', path: ['user_id'] }],
-        ['99999999999999999999', { code: 'too_big', maximum: 2147483647, type: 'number', inclusive: true, exact: false, message: 'Number must be less than or equal to 2147483647', path: ['user_id'] }],
+        ['your-user-id', { code: 'invalid_type', validation: 'type', expected: 'number', received: 'nan', path: ['user_id'], message: 'Expected number, received nan' }],
+        ['1.5', { code: 'invalid_type', validation: 'type', expected: 'integer', received: 'float', path: ['user_id'], message: 'Expected integer, received float' }],
+        ['0', { code: 'too_small', validation: 'min', minimum: 1, type: 'number', inclusive: true, exact: false, message: 'Number must be greater than or equal to 1', path: ['user_id'] }],
+        ['99999999999999999999', { code: 'too_big', validation: 'max', maximum: 2147483647, type: 'number', inclusive: true, exact: false, message: 'Number must be less than or equal to 2147483647', path: ['user_id'] }],
       ];
       for (const [id, issue] of cases) {
         for (const res of [await patch(me, { email: uniqueEmail('p') }, id), await get(me, id)]) {

@@ -40,8 +40,18 @@ export interface Rendered {
   headers?: Record<string, string>;
 }
 
+// The page's TypeScript and Pydantic models of an issue require `validation` on every issue, while Zod
+// sets it only on invalid_string: every other issue gets the name of the check that failed, so clients
+// written against either the page or Zod parse it.
+const VALIDATION_OF_CODE: Record<string, string> = { invalid_type: 'type', too_small: 'min', too_big: 'max', invalid_enum_value: 'enum', custom: 'custom' };
+
+function withValidation(issue: ZodIssue): ZodIssue {
+  return issue.validation === undefined ? { ...issue, validation: VALIDATION_OF_CODE[issue.code] ?? issue.code } : issue;
+}
+
 function h3(statusCode: number, message?: string, data?: Record<string, unknown>, statusMessage?: string): H3Error {
   const text = statusMessage ?? (statusCode === 400 ? BAD_REQUEST : STATUS_CODES[statusCode] ?? 'Error');
+  if (data && Array.isArray(data.issues)) data = { ...data, issues: (data.issues as ZodIssue[]).map(withValidation) };
   return { statusCode, statusMessage: text, message: message ?? text, ...(data ? { data } : {}) };
 }
 
