@@ -89,6 +89,19 @@ for (const { engine, skip } of engines()) {
       assert.equal((await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: `__Host-access=${admin.access}` })).status, 401, 'no refresh cookie sent: 401, not 415');
     });
 
+    it('bodiless POSTs with Content-Type: application/json work where the route takes no body', async () => {
+      const a = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const json = { 'content-type': 'application/json' };
+      const r = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: a.cookie, headers: json });
+      assert.equal(r.status, 200, r.text);
+      const out = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: `__Host-refresh=${r.cookies['__Host-refresh']}`, headers: json });
+      assert.equal(out.status, 200, out.text);
+      // Where a body is required, an empty one is still a 400.
+      const u = await createUser(s.url);
+      assert.equal(assertAdminError(await http(s.url, `/api/admin/users/${u.id}`, { method: 'PATCH', token: ADMIN_TOKEN, headers: json }), 400, 'empty PATCH').field, 'body');
+      assert.equal(assertAdminError(await http(s.url, '/api/auth/sign-in', { method: 'POST', headers: json }), 400, 'empty sign-in').field, 'body');
+    });
+
     it('a body over the limit is 413', async () => {
       const u = await createUser(s.url);
       const big = JSON.stringify({ username: 'x', name: 'y'.repeat(BODY_LIMIT + 10) });

@@ -77,6 +77,12 @@ export function createHttpServer(config: Config, logger: FastifyServerOptions['l
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const buf = body as Buffer;
+    // A bodiless POST (sign-out, refresh) from a client that always sends Content-Type: application/json is
+    // fine where the route takes no body; where it does, the parser's empty-body error stands.
+    if (buf.length === 0 && !req.routeOptions.schema?.body) {
+      done(null, undefined);
+      return;
+    }
     if (!isUtf8(buf)) {
       done(invalid('body', 'invalid_encoding', 'The request body is not valid UTF-8', { hint: 'Encode the JSON body as UTF-8' }), undefined);
       return;
