@@ -85,6 +85,8 @@ export const Empty: Record<string, unknown> = { description: 'Empty body', type:
 export const CurrentUserResponse = Type.Object({
   user: UnleashUser,
   permissions: Type.Array(Type.Object({ permission: Type.String() })),
+  feedback: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'Always empty here' }),
+  splash: Type.Object({}, { additionalProperties: true, description: 'Always empty here' }),
 });
 
 export const PatItem = Type.Object({

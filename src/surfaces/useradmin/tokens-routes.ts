@@ -23,7 +23,7 @@ export async function tokenRoutes(base: FastifyInstance, opts: { core: Core }): 
     const p = req.principal!;
     const user = await core.users.getUser(requireUser(p));
     const permissions = p.kind === 'system' ? [] : [...p.permissions].map((permission) => ({ permission }));
-    return { user: unleashUser(user), permissions };
+    return { user: unleashUser(user), permissions, feedback: [], splash: {} };
   });
 
   app.get('/api/admin/user/tokens', {
