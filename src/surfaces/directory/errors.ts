@@ -18,9 +18,9 @@ export function attribute(field: string): string {
   return field.replace(/_/g, ' ');
 }
 
+/** The first failure of each field is reported (a wrong type makes the field's other rules moot). */
 function add(errors: Errors, field: string, message: string): void {
-  const list = (errors[field] ??= []);
-  if (!list.includes(message)) list.push(message);
+  if (!errors[field]) errors[field] = [message];
 }
 
 export function validationError(errors: Errors): Rendered {
@@ -162,7 +162,14 @@ export function renderDomainError(err: DomainError): Rendered {
 type FastifyLike = FastifyError & { validation?: AjvIssue[]; validationContext?: string };
 
 export function renderError(error: unknown, req: FastifyRequest): Rendered {
-  if (isDomainError(error)) return renderDomainError(error);
+  if (isDomainError(error)) {
+    // A malformed path id (refused by the shared plumbing) names no user: 404, as route binding answers.
+    const params = req.params as Record<string, unknown> | undefined;
+    if (error.kind === 'invalid' && error.field && params && typeof params === 'object' && error.field in params) {
+      return { status: 404, body: { message: 'User not found.' } };
+    }
+    return renderDomainError(error);
+  }
   const err = error as FastifyLike;
   if (err.validation) {
     // A malformed path id names no user: Laravel's route binding answers 404.

@@ -25,6 +25,24 @@ async function resolveCaller(core: Core, req: FastifyRequest): Promise<Principal
   return core.tokens.authenticate(token);
 }
 
+const UNTRIMMED = new Set(['password', 'password_confirmation', 'current_password']);
+
+function cleanString(v: string): string | null {
+  const t = v.trim();
+  return t === '' ? null : t;
+}
+
+function laravelInput(body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (UNTRIMMED.has(k)) out[k] = v;
+    else if (typeof v === 'string') out[k] = cleanString(v);
+    else if (Array.isArray(v)) out[k] = v.map((x) => (typeof x === 'string' ? cleanString(x) : x));
+    else out[k] = v;
+  }
+  return out;
+}
+
 async function v1(app: FastifyInstance, opts: { core: Core }): Promise<void> {
   const { core } = opts;
   app.setErrorHandler((error, req, reply) => send(reply, renderError(error, req)));
@@ -36,9 +54,12 @@ async function v1(app: FastifyInstance, opts: { core: Core }): Promise<void> {
     const header = req.headers['x-tenant'];
     req.tenantAccess = await core.tenants.resolveAccess(principal, Array.isArray(header) ? 'invalid' : header);
   });
-  // A PUT or POST without a body is an empty object (nothing to change), not a type error.
+  // A PUT or POST without a body is an empty object (nothing to change), not a type error. Strings are
+  // trimmed and "" becomes null before validation, as Laravel's TrimStrings and ConvertEmptyStringsToNull
+  // middleware do for the real product (passwords are left as they are).
   app.addHook('preValidation', async (req) => {
-    if (req.body === undefined || req.body === null) req.body = {};
+    if (req.body === undefined) req.body = {};
+    else if (req.body && typeof req.body === 'object' && !Array.isArray(req.body)) req.body = laravelInput(req.body as Record<string, unknown>);
   });
   await app.register(directoryUserRoutes, { core });
 }
