@@ -18,6 +18,7 @@ import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery } from 'kyse
 import pg from 'pg';
 import SqliteDatabase from 'better-sqlite3';
 import { openStore, type Store } from '../src/store/db.js';
+import { migrateToLatest } from '../src/store/migrate.js';
 import type { Database } from '../src/store/schema.js';
 import { listUserRows } from '../src/core/users/store.js';
 import { FIRST_NAMES, LAST_NAMES, parseCount, seedUsers, seededIdentity } from './seed.js';
@@ -555,6 +556,16 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
     sqliteFile = path.join(dir, 'gatehouse.db');
     process.stdout.write(`\n[sqlite] data dir ${dir}\n`);
   }
+  // Seed through the store (migrations first), before the server starts: a long SQLite write must not starve the server's writers, then the plans at that size.
+  const store: Store = await openStore({ databaseUrl: storeEnv.DATABASE_URL, dataDir: storeEnv.DATA_DIR ?? '', sqliteSynchronous: 'NORMAL' });
+  await migrateToLatest(store);
+  process.stdout.write(`[${engine}] seeding ${fmt(opts.users[engine])} users…`);
+  const seeded = await seedUsers(store, opts.users[engine]);
+  await store.close();
+  process.stdout.write(` ${(seeded.ms / 1000).toFixed(1)} s (ids ${seeded.firstId}..${seeded.lastId})\n`);
+  const ids = { lo: seeded.firstId, hi: seeded.lastId };
+  const plans = await capturePlans(engine, { url: pgDb?.url, file: sqliteFile }, ids);
+
   // One directory per server: node writes one profile per thread (main thread and tsx's loader thread).
   const profileDir = path.join(root, 'bench', 'results', 'profiles', `${engine}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   if (opts.profile) fs.mkdirSync(profileDir, { recursive: true });
@@ -574,20 +585,23 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
   cleanups.push(() => server.stop());
   const rss = new RssSampler(server.pid);
 
-  // Seed through the store (a second connection to the same database), then the plans at that size.
-  const store: Store = await openStore({ databaseUrl: storeEnv.DATABASE_URL, dataDir: storeEnv.DATA_DIR ?? '', sqliteSynchronous: 'NORMAL' });
-  process.stdout.write(`[${engine}] seeding ${fmt(opts.users[engine])} users…`);
-  const seeded = await seedUsers(store, opts.users[engine]);
-  await store.close();
-  process.stdout.write(` ${(seeded.ms / 1000).toFixed(1)} s (ids ${seeded.firstId}..${seeded.lastId})\n`);
-  const ids = { lo: seeded.firstId, hi: seeded.lastId };
-  const plans = await capturePlans(engine, { url: pgDb?.url, file: sqliteFile }, ids);
+  try {
+    return await measureEngine(engine, opts, ceilingRps, allCases, server, rss, ids, seeded, plans, pgDb?.url, t0, profileDir);
+  } catch (err) {
+    process.stderr.write(`[${engine}] server output:\n${server.stderr().slice(-4000)}\n`);
+    throw err;
+  }
+}
 
+async function measureEngine(
+  engine: Engine, opts: Options, ceilingRps: Map<number, number>, allCases: CaseResult[], server: Proc, rss: RssSampler,
+  ids: { lo: number; hi: number }, seeded: { ms: number }, plans: Plan[], pgUrl: string | undefined, t0: number, profileDir: string,
+): Promise<EngineReport> {
   const session = await signIn(server.url);
   const results: CaseResult[] = [];
 
   if (engine === 'postgres') {
-    const ceiling = await startProcess(['--import', 'tsx', 'bench/ceiling.ts'], { DATABASE_URL: pgDb!.url }, '/healthz');
+    const ceiling = await startProcess(['--import', 'tsx', 'bench/ceiling.ts'], { DATABASE_URL: pgUrl! }, '/healthz');
     cleanups.push(() => ceiling.stop());
     const crss = new RssSampler(ceiling.pid);
     for (const conns of opts.connections) {

@@ -15,7 +15,9 @@ import { migrateToLatest } from '../src/store/migrate.js';
 
 export const SEED_PASSWORD = 'bench-password-1';
 
-// Realistic, deterministic identities: first.last<n>@domain, "First Last", a few roles, some inactive.
+// Realistic, deterministic identities: first.last<n>@domain, "First Last", Editor 3% / Viewer 7% / Member 90%,
+// 5% inactive, 10% unverified. No admins: a store with no admin is one where GATEHOUSE_ADMIN_EMAIL still creates
+// the first one at start.
 export const FIRST_NAMES = [
   'james', 'mary', 'robert', 'patricia', 'john', 'jennifer', 'michael', 'linda', 'david', 'elizabeth',
   'william', 'barbara', 'richard', 'susan', 'joseph', 'jessica', 'thomas', 'sarah', 'charles', 'karen',
@@ -102,7 +104,7 @@ export async function seedUsers(
                  case when g % 10 = 0 then null else now() - make_interval(days => g % 900) end,
                  ${hash},
                  case when g % 20 = 0 then 0 else 1 end,
-                 case when g % 100000 = 1 then 1 when g % 100 < 3 then 2 when g % 100 < 10 then 3 else 5 end,
+                 case when g % 100 < 3 then 2 when g % 100 < 10 then 3 else 5 end,
                  'User', 0,
                  now() - make_interval(days => g % 1000), now() - make_interval(days => g % 100), 1
           from s
@@ -133,7 +135,7 @@ export async function seedUsers(
                case when g % 10 = 0 then null else strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || (g % 900) || ' days') end,
                ${hash},
                case when g % 20 = 0 then 0 else 1 end,
-               case when g % 100000 = 1 then 1 when g % 100 < 3 then 2 when g % 100 < 10 then 3 else 5 end,
+               case when g % 100 < 3 then 2 when g % 100 < 10 then 3 else 5 end,
                'User', 0,
                strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || (g % 1000) || ' days'),
                strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || (g % 100) || ' days'), 1
