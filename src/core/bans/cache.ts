@@ -83,12 +83,13 @@ export class IpBanCache {
    * The active ban covering `ip`, from memory. Only valid once `ready` (call `ensureLoaded` first).
    * `ip` is a client address as Node reports it (IPv4, IPv6 or mapped IPv6).
    */
-  match(ip: string, nowMs = Date.now()): BanNotice | undefined {
+  match(ip: string, at?: number): BanNotice | undefined {
     if (this.index.size === 0) return undefined;
     // Verdicts per address string: "no ban" stays true until the next reload (expiry only lifts bans);
     // a remembered ban is re-judged once it has expired (a wider range may still cover the address).
     const known = this.verdicts.get(ip);
     if (known === null) return undefined;
+    const nowMs = at ?? Date.now();
     if (known !== undefined && known.expiresMs > nowMs) return known.notice;
     const addr: IpAddress | undefined = parseIp(ip);
     const found = addr ? this.index.find(addr, (e) => e.expiresMs > nowMs) : undefined;

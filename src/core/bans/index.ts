@@ -133,7 +133,7 @@ export class BansService {
    * The active ip ban covering this client address, answered from memory once the cache is loaded
    * (`ipCache.ready`; otherwise await `ipCache.ensureLoaded()` first).
    */
-  ipBan(ip: string, nowMs = Date.now()): BanNotice | undefined {
+  ipBan(ip: string, nowMs?: number): BanNotice | undefined {
     return this.ipCache.match(ip, nowMs);
   }
 
