@@ -211,7 +211,7 @@ for (const { engine, skip } of engines()) {
       assert.equal((await api(`/api/admin/users/${other.id}`, { method: 'PATCH', body: { username: `${name}-ok` } })).status, 200);
     });
 
-    it('bans apply on the other surfaces too: account sign-up and login, user-admin login and create', async () => {
+    it('bans apply on the other surfaces too: account sign-up and login, user-admin login and create, directory create, OAuth password grant', async () => {
       const dom = `${uniq('surf')}.example`;
       const user = await createUser(s.url, { email: `x@${dom}`, username: uniq('surf') });
       await ban({ ban_type: 'domain', ban_value: dom });
@@ -223,6 +223,21 @@ for (const { engine, skip } of engines()) {
       assert.equal(ua.status, 403, `user-admin login: ${ua.text}`);
       const uaCreate = await http(s.url, '/api/admin/user-admin', { token: ADMIN_TOKEN, body: { email: `z@${dom}`, name: 'Z', rootRole: 'Viewer' } });
       assert.equal(uaCreate.status, 403, `user-admin create: ${uaCreate.text}`);
+      // Directory v1: user creation in a tenant, and the OAuth password grant.
+      const tenant = await http(s.url, '/api/admin/tenants', { token: ADMIN_TOKEN, body: { name: uniq('Acme') } });
+      assert.equal(tenant.status, 201, tenant.text);
+      const dirCreate = await http(s.url, '/api/v1/users', {
+        token: ADMIN_TOKEN, headers: { 'x-tenant': String(tenant.body.item.id) },
+        body: { name: 'W', email: `w@sub.${dom}`, password: 'password-123', password_confirmation: 'password-123' },
+      });
+      assert.equal(dirCreate.status, 403, `directory create: ${dirCreate.text}`);
+      const client = await http(s.url, '/api/admin/oauth-clients', { token: ADMIN_TOKEN, body: { name: uniq('client') } });
+      assert.equal(client.status, 201, client.text);
+      const grant = await http(s.url, '/oauth/token', {
+        body: { grant_type: 'password', client_id: client.body.item.client_id, client_secret: client.body.client_secret, username: user.email, password: 'password-123' },
+      });
+      assert.equal(grant.status, 400, `password grant: ${grant.text}`);
+      assert.equal(grant.body.error, 'invalid_grant');
     });
 
     it('revoke_sessions ends the matching users\' sessions when asked, and only then', async () => {
