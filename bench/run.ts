@@ -209,6 +209,16 @@ class RssSampler {
     this.peakKiB = 0;
     this.sample();
   }
+  /** CPU time (user + system, all threads) the process has used so far, in ms. */
+  cpuMs(): number {
+    try {
+      const f = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return ((Number(rest[11]) + Number(rest[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+    } catch {
+      return 0;
+    }
+  }
   /** The kernel's high-water mark for the whole life of the process. */
   hwmMiB(): number {
     return this.read().hwm / 1024;
@@ -444,6 +454,8 @@ async function capturePlans(engine: Engine, connection: { url?: string; file?: s
 
 interface CaseResult extends Measured {
   engine: Engine | 'ceiling';
+  /** Server CPU time per request (ms): steadier than req/s when other work shares the machine. */
+  cpuMsPerRequest: number;
   case: CaseName;
   connections: number;
   rssPeakMiB: number;
@@ -481,7 +493,7 @@ const fmt = (n: number, d = 0) => n.toLocaleString('en', { minimumFractionDigits
 function printRow(r: CaseResult): void {
   const ratio = r.ratioToCeiling === null ? '' : `${fmt(r.ratioToCeiling * 100)}%`;
   process.stdout.write(
-    `  ${r.engine.padEnd(8)} ${r.case.padEnd(16)} ${String(r.connections).padStart(3)}  ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(7)} ms  errors ${String(r.errors).padStart(5)}  rss ${fmt(r.rssPeakMiB).padStart(4)} MiB  ${ratio.padStart(5)}\n`,
+    `  ${r.engine.padEnd(8)} ${r.case.padEnd(16)} ${String(r.connections).padStart(3)}  ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(7)} ms  errors ${String(r.errors).padStart(5)}  cpu ${fmt(r.cpuMsPerRequest, 2).padStart(5)} ms/req  rss ${fmt(r.rssPeakMiB).padStart(4)} MiB  ${ratio.padStart(5)}\n`,
   );
 }
 
@@ -493,11 +505,13 @@ async function measureCase(
   await probe(url, spec, name);
   await load(url, spec, conns, opts.warmup);
   rss.reset();
+  const cpu0 = rss.cpuMs();
   const m = await load(url, spec, conns, opts.duration);
+  const cpuMsPerRequest = (rss.cpuMs() - cpu0) / Math.max(1, m.requests);
   rss.sample();
   const c = ceiling.get(conns);
   const r: CaseResult = {
-    engine, case: name, connections: conns, ...m, rssPeakMiB: rss.peakKiB / 1024,
+    engine, case: name, connections: conns, ...m, cpuMsPerRequest, rssPeakMiB: rss.peakKiB / 1024,
     ratioToCeiling: engine === 'ceiling' ? 1 : c ? m.rps / c : null,
   };
   printRow(r);
@@ -666,7 +680,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `gatehouse bench: engines ${opts.engines.join(', ')}; users ${opts.engines.map((e) => `${e} ${fmt(opts.users[e])}`).join(', ')}; connections ${opts.connections.join(', ')}; warm-up ${opts.warmup} s, ${opts.duration} s per case\n`,
   );
-  process.stdout.write('  engine   case             conn    req/s         p50             p99          errors   peak RSS  ÷ceiling\n');
+  process.stdout.write('  engine   case             conn    req/s         p50             p99          errors   server CPU      peak RSS  ÷ceiling\n');
   const ceilingRps = new Map<number, number>();
   const all: CaseResult[] = [];
   const reports: EngineReport[] = [];
