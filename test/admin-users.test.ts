@@ -268,3 +268,77 @@ for (const { engine, skip } of engines()) {
     });
   });
 }
+
+// Added with the issue-2 test sweep: limits at their exact bounds and identity folding edge cases.
+for (const { engine, skip } of engines()) {
+  describe(`admin users API: bounds and folding [${engine}]`, { skip }, () => {
+    let s: TestServer;
+    before(async () => {
+      s = await startServer(engine);
+    });
+    after(async () => s?.close());
+    const patch = (id: number, body: unknown) => http(s.url, `/api/admin/users/${id}`, { method: 'PATCH', token: ADMIN_TOKEN, body });
+
+    it('email: local part 64 and 254 in all are accepted, 65 and 255 are not', async () => {
+      const u = await createUser(s.url);
+      const tag = Date.now().toString(36).slice(-6);
+      const local64 = `${tag}${'l'.repeat(64 - tag.length)}`;
+      assert.equal((await patch(u.id, { email: `${local64}@example.com` })).status, 200);
+      // 64 + 1 + 63 + 1 + 63 + 1 + 57 + 4 = 254
+      const at254 = `${local64}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
+      assert.equal(at254.length, 254);
+      const ok = await patch(u.id, { email: at254 });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.item.email, at254);
+      const at255 = `${local64}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(58)}.com`;
+      const tooLong = await patch(u.id, { email: at255 });
+      assert.equal(tooLong.status, 400);
+      assert.equal(tooLong.body.field, 'email');
+      assert.equal(tooLong.body.error, 'invalid_params');
+    });
+
+    it('username: 64 characters counted as characters (not UTF-16 units); 65 is too long', async () => {
+      const u = await createUser(s.url);
+      const emoji = '🎉'.repeat(64);
+      const ok = await patch(u.id, { username: emoji });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.item.username, emoji);
+      const long = await patch(u.id, { username: '🎉'.repeat(65) });
+      assert.equal(long.status, 400);
+      assert.equal(long.body.field, 'username');
+      // Surrounding spaces are trimmed; an inner one is fine ("John Doe" is the page's own example).
+      assert.equal((await patch(u.id, { username: '  Spaced Name  ' })).body.item.username, 'Spaced Name');
+    });
+
+    it('username: no "@" even in a compatibility form (fullwidth ＠ folds to @)', async () => {
+      const u = await createUser(s.url);
+      for (const bad of ['a@b', 'a\uFF20example.com', 'a\uFE6Bb']) {
+        const r = await patch(u.id, { username: bad });
+        assert.equal(r.status, 400, `${bad}: ${r.text}`);
+        assert.equal(r.body.field, 'username');
+      }
+    });
+
+    it('username uniqueness folds case and compatibility forms (409)', async () => {
+      await createUser(s.url, { username: 'Ärger' });
+      const b = await createUser(s.url);
+      for (const clash of ['ärger', 'ÄRGER', 'a\u0308rger' /* decomposed */]) {
+        const r = await patch(b.id, { username: clash });
+        assert.equal(r.status, 409, `${clash}: ${r.text}`);
+        assert.equal(r.body.error, 'Conflict');
+      }
+      assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: 'ÄRGER', password: 'nope-nope-nope' } })).status, 401);
+    });
+
+    it('name: 255 characters accepted, 256 refused, null clears', async () => {
+      const u = await createUser(s.url);
+      assert.equal((await patch(u.id, { name: 'n'.repeat(255) })).status, 200);
+      const r = await patch(u.id, { name: 'n'.repeat(256) });
+      assert.equal(r.status, 400);
+      assert.equal(r.body.field, 'name');
+      const cleared = await patch(u.id, { name: null });
+      assert.equal(cleared.status, 200);
+      assert.equal(cleared.body.item.name, null);
+    });
+  });
+}

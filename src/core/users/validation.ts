@@ -60,7 +60,8 @@ export function normalizeUsername(raw: string, field = 'username', maxLength = 2
   if (Array.from(username).length > maxLength) {
     throw invalid(field, 'too_long', `Username must be at most ${maxLength} characters`, { constraints: { minLength: 1, maxLength } });
   }
-  if (username.includes('@')) {
+  // The fold counts too: NFKC turns a fullwidth ＠ (U+FF20) or ﹫ into "@", and the key is what sign-in matches.
+  if (username.includes('@') || foldKey(username).includes('@')) {
     throw invalid(field, 'invalid_username', 'Username must not contain "@"', { hint: 'Usernames cannot look like emails' });
   }
   if (hasControlChars(username)) {
