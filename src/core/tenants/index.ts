@@ -10,9 +10,9 @@ import { auditView } from '../users/service.js';
 import { findUserRow, toUser } from '../users/store.js';
 import type { NewUser, User, UserPatch } from '../users/types.js';
 import { foldKey, normalizeText } from '../users/validation.js';
-import { isForeignKeyViolation, uniqueViolation, type Executor } from '../../store/sql.js';
+import { isForeignKeyViolation, toIso, uniqueViolation, type Executor } from '../../store/sql.js';
 import {
-  deleteMembershipRow, deleteTenantRoleRow, deleteTenantRow, findMembershipRow, findTenantRoleByRef, findTenantRoleRow,
+  deleteMembershipRow, deleteTenantRoleRow, deleteTenantRow, findMembershipRow, findMemberUserRow, findTenantRoleByRef, findTenantRoleRow,
   findTenantRolesByIds, findTenantRow, insertMembership, insertTenant, insertTenantRole, listDirectoryRows, listMemberRows,
   listTenantRoleRows, listTenantRows, memberAccessRows, memberRoleRows, setMembershipDeleted, syncMemberRoles, tenantIdsOfUser,
   updateTenantRoleRow, updateTenantRow, type SortBy, type Tenant, type TenantRole,
@@ -310,11 +310,13 @@ export class TenantsService {
 
   /** The target must be a member of the tenant (live unless `trashed`); root admins are out of reach of tenant callers. */
   private async loadTarget(ex: Executor, access: TenantAccess, id: number, opts: { trashed?: 'only' | 'with'; write?: boolean; lock?: boolean } = {}): Promise<DirectoryUser> {
-    const m = await findMembershipRow(ex, this.engine, access.tenantId, id, { forUpdate: opts.lock });
-    if (!m) throw notFound('user', 'User not found.');
-    if (opts.trashed === 'only' ? m.deletedAt === null : opts.trashed !== 'with' && m.deletedAt !== null) throw notFound('user', 'User not found.');
-    const row = await findUserRow(ex, this.engine, id);
+    // Under a write lock, the membership row is locked first (alone: the users row is locked by
+    // UsersService.update in that order), then read with its user.
+    if (opts.lock) await findMembershipRow(ex, this.engine, access.tenantId, id, { forUpdate: true });
+    const row = await findMemberUserRow(ex, access.tenantId, id);
     if (!row || row.deleted_at !== null) throw notFound('user', 'User not found.');
+    const deletedAt = toIso(row.member_deleted_at);
+    if (opts.trashed === 'only' ? deletedAt === null : opts.trashed !== 'with' && deletedAt !== null) throw notFound('user', 'User not found.');
     const user = toUser(row);
     const roles = (await memberRoleRows(ex, access.tenantId, [id])).get(id) ?? [];
     if (opts.write && !access.isRoot && access.userId !== id) {
@@ -322,14 +324,14 @@ export class TenantsService {
         throw forbidden('target_out_of_reach', UNAUTHORIZED);
       }
     }
-    return { user, roles, deletedAt: m.deletedAt };
+    return { user, roles, deletedAt };
   }
 
   private async view(ex: Executor, tenantId: number, id: number): Promise<DirectoryUser> {
-    const m = await findMembershipRow(ex, this.engine, tenantId, id);
-    const row = await ex.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await findMemberUserRow(ex, tenantId, id);
+    if (!row) throw notFound('user', 'User not found.');
     const roles = (await memberRoleRows(ex, tenantId, [id])).get(id) ?? [];
-    return { user: toUser(row), roles, deletedAt: m?.deletedAt ?? null };
+    return { user: toUser(row), roles, deletedAt: toIso(row.member_deleted_at) };
   }
 
   // ------------------------------------------------------------------ directory: users
@@ -359,7 +361,7 @@ export class TenantsService {
     });
     const roles = await memberRoleRows(this.db, access.tenantId, rows.map((r) => r.id));
     return {
-      items: rows.map((r) => ({ user: toUser(r), roles: roles.get(r.id) ?? [], deletedAt: r.member_deleted_at === null ? null : new Date(r.member_deleted_at).toISOString() })),
+      items: rows.map((r) => ({ user: toUser(r), roles: roles.get(r.id) ?? [], deletedAt: toIso(r.member_deleted_at) })),
       total,
     };
   }

@@ -200,6 +200,19 @@ export async function deleteMembershipRow(ex: Executor, tenantId: number, userId
   return Number(r.numDeletedRows) > 0;
 }
 
+/** One query: a member of a tenant with their user row (no locks). */
+export async function findMemberUserRow(ex: Executor, tenantId: number, userId: number): Promise<DirectoryRow | undefined> {
+  const r = await ex
+    .selectFrom('tenant_members as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .selectAll('u')
+    .select('m.deleted_at as member_deleted_at')
+    .where('m.tenant_id', '=', tenantId)
+    .where('m.user_id', '=', userId)
+    .executeTakeFirst();
+  return r as DirectoryRow | undefined;
+}
+
 /** Sets or clears a membership's soft-delete mark; true when a row changed state. */
 export async function setMembershipDeleted(ex: Executor, tenantId: number, userId: number, deleted: boolean): Promise<boolean> {
   const r = await ex
