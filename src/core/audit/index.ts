@@ -42,10 +42,13 @@ export function redactSecrets<T>(value: T): T {
 }
 
 export async function recordAudit(ex: Executor, principal: Principal, ctx: RequestContext, input: AuditEventInput): Promise<void> {
+  await ex.insertInto('audit_events').values(auditRow(principal, ctx, input)).execute();
+}
+
+/** The audit_events row of an event (secrets removed): recordAudit writes it; a store may write it inside a larger statement. */
+export function auditRow(principal: Principal, ctx: RequestContext, input: AuditEventInput) {
   const actor = actorOf(principal);
-  await ex
-    .insertInto('audit_events')
-    .values({
+  return {
       occurred_at: nowIso(),
       actor_type: actor.type,
       actor_id: actor.id,
@@ -59,8 +62,7 @@ export async function recordAudit(ex: Executor, principal: Principal, ctx: Reque
       user_agent: ctx.userAgent,
       request_id: ctx.requestId,
       surface: ctx.surface,
-    })
-    .execute();
+  };
 }
 
 export interface AuditQuery {

@@ -3,13 +3,13 @@ import type { Store } from '../../store/db.js';
 import { nowIso, uniqueViolation, type Executor } from '../../store/sql.js';
 import type { Updateable } from 'kysely';
 import type { UsersTable } from '../../store/schema.js';
-import { recordAudit } from '../audit/index.js';
+import { auditRow, recordAudit } from '../audit/index.js';
 import { isAdminPrincipal, type Principal, type RequestContext } from '../context.js';
 import { conflict, DomainError, invalid, notFound, preconditionFailed } from '../errors.js';
 import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } from '../passwords/index.js';
 import { isAdminRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
 import { revokeUserSessions } from '../sessions/index.js';
-import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, toUser, type UserRow } from './store.js';
+import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, toUser, updateUserRowWithAudit, type UserRow } from './store.js';
 import type { NewUser, User, UserListQuery, UserPatch } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
 import { foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
@@ -116,6 +116,16 @@ function mapUnique(err: unknown): never {
     throw conflict(field, `${field}_taken`, `A user with this ${field} already exists`);
   }
   throw err;
+}
+
+/** Fields whose change no admin-set, identity (bans), password or session rule depends on. */
+const PROFILE_ONLY_KEYS: ReadonlySet<string> = new Set<string>(['name', 'languages', ...PROFILE_FIELDS]);
+
+function isProfileOnlyPatch(patch: UserPatch): boolean {
+  for (const [key, value] of Object.entries(patch)) {
+    if (value !== undefined && !PROFILE_ONLY_KEYS.has(key)) return false;
+  }
+  return true;
 }
 
 export class UsersService {
@@ -314,6 +324,11 @@ export class UsersService {
     delete values._password;
     const passwordHash = password !== undefined ? await this.hasher.hash(password) : undefined;
 
+    if (this.store.engine === 'postgres' && !opts.ex && passwordHash === undefined && isProfileOnlyPatch(patch)) {
+      const done = await this.updateProfileOptimistic(principal, ctx, id, values, opts);
+      // undefined: a concurrent write won the race; the locking path below serialises with it.
+      if (done) return done;
+    }
     const run = async (trx: Executor): Promise<UpdateResult> => {
       // Lock order: the admin set first (when admin-ness can change), then the target row.
       const mayDropAdmin = patch.isActive === false || patch.isAdmin === false || patch.rootRoleId !== undefined;
@@ -559,5 +574,44 @@ export class UsersService {
       await trx.updateTable('useradmin_invites').set({ used_at: nowIso() }).where('user_id', '=', row.user_id).where('used_at', 'is', null).execute();
       return result.user;
     });
+  }
+
+  /**
+   * Profile edits on PostgreSQL (name, profile fields, languages; no password, identity, role or activity
+   * change): the row is read without a lock and written together with its audit event in ONE statement that
+   * only applies if the version read is still current (optimistic concurrency). Every rule of update() that
+   * can apply to these fields is checked against that read; a lost race re-reads and decides again. Three
+   * round trips per request (auth, read, write) instead of six (auth, BEGIN, SELECT … FOR UPDATE, UPDATE,
+   * INSERT, COMMIT): the profile showed the server's time going to those round trips. When a concurrent
+   * write moved the version on, it returns undefined and update() takes its locking path instead.
+   */
+  private async updateProfileOptimistic(
+    principal: Principal, ctx: RequestContext, id: number, values: Updateable<UsersTable>, opts: UpdateOptions,
+  ): Promise<UpdateResult | undefined> {
+    {
+      const row = await findUserRow(this.store.db, this.store.engine, id);
+      if (!row || row.deleted_at !== null) throw notFound('user');
+      const before = toUser(row);
+      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
+      const changes: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(values)) {
+        if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
+      }
+      const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key'));
+      if (changedKeys.length === 0) return { user: before, changed: [], sessionsRevoked: 0 };
+      const set = { ...changes, updated_at: nowIso(), version: before.version + 1 } as Updateable<UsersTable>;
+      // The row the write will produce (the version guard means nothing else changed it in between).
+      const after = toUser({ ...row, ...set } as UserRow);
+      const audit = auditRow(principal, ctx, {
+        action: 'user.updated',
+        targetType: 'user',
+        targetId: id,
+        before: auditView(before),
+        after: { ...auditView(after), changed: changedKeys, sessions_revoked: 0 },
+      });
+      const updated = await updateUserRowWithAudit(this.store.db, id, before.version, set, audit).catch(mapUnique);
+      if (updated) return { user: toUser(updated), changed: changedKeys, sessionsRevoked: 0 };
+    }
+    return undefined;
   }
 }

@@ -1,6 +1,6 @@
 // SQL and row mapping for users. No rules here.
-import { sql, type Selectable } from 'kysely';
-import type { UsersTable } from '../../store/schema.js';
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
+import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
 import { parseJson, prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
 import type { User, UserListQuery } from './types.js';
 
@@ -88,4 +88,30 @@ export async function listUserRows(ex: Executor, q: UserListQuery): Promise<User
 export async function countSql(ex: Executor): Promise<number> {
   const r = await ex.selectFrom('users').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
   return Number(r.n);
+}
+
+/**
+ * PostgreSQL only (data-modifying CTE): updates the user if it still has `version` and is not deleted and,
+ * only when it did, inserts `audit` into audit_events, in one statement (one round trip, atomic on its own).
+ * Returns the updated row, or undefined when the version moved on (the caller re-reads and decides again).
+ */
+export async function updateUserRowWithAudit(
+  ex: Executor,
+  id: number,
+  version: number,
+  set: Updateable<UsersTable>,
+  audit: Insertable<AuditEventsTable>,
+): Promise<UserRow | undefined> {
+  const columns = Object.keys(audit) as Array<keyof AuditEventsTable & string>;
+  const row = await ex
+    .with('u', (db) => db.updateTable('users').set(set).where('id', '=', id).where('version', '=', version).where('deleted_at', 'is', null).returningAll())
+    .with('a', (db) =>
+      db.insertInto('audit_events').columns(columns).expression((eb) =>
+        eb.selectFrom('u').select(columns.map((c) => sql.val((audit as Record<string, unknown>)[c]).as(c))) as never,
+      ),
+    )
+    .selectFrom('u')
+    .selectAll()
+    .executeTakeFirst();
+  return row as UserRow | undefined;
 }
