@@ -323,14 +323,21 @@ for (const { engine, skip } of engines()) {
       };
       await time(uniqueEmail('warm')); // the first unknown-user check prepares the dummy hash
       await time(u.email);
-      const known: number[] = [];
-      const unknown: number[] = [];
-      for (let i = 0; i < 6; i++) {
-        known.push(await time(u.email));
-        unknown.push(await time(uniqueEmail('ghost')));
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      // Medians of interleaved tries, and up to three rounds: other processes on a busy machine can slow any
+      // single try, but an unknown user that skipped the hash (a few ms against tens) fails every round.
+      let last = '';
+      for (let round = 0; round < 3; round++) {
+        const known: number[] = [];
+        const unknown: number[] = [];
+        for (let i = 0; i < 7; i++) {
+          known.push(await time(u.email));
+          unknown.push(await time(uniqueEmail('ghost')));
+        }
+        last = `unknown ${median(unknown).toFixed(1)} ms vs known ${median(known).toFixed(1)} ms`;
+        if (median(unknown) >= 0.5 * median(known)) return;
       }
-      const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-      assert.ok(avg(unknown) >= 0.5 * avg(known), `unknown ${avg(unknown).toFixed(1)} ms vs known ${avg(known).toFixed(1)} ms`);
+      assert.fail(`unknown-user sign-in is much faster than known-user: ${last}`);
     });
   });
 
@@ -361,6 +368,8 @@ for (const { engine, skip } of engines()) {
       try {
         const u = await createUser(t.url, { password: 'throttled-1', username: 'throttled' });
         const attempt = (identifier: string, password: string) => http(t.url, '/api/auth/sign-in', { body: { identifier, password } });
+        // Successful sign-ins are not failures: more of them than the address limit pass.
+        for (let i = 0; i < 7; i++) assert.equal((await attempt(u.email, 'throttled-1')).status, 200, `success ${i + 1}`);
         // A success resets the account counter.
         assert.equal((await attempt(u.email, 'bad-password')).status, 401);
         assert.equal((await attempt(u.email, 'throttled-1')).status, 200);

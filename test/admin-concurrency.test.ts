@@ -120,6 +120,22 @@ for (const { engine, skip } of engines()) {
       assert.equal((await http(s.url, '/api/auth/session', { cookie: bystander.cookie })).status, 200, 'other families live on');
     });
 
+    it('parallel wrong passwords cannot outrun the sign-in throttle', async () => {
+      const t = await startServer(engine, { env: { GATEHOUSE_LOGIN_MAX_FAILURES: '3', GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000' } });
+      try {
+        const u = await createUser(t.url, { password: 'burst-pass-1' });
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+          http(t.url, '/api/auth/sign-in', { body: { identifier: u.email, password: `guess-${i}-wrong` } })));
+        const statuses = results.map((r) => r.status);
+        assert.ok(statuses.every((x) => x === 401 || x === 429), statuses.join(','));
+        assert.ok(statuses.filter((x) => x === 401).length <= 3, `at most 3 guesses were checked: ${statuses.join(',')}`);
+        // The right password waits too, and a success later resets the account's counter.
+        assert.equal((await http(t.url, '/api/auth/sign-in', { body: { identifier: u.email, password: 'burst-pass-1' } })).status, 429);
+      } finally {
+        await t.close();
+      }
+    });
+
     it('two admins deactivating each other at once: the last-admin guard still holds', async () => {
       for (let round = 0; round < 3; round++) {
         const fresh = await startServer(engine);

@@ -29,17 +29,23 @@ export class AuthService {
    */
   async verifyCredentials(identifier: string, password: string, ctx: RequestContext): Promise<User> {
     const account = identifier.trim().toLowerCase().slice(0, 320);
-    await this.throttle.check(account, ctx.ip);
+    // Counted before the password is checked, so parallel guesses cannot outrun the limit.
+    await this.throttle.attempt(account, ctx.ip);
     const found = identifier.length <= 320 ? await this.users.findForLogin(identifier) : undefined;
     const verdict = await this.hasher.verify(found?.passwordHash ?? null, password);
     const usable = found && found.user.isActive && found.user.deletedAt === null;
     if (!verdict.ok || !usable) {
-      await this.throttle.recordFailure(account, ctx.ip);
       if (found) await this.users.recordFailedLogin(found.user.id);
       throw unauthenticated('invalid_credentials', 'Invalid credentials');
     }
-    for (const guard of this.guards) await guard(found.user, ctx);
-    await this.throttle.reset(account);
+    try {
+      for (const guard of this.guards) await guard(found.user, ctx);
+    } catch (err) {
+      // Refused by a guard (a ban), not a wrong password: not a failure to count.
+      await this.throttle.refund(account, ctx.ip);
+      throw err;
+    }
+    await this.throttle.succeeded(account, ctx.ip);
     await this.users.recordLogin(found.user.id, ctx.ip, verdict.rehash);
     return { ...found.user, loginAttempts: 0, lastLoginAt: new Date().toISOString(), lastLoginIp: ctx.ip };
   }

@@ -68,4 +68,61 @@ export class LoginThrottle {
   async reset(account: string): Promise<void> {
     await this.store.db.deleteFrom('login_throttle').where('key', '=', `acct:${account}`).execute();
   }
+
+  /**
+   * Counts one sign-in attempt against the account and the address BEFORE the password is checked, and
+   * throws 429 when either counter is past its limit. Counting first (one atomic upsert per key, the new
+   * count read back) means parallel guesses cannot all pass a check made before any of them was recorded.
+   * An attempt that turns out not to be a failure is taken back with succeeded() or refund().
+   */
+  async attempt(account: string, ip: string): Promise<void> {
+    await this.check(account, ip);
+    const now = Date.now();
+    const nowText = new Date(now).toISOString();
+    const windowStartFloor = new Date(now - this.limits.windowSeconds * 1000).toISOString();
+    let exceeded: { key: string; retryAfterSeconds: number } | undefined;
+    for (const [key, limit] of this.keys(account, ip)) {
+      const row = await this.store.db
+        .insertInto('login_throttle')
+        .values({ key, window_start: nowText, failures: 1 })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet((eb) => ({
+            failures: eb.case().when('login_throttle.window_start', '<', windowStartFloor).then(1).else(eb('login_throttle.failures', '+', 1)).end(),
+            window_start: eb.case().when('login_throttle.window_start', '<', windowStartFloor).then(nowText).else(eb.ref('login_throttle.window_start')).end(),
+          })),
+        )
+        .returning(['failures', 'window_start'])
+        .executeTakeFirstOrThrow();
+      if (row.failures > limit && !exceeded) {
+        const windowEnd = Date.parse(toIso(row.window_start)!) + this.limits.windowSeconds * 1000;
+        exceeded = { key, retryAfterSeconds: Math.max(1, Math.ceil((windowEnd - now) / 1000)) };
+      }
+    }
+    if (exceeded) {
+      throw new DomainError('too_many_requests', `Too many failed sign-in attempts; try again in ${exceeded.retryAfterSeconds} seconds`, {
+        reason: exceeded.key.startsWith('acct:') ? 'account_throttled' : 'address_throttled',
+        retryAfterSeconds: exceeded.retryAfterSeconds,
+      });
+    }
+  }
+
+  /** The attempt succeeded: the account starts over, and the address gets its attempt back. */
+  async succeeded(account: string, ip: string): Promise<void> {
+    await this.reset(account);
+    await this.takeBack(`ip:${ip}`);
+  }
+
+  /** The attempt was neither a failure nor a success (refused for another reason): both counters get it back. */
+  async refund(account: string, ip: string): Promise<void> {
+    for (const [key] of this.keys(account, ip)) await this.takeBack(key);
+  }
+
+  private async takeBack(key: string): Promise<void> {
+    await this.store.db
+      .updateTable('login_throttle')
+      .set((eb) => ({ failures: eb('failures', '-', 1) }))
+      .where('key', '=', key)
+      .where('failures', '>', 0)
+      .execute();
+  }
 }
