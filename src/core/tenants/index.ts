@@ -405,18 +405,25 @@ export class TenantsService {
     if (roleIds !== undefined) this.require(access, 'roles.assign');
     // Checked before any validation of the body, so a non-member answers 404 whatever was sent.
     await this.loadTarget(this.db, access, id, { write: true });
-    return this.db.transaction().execute(async (trx) => {
-      await this.deps.users.update(access.principal, ctx, id, { ...patch, rootRoleId: undefined, isAdmin: undefined }, {
-        ifMatch: opts.ifMatch,
-        onEmpty: 'noop',
-        keepSessionId: access.principal.kind === 'user' ? access.principal.sessionId : null,
-        ex: trx,
-      });
-      // Re-checked under the row lock: the membership may have ended while the update ran.
-      const target = await this.loadTarget(trx, access, id, { write: true, lock: true });
-      if (roleIds !== undefined) await this.applyRoles(trx, access, ctx, target, roleIds ?? []);
-      return this.view(trx, access.tenantId, id);
+    let view: DirectoryUser | undefined;
+    // UsersService opens the transaction once the password (if any) is hashed; inside it the membership is
+    // locked and re-checked first (it may have ended since), then the user row is updated, then the roles.
+    await this.deps.users.update(access.principal, ctx, id, { ...patch, rootRoleId: undefined, isAdmin: undefined }, {
+      ifMatch: opts.ifMatch,
+      onEmpty: 'noop',
+      keepSessionId: access.principal.kind === 'user' ? access.principal.sessionId : null,
+      transaction: (work) => this.db.transaction().execute(async (trx) => {
+        await this.loadTarget(trx, access, id, { write: true, lock: true });
+        const result = await work(trx);
+        if (roleIds !== undefined) {
+          const target = await this.loadTarget(trx, access, id, { write: true });
+          await this.applyRoles(trx, access, ctx, target, roleIds ?? []);
+        }
+        view = await this.view(trx, access.tenantId, id);
+        return result;
+      }),
     });
+    return view!;
   }
 
   /** PUT /users/{id}/roles: replaces the member's roles in this tenant (an empty list clears them). */

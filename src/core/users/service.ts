@@ -36,6 +36,12 @@ export interface UpdateOptions {
   keepSessionId?: string | null;
   /** Run inside this open transaction instead of a new one (the directory syncs tenant roles in the same one). */
   ex?: Executor;
+  /**
+   * Opens the transaction the update runs in, called once the password (if any) is hashed: a caller adds
+   * its own writes to the same transaction (the directory locks the membership and syncs tenant roles
+   * there) without holding a transaction open while a hash is computed.
+   */
+  transaction?: <T>(work: (trx: Executor) => Promise<T>) => Promise<T>;
 }
 
 export interface UpdateResult {
@@ -324,7 +330,7 @@ export class UsersService {
     delete values._password;
     const passwordHash = password !== undefined ? await this.hasher.hash(password) : undefined;
 
-    if (this.store.engine === 'postgres' && !opts.ex && passwordHash === undefined && isProfileOnlyPatch(patch)) {
+    if (this.store.engine === 'postgres' && !opts.ex && !opts.transaction && passwordHash === undefined && isProfileOnlyPatch(patch)) {
       const done = await this.updateProfileOptimistic(principal, ctx, id, values, opts);
       // undefined: a concurrent write won the race; the locking path below serialises with it.
       if (done) return done;
@@ -403,7 +409,8 @@ export class UsersService {
       });
       return { user: after, changed: changedKeys, sessionsRevoked };
     };
-    return opts.ex ? run(opts.ex) : this.store.db.transaction().execute(run);
+    if (opts.ex) return run(opts.ex);
+    return opts.transaction ? opts.transaction(run) : this.store.db.transaction().execute(run);
   }
 
   /** Changes the caller's own password after checking the current one; other sessions are revoked. */

@@ -177,10 +177,10 @@ export function renderError(error: unknown, req: FastifyRequest): Rendered {
     return renderValidation(err.validation, err.validationContext);
   }
   const status = err.statusCode ?? 500;
+  if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 400, body: { message: 'The request body is empty: send a JSON object.' } };
   if (status === 400 && (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError || /JSON|prototype|constructor/i.test(err.message))) {
     return { status: 400, body: { message: 'The request body is not valid JSON.' } };
   }
-  if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 400, body: { message: 'The request body is empty: send a JSON object.' } };
   if (status === 413) return { status, body: { message: 'The request body is too large.' } };
   if (status === 415) return { status, body: { message: 'Unsupported Media Type: send application/json.' } };
   if (status === 404) return { status, body: { message: 'Not Found.' } };
