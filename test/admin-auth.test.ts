@@ -182,6 +182,17 @@ for (const { engine, skip } of engines()) {
       assert.equal((await http(s.url, '/api/auth/refresh', { method: 'POST' })).status, 401);
     });
 
+    it('a refresh token of another kind of session (OAuth) is refused and not spent', async () => {
+      const u = await createUser(s.url);
+      const ctx = { ...SYSTEM_CONTEXT, requestId: 'test' };
+      const oauth = await s.core.sessions.open(ctx, { userId: u.id, kind: 'oauth', ttlSeconds: 3600, ip: null, userAgent: null, refresh: true });
+      const r = await refreshWith(s.url, oauth.refreshToken!);
+      assert.equal(r.status, 401);
+      assert.equal(r.headers.getSetCookie().filter((c) => !/=;|Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(c)).length, 0, 'no live cookie is set');
+      const still = await s.core.sessions.findByRefreshToken(oauth.refreshToken!);
+      assert.equal(still?.id, oauth.session.id, 'the OAuth refresh token is still live');
+    });
+
     it('sign-out ends this family only and clears the cookies', async () => {
       const a = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
       const b = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);

@@ -61,6 +61,9 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
   }, async (req, reply) => {
     const presented = cookieValue(req, REFRESH_COOKIE);
     if (!presented) throw unauthenticated('missing_refresh_token');
+    // A live refresh token of another kind of session (OAuth shares the table) is refused without being spent.
+    const live = await core.sessions.findByRefreshToken(presented);
+    if (live && live.kind !== 'admin') throw unauthenticated('invalid_refresh_token');
     const outcome = await core.sessions.rotateRefresh(presented);
     if (outcome.kind !== 'rotated') {
       clearSessionCookies(reply);
