@@ -375,18 +375,25 @@ export class TenantsService {
   async createUser(access: TenantAccess, ctx: RequestContext, input: NewUser, roleIds: number[] | undefined): Promise<DirectoryUser> {
     this.require(access, 'users.create');
     if (roleIds && roleIds.length > 0) this.require(access, 'roles.assign');
-    return this.db.transaction().execute(async (trx) => {
-      const roles = await this.checkRoleIds(trx, access.tenantId, roleIds ?? [], 'role_ids');
-      if (!this.covers(access, roles.flatMap((r) => r.permissions))) throw forbidden('role_out_of_reach', UNAUTHORIZED);
-      const user = await this.deps.users.create(access.principal, ctx, { ...input, rootRoleId: ROOT_ROLES.Member, isAdmin: undefined }, { ex: trx });
-      await insertMembership(trx, access.tenantId, user.id);
-      await syncMemberRoles(trx, access.tenantId, user.id, roles.map((r) => r.id));
-      await recordAudit(trx, access.principal, ctx, {
-        action: 'tenant.member_added', targetType: 'user', targetId: user.id,
-        after: { tenant_id: access.tenantId, user_id: user.id, role_ids: roles.map((r) => r.id) },
-      });
-      return { user, roles, deletedAt: null };
+    // UsersService opens the transaction once the password is hashed; the membership and roles join it.
+    let created: DirectoryUser | undefined;
+    await this.deps.users.create(access.principal, ctx, { ...input, rootRoleId: ROOT_ROLES.Member, isAdmin: undefined }, {
+      transaction: (work) => this.db.transaction().execute(async (trx) => {
+        const roles = await this.checkRoleIds(trx, access.tenantId, roleIds ?? [], 'role_ids');
+        if (!this.covers(access, roles.flatMap((r) => r.permissions))) throw forbidden('role_out_of_reach', UNAUTHORIZED);
+        const result = await work(trx);
+        const user = result as unknown as User;
+        await insertMembership(trx, access.tenantId, user.id);
+        await syncMemberRoles(trx, access.tenantId, user.id, roles.map((r) => r.id));
+        await recordAudit(trx, access.principal, ctx, {
+          action: 'tenant.member_added', targetType: 'user', targetId: user.id,
+          after: { tenant_id: access.tenantId, user_id: user.id, role_ids: roles.map((r) => r.id) },
+        });
+        created = { user, roles, deletedAt: null };
+        return result;
+      }),
     });
+    return created!;
   }
 
   /**

@@ -240,7 +240,7 @@ export class UsersService {
     return out;
   }
 
-  async create(principal: Principal, ctx: RequestContext, input: NewUser, opts: { passwordPolicy?: PasswordPolicy; ex?: Executor } = {}): Promise<User> {
+  async create(principal: Principal, ctx: RequestContext, input: NewUser, opts: { passwordPolicy?: PasswordPolicy; ex?: Executor; transaction?: UpdateOptions['transaction'] } = {}): Promise<User> {
     if (!input.email && !input.username) {
       throw invalid('email', 'required', 'An email or a username is required');
     }
@@ -305,7 +305,8 @@ export class UsersService {
       await recordAudit(trx, principal, ctx, { action: 'user.created', targetType: 'user', targetId: user.id, after: auditView(user) });
       return user;
     };
-    return opts.ex ? run(opts.ex) : this.store.db.transaction().execute(run);
+    if (opts.ex) return run(opts.ex);
+    return opts.transaction ? opts.transaction(run) : this.store.db.transaction().execute(run);
   }
 
   /**
