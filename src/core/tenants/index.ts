@@ -127,7 +127,7 @@ export class TenantsService {
 
   async deleteTenant(principal: Principal, ctx: RequestContext, id: number): Promise<Tenant> {
     return this.db.transaction().execute(async (trx) => {
-      const t = await findTenantRow(trx, id);
+      const t = await findTenantRow(trx, id, { engine: this.engine });
       if (!t) throw notFound('tenant');
       await deleteTenantRow(trx, id);
       await recordAudit(trx, principal, ctx, { action: 'tenant.deleted', targetType: 'tenant', targetId: id, before: { id, name: t.name } });
@@ -154,7 +154,7 @@ export class TenantsService {
     const permissions = normalizePermissions(input.permissions ?? []);
     const description = input.description ? normalizeText(input.description, 'description', 1000, true) || null : null;
     return this.db.transaction().execute(async (trx) => {
-      if (!(await findTenantRow(trx, tenantId))) throw notFound('tenant');
+      if (!(await findTenantRow(trx, tenantId, { engine: this.engine }))) throw notFound('tenant');
       const role = await insertTenantRole(trx, tenantId, { name, nameKey: foldKey(name), description, permissions }).catch(mapTenantUnique);
       await recordAudit(trx, principal, ctx, { action: 'tenant_role.created', targetType: 'role', targetId: role.id, after: roleAudit(role) });
       return role;
@@ -208,7 +208,7 @@ export class TenantsService {
 
   async addMember(principal: Principal, ctx: RequestContext, tenantId: number, input: { userId: number; roleIds?: number[] }): Promise<{ userId: number; roles: TenantRole[]; createdAt: string }> {
     return this.db.transaction().execute(async (trx) => {
-      if (!(await findTenantRow(trx, tenantId))) throw notFound('tenant');
+      if (!(await findTenantRow(trx, tenantId, { engine: this.engine }))) throw notFound('tenant');
       const user = await findUserRow(trx, this.engine, input.userId);
       if (!user || user.deleted_at !== null) throw invalid('user_id', 'unknown_user', 'No user has this id');
       if (await findMembershipRow(trx, this.engine, tenantId, input.userId)) {
@@ -231,7 +231,7 @@ export class TenantsService {
 
   async removeMember(principal: Principal, ctx: RequestContext, tenantId: number, userId: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      if (!(await findTenantRow(trx, tenantId))) throw notFound('tenant');
+      if (!(await findTenantRow(trx, tenantId, { engine: this.engine }))) throw notFound('tenant');
       const removed = await deleteMembershipRow(trx, tenantId, userId);
       if (!removed) throw notFound('member');
       await recordAudit(trx, principal, ctx, { action: 'tenant.member_removed', targetType: 'user', targetId: userId, before: { tenant_id: tenantId, user_id: userId } });
@@ -383,7 +383,11 @@ export class TenantsService {
         if (!this.covers(access, roles.flatMap((r) => r.permissions))) throw forbidden('role_out_of_reach', UNAUTHORIZED);
         const result = await work(trx);
         const user = result as unknown as User;
-        await insertMembership(trx, access.tenantId, user.id);
+        await insertMembership(trx, access.tenantId, user.id).catch((err) => {
+          // The tenant was deleted while this request ran.
+          if (isForeignKeyViolation(err)) throw forbidden('unknown_tenant', 'Unknown tenant.');
+          throw err;
+        });
         await syncMemberRoles(trx, access.tenantId, user.id, roles.map((r) => r.id));
         await recordAudit(trx, access.principal, ctx, {
           action: 'tenant.member_added', targetType: 'user', targetId: user.id,

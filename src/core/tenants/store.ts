@@ -82,8 +82,11 @@ function toMembership(r: Selectable<TenantMembersTable>): Membership {
 
 // ---- tenants ----
 
-export async function findTenantRow(ex: Executor, id: number): Promise<Tenant | undefined> {
-  const r = await ex.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findTenantRow(ex: Executor, id: number, lock?: { engine: Engine }): Promise<Tenant | undefined> {
+  let q = ex.selectFrom('tenants').selectAll().where('id', '=', id);
+  // Locked while roles or members are added to it, so a concurrent delete cannot leave orphans.
+  if (lock?.engine === 'postgres') q = q.forUpdate();
+  const r = await q.executeTakeFirst();
   return r ? toTenant(r) : undefined;
 }
 
