@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SurfaceName } from '../platform/config.js';
 import type { Core } from '../core/index.js';
 import { accountNotFoundRenderer, accountSurface } from './account/index.js';
-import { directorySurface } from './directory/index.js';
+import { directoryNotFound, directorySurface } from './directory/index.js';
 import { isUseradminPath, renderUseradminNotFound, useradminSurface } from './useradmin/index.js';
 
 export interface SurfaceModule {
@@ -31,3 +31,5 @@ notFoundRenderers.push(accountNotFoundRenderer);
 // User-admin prefixes (/api/admin/user-admin, /api/admin/events, /api/admin/user/, /auth/simple, /logout) are
 // more specific than any /api/admin fallback: first in the list.
 notFoundRenderers.unshift({ matches: isUseradminPath, render: renderUseradminNotFound });
+// Directory v1: /api/v1/*, /oauth/*, /.well-known/jwks.json answer in Laravel's {message} shape.
+notFoundRenderers.push(directoryNotFound);
