@@ -1,6 +1,7 @@
 // Admin-surface authentication (CONTRACTS.md "Surface 1", issue 2): sign-in, cookies, session families,
 // refresh rotation and reuse detection, CSRF, sign-out, login throttling and admin API tokens.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
@@ -149,6 +150,28 @@ for (const { engine, skip } of engines()) {
       assert.equal(cross.body.reason, 'csrf_invalid');
       // A refresh cookie alone is enough to learn the family's CSRF token (for a page reload).
       assert.equal((await csrfOf(s.url, cookieHeader({ '__Host-refresh': r2.cookies['__Host-refresh'] }))).body.csrf_token, a.csrf);
+    });
+
+    it('CSRF cannot be skipped with a percent-encoded path', async () => {
+      const a = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const target = await createUser(s.url, { username: 'csrf-path-target' });
+      const port = Number(new URL(s.url).port);
+      const body = '{"username":"csrf-bypassed"}';
+      for (const path of [`/%61pi/admin/users/${target.id}`, `/api/%61dmin/users/${target.id}`, `/api/admin/user%73/${target.id}`]) {
+        // Sent raw: fetch would normalise the path.
+        const answer = await new Promise<string>((resolve, reject) => {
+          const c = net.connect(port, '127.0.0.1', () => c.write(
+            `PATCH ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${a.cookie}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
+          let data = '';
+          c.on('data', (d) => (data += d));
+          c.on('end', () => resolve(data));
+          c.on('error', reject);
+        });
+        const status = Number(answer.split(' ')[1]);
+        assert.ok(status === 403 || status === 404, `${path}: ${answer.split('\r\n')[0]}`);
+      }
+      const now = await http(s.url, `/api/admin/users/${target.id}`, { token: ADMIN_TOKEN });
+      assert.equal(now.body.item.username, 'csrf-path-target');
     });
 
     it('refresh rotates the refresh cookie; replaying a rotated token revokes the whole family', async () => {

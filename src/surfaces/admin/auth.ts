@@ -121,7 +121,9 @@ export function adminGuard(core: Core, access: AccessTokens) {
       const permission = req.routeOptions.config.permission ?? 'ADMIN';
       if (!hasPermission(req.principal, permission)) throw forbidden('admin_required', "You don't have permission to access this resource", permission);
     }
-    if (req.sessionFamilyId && UNSAFE.has(req.method) && req.url.startsWith('/api/admin/')) {
+    // Judged on the matched route, not the raw URL: the router decodes %61pi/... into /api/..., so a
+    // percent-encoded path would otherwise reach an admin route without the CSRF check.
+    if (req.sessionFamilyId && UNSAFE.has(req.method) && (req.routeOptions.url ?? req.url).startsWith('/api/admin/')) {
       const given = req.headers['x-csrf-token'];
       if (typeof given !== 'string' || given === '') {
         throw new DomainError('forbidden', 'CSRF token missing: send the X-CSRF-Token header (GET /api/auth/csrf)', { reason: 'csrf_missing' });
