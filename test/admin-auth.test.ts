@@ -2,6 +2,7 @@
 // refresh rotation and reuse detection, CSRF, sign-out, login throttling and admin API tokens.
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
@@ -124,6 +125,32 @@ for (const { engine, skip } of engines()) {
       const [h, p] = a.access.split('.');
       assert.equal((await sessionOf(s.url, `${h}.${p}.${'A'.repeat(43)}`)).status, 401);
       assert.equal((await csrfOf(s.url, '')).status, 401);
+    });
+
+    it('access tokens: only HS256 under the server key, with our audience, unexpired, naming the session user', async () => {
+      const a = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const other = await createUser(s.url, { password: 'other-pass-1' });
+      const key = createHmac('sha256', s.core.secret).update('gatehouse/admin-access-token').digest();
+      const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const now = Math.floor(Date.now() / 1000);
+      const make = (header: Record<string, unknown>, claims: Record<string, unknown>, alg: 'sha256' | 'sha512' | 'none' = 'sha256') => {
+        const body = `${b64(header)}.${b64({ sid: a.familyId, sub: String(a.userId), aud: 'gatehouse-admin', iat: now, exp: now + 300, ...claims })}`;
+        return `${body}.${alg === 'none' ? '' : createHmac(alg, key).update(body).digest('base64url')}`;
+      };
+      const HS256 = { alg: 'HS256', typ: 'JWT' };
+      assert.equal((await sessionOf(s.url, make(HS256, {}))).status, 200, 'a well-made token works (the forgeries below are made the same way)');
+      const forged: Array<[string, string]> = [
+        ['alg none', make({ alg: 'none', typ: 'JWT' }, {}, 'none')],
+        ['alg HS512', make({ alg: 'HS512', typ: 'JWT' }, {}, 'sha512')],
+        ['wrong audience', make(HS256, { aud: 'someone-else' })],
+        ['expired', make(HS256, { exp: now - 1 })],
+        ['not yet valid', make(HS256, { nbf: now + 600 })],
+        ['no exp', make(HS256, { exp: undefined })],
+        ['another user', make(HS256, { sub: String(other.id) })],
+        ['unknown session', make(HS256, { sid: 'no-such-session' })],
+        ['crit header', make({ ...HS256, crit: ['x'] }, {})],
+      ];
+      for (const [label, token] of forged) assert.equal((await sessionOf(s.url, token)).status, 401, label);
     });
 
     it('CSRF token: stable across refreshes of one family, different between families', async () => {
