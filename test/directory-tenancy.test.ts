@@ -70,6 +70,17 @@ for (const { engine, skip } of engines()) {
       assert.equal(early.status, 403);
     });
 
+    it('unmatched paths of the surface answer 404 in its {message} shape', async () => {
+      for (const path of ['/api/v1/nope', '/api/v1/users/1/nope', '/oauth/authorize', '/api/v1']) {
+        const res = await http(s.url, path, { token: alice.token });
+        assert.equal(res.status, 404, path);
+        assert.deepEqual(Object.keys(res.body), ['message'], `${path}: ${res.text}`);
+      }
+      const wrongMethod = await http(s.url, '/api/v1/users', { method: 'DELETE', token: alice.token });
+      assert.equal(wrongMethod.status, 404);
+      assert.deepEqual(Object.keys(wrongMethod.body), ['message']);
+    });
+
     it("other tenants' users answer 404 to every read and write", async () => {
       const probes: Array<[string, string, unknown]> = [
         ['GET', `/users/${bUser.id}`, undefined],
