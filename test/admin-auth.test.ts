@@ -266,14 +266,23 @@ for (const { engine, skip } of engines()) {
     });
 
     it('sign-out-all revokes every session of the user on every surface', async () => {
-      const u = await createUser(s.url, { password: 'everywhere-1' });
+      const u = await createUser(s.url, { password: 'everywhere-1', is_admin: true });
       const a = await signIn(s.url, u.email, 'everywhere-1');
       const b = await signIn(s.url, u.email, 'everywhere-1');
-      // Sessions of the other surfaces live in the same store: open them through the core.
+      // The account and user-admin surfaces sign in over HTTP with their own cookies, into the same store.
+      const acc = await http(s.url, '/api/auth/login', { body: { email: u.email, password: 'everywhere-1' } });
+      assert.equal(acc.status, 200, acc.text);
+      const accountCookie = cookieHeader({ 'neptun-session': acc.cookies['neptun-session'] });
+      const accountCheck = () => http(s.url, '/api/auth/check', { method: 'HEAD', cookie: accountCookie });
+      assert.equal((await accountCheck()).status, 200);
+      const ua = await http(s.url, '/auth/simple/login', { body: { username: u.email, password: 'everywhere-1' } });
+      assert.equal(ua.status, 200, ua.text);
+      const useradminCookie = cookieHeader({ 'unleash-session': ua.cookies['unleash-session'] });
+      const useradminUsers = () => http(s.url, '/api/admin/user-admin', { cookie: useradminCookie });
+      assert.equal((await useradminUsers()).status, 200);
+      // And one opened through the core (an OAuth-style session without a surface cookie).
       const ctx = { ...SYSTEM_CONTEXT, requestId: 'test' };
-      const account = await s.core.sessions.open(ctx, { userId: u.id, kind: 'account', ttlSeconds: 3600, ip: null, userAgent: null, withToken: true });
-      const useradmin = await s.core.sessions.open(ctx, { userId: u.id, kind: 'useradmin', ttlSeconds: 3600, ip: null, userAgent: null, withToken: true });
-      assert.ok(await s.core.sessions.authenticate({ token: account.token! }));
+      const other = await s.core.sessions.open(ctx, { userId: u.id, kind: 'account', ttlSeconds: 3600, ip: null, userAgent: null, withToken: true });
       const bystander = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
 
       const res = await http(s.url, '/api/auth/sign-out-all', { method: 'POST', cookie: a.cookie });
@@ -281,13 +290,14 @@ for (const { engine, skip } of engines()) {
       assert.equal(res.body.ok, true);
       assert.equal(res.body.action, 'sign_out_all');
       assert.equal(res.body.authenticated, false);
-      assert.equal(res.body.sessions_revoked, 4);
+      assert.equal(res.body.sessions_revoked, 5);
       for (const x of [a, b]) {
         assert.equal((await sessionOf(s.url, x.access)).status, 401);
         assert.equal((await refreshWith(s.url, x.refresh)).status, 401);
       }
-      assert.equal(await s.core.sessions.authenticate({ token: account.token! }), undefined);
-      assert.equal(await s.core.sessions.authenticate({ token: useradmin.token! }), undefined);
+      assert.equal((await accountCheck()).status, 401, 'the account-surface session is over');
+      assert.equal((await useradminUsers()).status, 401, 'the user-admin session is over');
+      assert.equal(await s.core.sessions.authenticate({ token: other.token! }), undefined);
       assert.equal((await sessionOf(s.url, bystander.access)).status, 200, 'another user is untouched');
       assert.equal((await http(s.url, '/api/auth/sign-out-all', { method: 'POST' })).status, 401);
     });
