@@ -262,21 +262,4 @@ export class SessionService {
   async revokeAllForUser(userId: number, reason: string, exceptSessionId?: string): Promise<number> {
     return revokeUserSessions(this.store.db, userId, reason, exceptSessionId);
   }
-
-  /**
-   * Gives a live opaque session a new token (the old value stops working at once), for a session refresh
-   * after an email or password change. Undefined when the session is revoked or expired meanwhile.
-   */
-  async rotateToken(sessionId: string): Promise<string | undefined> {
-    return this.store.db.transaction().execute(async (trx) => {
-      const live = await trx
-        .selectFrom('sessions')
-        .select('id')
-        .where('id', '=', sessionId)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', nowIso())
-        .executeTakeFirst();
-      return live ? rotateSessionToken(trx, sessionId) : undefined;
-    });
-  }
 }

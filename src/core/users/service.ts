@@ -8,7 +8,7 @@ import { isAdminPrincipal, type Principal, type RequestContext } from '../contex
 import { conflict, DomainError, invalid, notFound, preconditionFailed } from '../errors.js';
 import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } from '../passwords/index.js';
 import { isAdminRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
-import { revokeUserSessions } from '../sessions/index.js';
+import { revokeUserSessions, rotateSessionToken } from '../sessions/index.js';
 import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, toUser, updateUserRowWithAudit, type UserRow } from './store.js';
 import type { NewUser, User, UserListQuery, UserPatch } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
@@ -42,12 +42,19 @@ export interface UpdateOptions {
    * there) without holding a transaction open while a hash is computed.
    */
   transaction?: <T>(work: (trx: Executor) => Promise<T>) => Promise<T>;
+  /**
+   * A session whose opaque token is replaced, in the same transaction, when the email or password
+   * changes (the account surface's cookie carries the new identity; the old value stops working).
+   */
+  rotateSessionId?: string;
 }
 
 export interface UpdateResult {
   user: User;
   changed: string[];
   sessionsRevoked: number;
+  /** The new token of `rotateSessionId`, when it was rotated. */
+  rotatedToken?: string;
 }
 
 const COLUMN_OF: Record<(typeof PROFILE_FIELDS)[number], keyof UsersTable> = {
@@ -408,7 +415,11 @@ export class UsersService {
         before: auditView(before),
         after: { ...auditView(after), changed: changedKeys.map((k) => (k === 'password_hash' ? 'password' : k)), sessions_revoked: sessionsRevoked },
       });
-      return { user: after, changed: changedKeys, sessionsRevoked };
+      let rotatedToken: string | undefined;
+      if (opts.rotateSessionId && (changes.email !== undefined || passwordHash !== undefined)) {
+        rotatedToken = await rotateSessionToken(trx, opts.rotateSessionId);
+      }
+      return { user: after, changed: changedKeys, sessionsRevoked, rotatedToken };
     };
     if (opts.ex) return run(opts.ex);
     return opts.transaction ? opts.transaction(run) : this.store.db.transaction().execute(run);

@@ -127,12 +127,11 @@ export async function accountRoutes(base: FastifyInstance, opts: { core: Core })
       ifMatch: req.headers['if-match'],
       passwordPolicy: PASSWORD_POLICY,
       keepSessionId: s.id,
+      // The session carries the new email / survives the password change under a new token, rotated in
+      // the update's own transaction so the change and the new cookie land together.
+      rotateSessionId: s.id,
     });
-    // The session carries the new email / survives the password change under a new token.
-    if (result.changed.includes('email') || result.changed.includes('password_hash')) {
-      const token = await core.sessions.rotateToken(s.id);
-      if (token) setSessionCookie(req, reply, token, s.expiresAt);
-    }
+    if (result.rotatedToken) setSessionCookie(req, reply, result.rotatedToken, s.expiresAt);
     reply.header('etag', etagOf(result.user));
     return { user: accountUser(result.user) };
   });
