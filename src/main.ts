@@ -8,6 +8,7 @@ import { ROOT_ROLES } from './core/roles/index.js';
 import { configHelp, ConfigError, parseConfig, type Config } from './platform/config.js';
 import { openStore } from './store/db.js';
 import { migrateToLatest } from './store/migrate.js';
+import { schedulePurge } from './core/maintenance/index.js';
 
 const USAGE = `gatehouse — user administration server
 
@@ -42,12 +43,18 @@ async function serve(config: Config): Promise<void> {
   if (adminCreated) app.log.info({ email: config.admin?.email }, 'first admin created');
   app.log.info({ store: store.engine, location: store.location, surfaces: [...config.surfaces] }, 'store ready');
   let stopping = false;
+  const stopPurge = schedulePurge(store, {
+    throttleWindowSeconds: config.login.windowSeconds,
+    everySeconds: 600,
+    log: (msg, data) => app.log.info(data, msg),
+  });
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     const timer = setTimeout(() => process.exit(1), 15_000);
     timer.unref();
+    stopPurge();
     await app.close();
     await store.close();
     process.exit(0);

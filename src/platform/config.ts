@@ -57,7 +57,7 @@ export const CONFIG_VARIABLES: ConfigVariable[] = [
   { name: 'GATEHOUSE_PG_POOL_SIZE', meaning: 'PostgreSQL connections per node', default: '10' },
   { name: 'GATEHOUSE_TRUST_PROXY', meaning: 'true to take the client address from X-Forwarded-For', default: 'false' },
   { name: 'GATEHOUSE_BODY_LIMIT', meaning: 'largest accepted request body in bytes', default: '65536' },
-  { name: 'GATEHOUSE_ACCESS_TTL', meaning: 'admin access-token lifetime in seconds', default: '600' },
+  { name: 'GATEHOUSE_ACCESS_TTL', meaning: 'admin access-cookie lifetime in seconds (also caps OAuth access tokens, which live at most 300)', default: '600' },
   { name: 'GATEHOUSE_REFRESH_TTL', meaning: 'refresh-token (session family) lifetime in seconds', default: '2592000' },
   { name: 'GATEHOUSE_SESSION_TTL', meaning: 'opaque cookie-session lifetime in seconds (account and user-admin surfaces)', default: '1209600' },
   { name: 'GATEHOUSE_LOGIN_MAX_FAILURES', meaning: 'failed sign-ins per account within the window before 429', default: '10' },
