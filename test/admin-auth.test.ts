@@ -472,3 +472,30 @@ for (const { engine, skip } of engines()) {
     });
   });
 }
+
+for (const { engine, skip } of engines()) {
+  describe(`self password route guesses [${engine}]`, { skip }, () => {
+    let s: TestServer;
+    before(async () => {
+      s = await startServer(engine, { env: { GATEHOUSE_LOGIN_MAX_FAILURES: '3' } });
+    });
+    after(async () => s?.close());
+
+    it('limits wrong current_password guesses from one session with 429 and Retry-After', async () => {
+      const root = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const guess = () => http(s.url, '/api/admin/users/me/password', {
+        method: 'PATCH', ...asSession(root), body: { current_password: 'wrong-guess-1', new_password: 'whatever-new-1' },
+      });
+      for (let i = 0; i < 3; i++) assert.equal((await guess()).status, 400);
+      const limited = await guess();
+      assert.equal(limited.status, 429);
+      assert.ok(Number(limited.headers.get('retry-after')) > 0);
+      assert.equal(limited.body.error, 'too_many_requests');
+      // Even the right password waits out the window: the guesser cannot tell.
+      const right = await http(s.url, '/api/admin/users/me/password', {
+        method: 'PATCH', ...asSession(root), body: { current_password: ADMIN_PASSWORD, new_password: 'whatever-new-1' },
+      });
+      assert.equal(right.status, 429);
+    });
+  });
+}

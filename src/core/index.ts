@@ -25,8 +25,8 @@ export interface Core extends CoreDeps {
 
 export async function createCore(config: Config, store: Store): Promise<Core> {
   const hasher = new PasswordHasher(config.argon2, config.hashConcurrency);
-  const users = new UsersService(store, hasher);
   const throttle = new LoginThrottle(store, config.login);
+  const users = new UsersService(store, hasher, throttle);
   const deps: CoreDeps = {
     config,
     store,

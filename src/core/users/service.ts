@@ -9,6 +9,7 @@ import { conflict, DomainError, invalid, notFound, preconditionFailed } from '..
 import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } from '../passwords/index.js';
 import { isAdminRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
 import { revokeUserSessions, rotateSessionToken } from '../sessions/index.js';
+import type { LoginThrottle } from '../throttle/index.js';
 import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, toUser, updateUserRowWithAudit, type UserRow } from './store.js';
 import type { NewUser, User, UserListQuery, UserPatch } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
@@ -147,6 +148,8 @@ export class UsersService {
   constructor(
     private readonly store: Store,
     private readonly hasher: PasswordHasher,
+    /** Limits guesses of the current password on the self-service password routes. */
+    private readonly throttle?: LoginThrottle,
   ) {}
 
   addIdentityGuard(guard: IdentityGuard): void {
@@ -435,18 +438,18 @@ export class UsersService {
   ): Promise<UpdateResult> {
     const row = await findUserRow(this.store.db, this.store.engine, principal.userId);
     if (!row || row.deleted_at !== null) throw notFound('user');
+    // A stolen session must not become an unlimited oracle for the current password.
+    const throttleKey = `self-password:${principal.userId}`;
+    await this.throttle?.attempt(throttleKey, ctx.ip);
     const verdict = await this.hasher.verify(row.password_hash, currentPassword);
     if (!verdict.ok) {
       throw invalid('current_password', 'invalid_current_password', 'The current password is not correct');
     }
+    await this.throttle?.succeeded(throttleKey, ctx.ip);
     if (currentPassword === newPassword) {
       throw invalid('new_password', 'same_as_current', 'The new password must differ from the current one');
     }
-    try {
-      checkPassword('new_password', newPassword, policy);
-    } catch (e) {
-      throw e;
-    }
+    checkPassword('new_password', newPassword, policy);
     return this.update(principal, ctx, principal.userId, { password: newPassword }, {
       onEmpty: 'reject',
       passwordPolicy: policy,
