@@ -4,5 +4,6 @@ import { migration0001 } from './0001_core.js';
 import { migration0002 } from './0002_bans_aliases.js';
 import { migration0003 } from './0003_tenants_oauth.js';
 import { migration0004 } from './0004_useradmin.js';
+import { migration0005 } from './0005_perf.js';
 
-export const migrations: VersionedMigration[] = [migration0001, migration0002, migration0003, migration0004];
+export const migrations: VersionedMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
