@@ -12,7 +12,7 @@ import { adminSurface, renderAdminError, sendAdminError } from './surfaces/admin
 import { opsRoutes } from './surfaces/ops/index.js';
 import { consoleRoutes } from './surfaces/console/index.js';
 import { createMetrics, instrument } from './platform/metrics.js';
-import { surfaceModules, notFoundRenderers } from './surfaces/registry.js';
+import { surfaceModules, notFoundRenderers, surfaceRendererFor } from './surfaces/registry.js';
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
@@ -28,7 +28,10 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
 
 export async function buildApp(core: Core, options: BuildOptions = {}): Promise<FastifyInstance> {
   const config = core.config;
-  const app = createHttpServer(config, options.logger ?? loggerOptions(config), (err, req) => renderAdminError(err, req));
+  const app = createHttpServer(config, options.logger ?? loggerOptions(config), (err, req) => {
+    const surface = surfaceRendererFor(req.url);
+    return surface?.renderError ? surface.renderError(err, req) : renderAdminError(err, req);
+  });
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;
