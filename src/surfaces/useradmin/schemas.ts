@@ -138,3 +138,7 @@ export const EventsResponse = Type.Object({
   events: Type.Array(EventItem),
   nextCursor: NullableInt(),
 });
+
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'ETag from a previous read; a stale value answers 412 PreconditionFailedError.' })),
+});

@@ -5,8 +5,9 @@ import type { Core } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
 import { listRootRoles, resolveRootRole, ROOT_ROLE_NAMES } from '../../core/roles/index.js';
 import type { User, UserPatch } from '../../core/users/types.js';
+import { etagOf } from '../../core/users/service.js';
 import { requestContext } from '../../platform/http.js';
-import { CreateUserBody, Empty, IdParams, PasswordBody, SearchQuery, UnleashUser, UpdateUserBody, UsersResponse } from './schemas.js';
+import { CreateUserBody, Empty, IdParams, IfMatchHeaders, PasswordBody, SearchQuery, UnleashUser, UpdateUserBody, UsersResponse } from './schemas.js';
 import { rootRoleItem, unleashUser } from './serialize.js';
 
 const SURFACE = 'useradmin' as const;
@@ -80,29 +81,37 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
   });
 
   app.get('/api/admin/user-admin/:id', {
-    schema: { tags, summary: 'Get a user', params: IdParams, response: { 200: UnleashUser } },
-  }, async (req) => unleashUser(await core.users.getUser(req.params.id)));
+    schema: { tags, summary: 'Get a user (with its ETag)', params: IdParams, response: { 200: UnleashUser } },
+  }, async (req, reply) => {
+    const user = await core.users.getUser(req.params.id);
+    reply.header('etag', etagOf(user));
+    return unleashUser(user);
+  });
 
   app.put('/api/admin/user-admin/:id', {
     schema: {
       tags, summary: 'Update a user (seed 004): only the fields sent change; {} returns the user unchanged',
-      params: IdParams, body: UpdateUserBody, response: { 200: UnleashUser },
+      params: IdParams, headers: IfMatchHeaders, body: UpdateUserBody, response: { 200: UnleashUser },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const b = req.body;
     const patch: UserPatch = {
       email: b.email,
       name: b.name,
       rootRoleId: b.rootRole === undefined ? undefined : resolveRootRole(b.rootRole),
     };
-    const result = await core.users.update(req.principal!, requestContext(req, SURFACE), req.params.id, patch, { onEmpty: 'noop' });
+    const result = await core.users.update(req.principal!, requestContext(req, SURFACE), req.params.id, patch, {
+      onEmpty: 'noop',
+      ifMatch: req.headers['if-match'],
+    });
+    reply.header('etag', etagOf(result.user));
     return unleashUser(result.user);
   });
 
   app.delete('/api/admin/user-admin/:id', {
-    schema: { tags, summary: "Delete a user (their sessions and tokens go with them)", params: IdParams, response: { 200: Empty } },
+    schema: { tags, summary: "Delete a user (their sessions and tokens go with them)", params: IdParams, headers: IfMatchHeaders, response: { 200: Empty } },
   }, async (req, reply) => {
-    await core.users.delete(req.principal!, requestContext(req, SURFACE), req.params.id);
+    await core.users.delete(req.principal!, requestContext(req, SURFACE), req.params.id, { ifMatch: req.headers['if-match'] });
     return reply.code(200).send();
   });
 
