@@ -15,7 +15,9 @@ import { assertH3, logIn, SESSION_COOKIE, signUp, UPDATE_BODY_MESSAGE, withToken
 
 const run = promisify(execFile);
 const HAS_CURL = spawnSync('curl', ['--version']).status === 0;
-const HAS_HTTPX = spawnSync('python3', ['-c', 'import httpx']).status === 0;
+// The first Python on this machine that has httpx (Debian's python3-httpx installs it for /usr/bin/python3).
+const PYTHON_WITH_HTTPX = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import httpx']).status === 0);
+const HAS_HTTPX = PYTHON_WITH_HTTPX !== undefined;
 
 const INVALID_EMAIL = { code: 'invalid_string', validation: 'email', message: 'Invalid email', path: ['email'] };
 const SHORT_PASSWORD = {
@@ -142,7 +144,7 @@ for (const { engine, skip } of engines()) {
         const file = path.join(os.tmpdir(), `gatehouse-httpx-${process.pid}.py`);
         fs.writeFileSync(file, PYTHON_EXAMPLE.replace('{HOST}', s.url));
         try {
-          const { stdout } = await run('python3', [file, String(me.id), email, me.token]);
+          const { stdout } = await run(PYTHON_WITH_HTTPX!, [file, String(me.id), email, me.token]);
           const out = JSON.parse(stdout);
           assert.deepEqual(out.body, { user: { id: me.id, primary_email: email } });
           assert.ok(out.cookie);
