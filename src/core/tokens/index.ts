@@ -2,7 +2,7 @@
 // with the owner's permissions). Only the SHA-256 of a token is stored; the secret is shown once.
 import type { Store } from '../../store/db.js';
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
-import { nowIso, toBool, toIso } from '../../store/sql.js';
+import { nowIso, toBool, toIso, type Executor } from '../../store/sql.js';
 import { recordAudit } from '../audit/index.js';
 import { ADMIN_PERMISSION, type Principal, type RequestContext } from '../context.js';
 import { conflict, invalid, notFound } from '../errors.js';
@@ -39,6 +39,35 @@ function toToken(r: { id: number; name: string; kind: string; user_id: number | 
   };
 }
 
+/** Inserts a token row (only the secret's hash) and its audit event, inside the caller's transaction. */
+async function insertToken(
+  trx: Executor,
+  principal: Principal,
+  ctx: RequestContext,
+  t: { name: string; secret: string; kind: TokenKind; userId: number | null; expiresAt: string | null },
+): Promise<ApiToken> {
+  const row = await trx
+    .insertInto('api_tokens')
+    .values({
+      name: t.name,
+      token_hash: sha256Hex(t.secret),
+      kind: t.kind,
+      user_id: t.userId,
+      created_by: principal.kind === 'system' ? 'system' : `${principal.kind}:${principal.kind === 'user' ? principal.userId : principal.tokenId}`,
+      created_at: nowIso(),
+      expires_at: t.expiresAt,
+      last_used_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const token = toToken(row);
+  await recordAudit(trx, principal, ctx, {
+    action: 'api_token.created', targetType: 'api_token', targetId: token.id,
+    after: { id: token.id, name: token.name, kind: token.kind, user_id: token.userId, expires_at: token.expiresAt },
+  });
+  return token;
+}
+
 export class TokensService {
   constructor(private readonly store: Store) {}
 
@@ -58,25 +87,7 @@ export class TokensService {
     }
     const secret = input.secret ?? randomToken(TOKEN_PREFIX[input.kind]);
     return this.store.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .insertInto('api_tokens')
-        .values({
-          name,
-          token_hash: sha256Hex(secret),
-          kind: input.kind,
-          user_id: input.userId ?? null,
-          created_by: principal.kind === 'system' ? 'system' : `${principal.kind}:${principal.kind === 'user' ? principal.userId : principal.tokenId}`,
-          created_at: nowIso(),
-          expires_at: expiresAt,
-          last_used_at: null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const token = toToken(row);
-      await recordAudit(trx, principal, ctx, {
-        action: 'api_token.created', targetType: 'api_token', targetId: token.id,
-        after: { id: token.id, name: token.name, kind: token.kind, user_id: token.userId, expires_at: token.expiresAt },
-      });
+      const token = await insertToken(trx, principal, ctx, { name, secret, kind: input.kind, userId: input.userId ?? null, expiresAt });
       return { token, secret };
     });
   }
@@ -167,25 +178,7 @@ export class TokensService {
         .where('name', '=', name)
         .executeTakeFirst();
       if (clash) throw conflict('name', 'name_taken', 'You already have a personal access token with this description');
-      const inserted = await trx
-        .insertInto('api_tokens')
-        .values({
-          name,
-          token_hash: sha256Hex(secret),
-          kind: 'personal',
-          user_id: input.userId,
-          created_by: principal.kind === 'system' ? 'system' : `${principal.kind}:${principal.kind === 'user' ? principal.userId : principal.tokenId}`,
-          created_at: nowIso(),
-          expires_at: expiresAt,
-          last_used_at: null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const token = toToken(inserted);
-      await recordAudit(trx, principal, ctx, {
-        action: 'api_token.created', targetType: 'api_token', targetId: token.id,
-        after: { id: token.id, name: token.name, kind: token.kind, user_id: token.userId, expires_at: token.expiresAt },
-      });
+      const token = await insertToken(trx, principal, ctx, { name, secret, kind: 'personal', userId: input.userId, expiresAt });
       return { token, secret };
     });
   }
