@@ -98,9 +98,12 @@ export class PasswordHasher {
     if (!hash.startsWith('$argon2')) return { ok: false };
     const ok = await this.queue.run(() => argon2.verify(hash, password).catch(() => false));
     if (!ok) return { ok };
+    // All three parameters: argon2's own default parallelism (4) differs from ours (1), and without it
+    // every login would re-hash and rewrite a hash that is already current.
     const weaker = argon2.needsRehash(hash, {
       memoryCost: this.params.memoryCost,
       timeCost: this.params.timeCost,
+      parallelism: this.params.parallelism,
     });
     return weaker ? { ok, rehash: await this.hash(password) } : { ok };
   }
