@@ -41,6 +41,7 @@ const USAGE = `npm run bench -- [options]
   --duration S            seconds measured per case (default 5)
   --warmup S              seconds of warm-up per case, not measured (default 2)
   --no-interference       skip the "password changes flat out" interference run
+  --plans-only            seed and print the EXPLAIN ANALYZE of the list/search SQL, measure nothing
   --profile               run the server under node --cpu-prof (profiles in bench/results/profiles/)
   --out FILE              results JSON (default bench/results/<time>.json)
   --pg-url URL            PostgreSQL server to create the bench database on
@@ -58,6 +59,7 @@ interface Options {
   warmup: number;
   interference: boolean;
   profile: boolean;
+  plansOnly: boolean;
   out: string;
   pgUrl: string;
   quick: boolean;
@@ -78,6 +80,7 @@ function parseOptions(argv: string[]): Options {
       warmup: { type: 'string' },
       'no-interference': { type: 'boolean' },
       profile: { type: 'boolean' },
+      'plans-only': { type: 'boolean' },
       out: { type: 'string' },
       'pg-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -115,6 +118,7 @@ function parseOptions(argv: string[]): Options {
     warmup: num(values.warmup ?? env.BENCH_WARMUP, quick ? 1 : 2, 600),
     interference: !(values['no-interference'] ?? false),
     profile: values.profile ?? /^(1|true)$/i.test(env.BENCH_PROFILE ?? ''),
+    plansOnly: values['plans-only'] ?? false,
     out: path.resolve(values.out ?? path.join(root, 'bench', 'results', `${stamp}${quick ? '-quick' : ''}.json`)),
     pgUrl: values['pg-url'] ?? env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test',
     quick,
@@ -421,6 +425,8 @@ async function capturePlans(engine: Engine, connection: { url?: string; file?: s
   const queries: Array<[string, Parameters<typeof listUserRows>[1]]> = [
     ['list: page of 50 after a cursor in the middle', { limit: 51, afterId: mid }],
     ['search: first name ("mary")', { limit: 51, q: 'mary' }],
+    ['search: first name and last initial ("mary.s")', { limit: 51, q: 'mary.s' }],
+    ['search: first name and last initial ("lisa.k")', { limit: 51, q: 'lisa.k' }],
     ['search: first.last ("mary.smith")', { limit: 51, q: 'mary.smith' }],
     ['search: full email ("' + seededIdentity(mid).email + '")', { limit: 51, q: seededIdentity(mid).email }],
     ['search: no match ("zzz")', { limit: 51, q: 'zzz' }],
@@ -430,19 +436,22 @@ async function capturePlans(engine: Engine, connection: { url?: string; file?: s
     for (const [label, q] of queries) {
       captured.length = 0;
       await listUserRows(db, q);
-      const c = captured[0];
-      let plan: string;
-      if (pool) {
-        const r = await pool.query(`explain (analyze, buffers) ${c.sql}`, c.parameters as unknown[]);
-        plan = r.rows.map((row) => row['QUERY PLAN']).join('\n');
-      } else {
-        const rows = sqlite!.prepare(`explain query plan ${c.sql}`).all(...(c.parameters as unknown[])) as Array<{ detail: string }>;
-        const t0 = process.hrtime.bigint();
-        sqlite!.prepare(c.sql).all(...(c.parameters as unknown[]));
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        plan = rows.map((r) => r.detail).join('\n') + `\n(executed in ${ms.toFixed(2)} ms)`;
+      // A search may take more than one statement: explain each of them.
+      for (const [i, c] of captured.entries()) {
+        const label2 = captured.length > 1 ? `${label}, statement ${i + 1} of ${captured.length}` : label;
+        let plan: string;
+        if (pool) {
+          const r = await pool.query(`explain (analyze, buffers) ${c.sql}`, c.parameters as unknown[]);
+          plan = r.rows.map((row) => row['QUERY PLAN']).join('\n');
+        } else {
+          const rows = sqlite!.prepare(`explain query plan ${c.sql}`).all(...(c.parameters as unknown[])) as Array<{ detail: string }>;
+          const t0 = process.hrtime.bigint();
+          sqlite!.prepare(c.sql).all(...(c.parameters as unknown[]));
+          const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+          plan = rows.map((r) => r.detail).join('\n') + `\n(executed in ${ms.toFixed(2)} ms)`;
+        }
+        out.push({ query: label2, sql: c.sql, params: [...c.parameters], plan });
       }
-      out.push({ query: label, sql: c.sql, params: [...c.parameters], plan });
     }
   } finally {
     await db.destroy();
@@ -579,6 +588,10 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
   process.stdout.write(` ${(seeded.ms / 1000).toFixed(1)} s (ids ${seeded.firstId}..${seeded.lastId})\n`);
   const ids = { lo: seeded.firstId, hi: seeded.lastId };
   const plans = await capturePlans(engine, { url: pgDb?.url, file: sqliteFile }, ids);
+  if (opts.plansOnly) {
+    for (const p of plans) process.stdout.write(`\n#### ${p.query}\n\n${p.sql}\n-- ${JSON.stringify(p.params)}\n\n${p.plan}\n`);
+    return { engine, users: opts.users[engine], seedSeconds: seeded.ms / 1000, ids, plans, cases: [], interference: [], rssHwmMiB: 0, profile: null };
+  }
 
   // One directory per server: node writes one profile per thread (main thread and tsx's loader thread).
   const profileDir = path.join(root, 'bench', 'results', 'profiles', `${engine}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
