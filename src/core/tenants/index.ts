@@ -4,9 +4,9 @@
 import type { CoreDeps } from '../deps.js';
 import { recordAudit } from '../audit/index.js';
 import { isAdminPrincipal, type Principal, type RequestContext } from '../context.js';
-import { conflict, DomainError, forbidden, invalid, notFound } from '../errors.js';
+import { conflict, DomainError, forbidden, invalid, notFound, preconditionFailed } from '../errors.js';
 import { isAdminRole, ROOT_ROLES } from '../roles/index.js';
-import { auditView } from '../users/service.js';
+import { auditView, ifMatchSatisfied } from '../users/service.js';
 import { findUserRow, toUser } from '../users/store.js';
 import type { NewUser, User, UserPatch } from '../users/types.js';
 import { foldKey, normalizeText } from '../users/validation.js';
@@ -438,10 +438,11 @@ export class TenantsService {
   }
 
   /** PUT /users/{id}/roles: replaces the member's roles in this tenant (an empty list clears them). */
-  async syncRoles(access: TenantAccess, ctx: RequestContext, id: number, roleIds: number[]): Promise<DirectoryUser> {
+  async syncRoles(access: TenantAccess, ctx: RequestContext, id: number, roleIds: number[], opts: { ifMatch?: string } = {}): Promise<DirectoryUser> {
     this.require(access, 'roles.assign');
     return this.db.transaction().execute(async (trx) => {
       const target = await this.loadTarget(trx, access, id, { write: true, lock: true });
+      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, target.user)) throw preconditionFailed();
       await this.applyRoles(trx, access, ctx, target, roleIds);
       return this.view(trx, access.tenantId, id);
     });
@@ -467,11 +468,12 @@ export class TenantsService {
    * Soft-deletes a member in this tenant: they leave the tenant's lists and lose access to it; their
    * account, and their place in other tenants, are untouched. Restore brings them back with their roles.
    */
-  async deleteUser(access: TenantAccess, ctx: RequestContext, id: number): Promise<DirectoryUser> {
+  async deleteUser(access: TenantAccess, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<DirectoryUser> {
     this.require(access, 'users.delete');
     if (access.userId === id) throw forbidden('self_delete', 'You cannot delete your own account.');
     return this.db.transaction().execute(async (trx) => {
       const target = await this.loadTarget(trx, access, id, { write: true, lock: true });
+      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, target.user)) throw preconditionFailed();
       await setMembershipDeleted(trx, access.tenantId, id, true);
       const after = await this.view(trx, access.tenantId, id);
       await recordAudit(trx, access.principal, ctx, {
@@ -482,10 +484,11 @@ export class TenantsService {
     });
   }
 
-  async restoreUser(access: TenantAccess, ctx: RequestContext, id: number): Promise<DirectoryUser> {
+  async restoreUser(access: TenantAccess, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<DirectoryUser> {
     this.require(access, 'users.delete');
     return this.db.transaction().execute(async (trx) => {
       const target = await this.loadTarget(trx, access, id, { write: true, lock: true, trashed: 'with' });
+      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, target.user)) throw preconditionFailed();
       if (target.deletedAt !== null) {
         await setMembershipDeleted(trx, access.tenantId, id, false);
         await recordAudit(trx, access.principal, ctx, {

@@ -127,6 +127,7 @@ export async function directoryUserRoutes(base: FastifyInstance, opts: { core: C
     return { data: userResource(d) };
   });
 
+  const ifMatchOf = (req: FastifyRequest) => (typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined);
   const update = async (req: FastifyRequest<{ Params: { id: number }; Body: Static<typeof UpdateUserBody> }>, reply: import('fastify').FastifyReply) => {
     const b = req.body ?? {};
     checkConfirmation(b);
@@ -148,14 +149,14 @@ export async function directoryUserRoutes(base: FastifyInstance, opts: { core: C
   app.delete('/api/v1/users/:id', {
     schema: { tags, security, summary: 'Soft-delete a user in this tenant (restore brings them back)', headers: TenantHeaders, params: IdParams, response: { 200: Success(UserResource) } },
   }, async (req) => {
-    const d = await core.tenants.deleteUser(req.tenantAccess!, ctx(req), req.params.id);
+    const d = await core.tenants.deleteUser(req.tenantAccess!, ctx(req), req.params.id, { ifMatch: ifMatchOf(req) });
     return { success: 'User deleted successfully.', data: userResource(d) };
   });
 
   app.post('/api/v1/users/:id/restore', {
     schema: { tags, security, summary: 'Restore a soft-deleted user of this tenant', headers: TenantHeaders, params: IdParams, response: { 200: Success(UserResource) } },
   }, async (req) => {
-    const d = await core.tenants.restoreUser(req.tenantAccess!, ctx(req), req.params.id);
+    const d = await core.tenants.restoreUser(req.tenantAccess!, ctx(req), req.params.id, { ifMatch: ifMatchOf(req) });
     return { success: 'User restored successfully.', data: userResource(d) };
   });
 
@@ -165,7 +166,7 @@ export async function directoryUserRoutes(base: FastifyInstance, opts: { core: C
       response: { 200: Success(UserResource) },
     },
   }, async (req) => {
-    const d = await core.tenants.syncRoles(req.tenantAccess!, ctx(req), req.params.id, req.body.role_ids ?? []);
+    const d = await core.tenants.syncRoles(req.tenantAccess!, ctx(req), req.params.id, req.body.role_ids ?? [], { ifMatch: ifMatchOf(req) });
     return { success: 'User roles updated successfully.', data: userResource(d) };
   });
 
