@@ -1,10 +1,12 @@
 // Contract coverage (DESIGN.md "Decisions": "a request with If-Match that is stale gets 412 on every
 // surface"): the directory surface's other user writes (soft delete, restore, role sync) honour If-Match as
 // PUT does; a stale one answers 412 {message} and changes nothing, a current one (or none) goes through.
+// The user-admin change-password route honours it as the user-admin PUT does.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { createUser } from './helpers/admin.js';
+import { http } from './helpers/http.js';
 import { addMember, createRole, createTenant, v1 } from './helpers/directory.js';
 
 for (const { engine, skip } of engines()) {
@@ -52,6 +54,27 @@ for (const { engine, skip } of engines()) {
       assert.equal(restored.body.data.deleted_at, null);
       // Without If-Match the writes go through as before.
       assert.equal((await dir(`/users/${u.id}/roles`, { method: 'PUT', body: { role_ids: [] } })).status, 200);
+    });
+
+    it('user-admin change-password answers 412 PreconditionFailedError to a stale If-Match, keeping the password and sessions', async () => {
+      const u = await createUser(s.url, { password: 'Etag-ua-pass-1', is_admin: true });
+      const ua = (path: string, r: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+        http(s.url, path, { ...r, headers: { authorization: ADMIN_TOKEN, ...(r.headers ?? {}) } });
+      const stale = (await ua(`/api/admin/user-admin/${u.id}`)).headers.get('etag')!;
+      const bumped = await ua(`/api/admin/user-admin/${u.id}`, { method: 'PUT', body: { name: 'bumped' } });
+      const fresh = bumped.headers.get('etag')!;
+      const login = await http(s.url, '/auth/simple/login', { body: { username: u.email, password: 'Etag-ua-pass-1' } });
+      const cookie = `unleash-session=${login.cookies['unleash-session']}`;
+      const hash = async () => (await s.store.db.selectFrom('users').select('password_hash').where('id', '=', u.id).executeTakeFirstOrThrow()).password_hash;
+      const before = await hash();
+      const res = await ua(`/api/admin/user-admin/${u.id}/change-password`, { headers: { 'if-match': stale }, body: { password: 'Etag-ua-pass-2!' } });
+      assert.equal(res.status, 412, res.text);
+      assert.equal(res.body.name, 'PreconditionFailedError');
+      assert.equal(await hash(), before, 'the password is unchanged');
+      assert.equal((await http(s.url, '/api/admin/user-admin', { cookie })).status, 200, 'no session was revoked');
+      const ok = await ua(`/api/admin/user-admin/${u.id}/change-password`, { headers: { 'if-match': fresh }, body: { password: 'Etag-ua-pass-2!' } });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal((await http(s.url, '/api/admin/user-admin', { cookie })).status, 401);
     });
   });
 }

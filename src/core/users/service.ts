@@ -540,9 +540,9 @@ export class UsersService {
    * An administrator sets another user's (or their own) password: strength rules, one transaction with its
    * audit event (user.updated, changed: ["password"]), and every session of the user revoked on every surface.
    */
-  async setPasswordAsAdmin(principal: Principal, ctx: RequestContext, id: number, password: string): Promise<UpdateResult> {
+  async setPasswordAsAdmin(principal: Principal, ctx: RequestContext, id: number, password: string, opts: { ifMatch?: string } = {}): Promise<UpdateResult> {
     this.checkStrongPassword(password);
-    return this.update(principal, ctx, id, { password }, { onEmpty: 'reject', passwordPolicy: { min: 10, max: 128 }, keepSessionId: null });
+    return this.update(principal, ctx, id, { password }, { onEmpty: 'reject', passwordPolicy: { min: 10, max: 128 }, keepSessionId: null, ifMatch: opts.ifMatch });
   }
 
   /**

@@ -118,10 +118,10 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
   app.post('/api/admin/user-admin/:id/change-password', {
     schema: {
       tags, summary: "Set a user's password (password rules checked; every session of the user is revoked)",
-      params: IdParams, body: PasswordBody, response: { 200: Empty },
+      params: IdParams, headers: IfMatchHeaders, body: PasswordBody, response: { 200: Empty },
     },
   }, async (req, reply) => {
-    await core.users.setPasswordAsAdmin(req.principal!, requestContext(req, SURFACE), req.params.id, req.body.password);
+    await core.users.setPasswordAsAdmin(req.principal!, requestContext(req, SURFACE), req.params.id, req.body.password, { ifMatch: req.headers['if-match'] });
     return reply.code(200).send();
   });
 }
