@@ -210,6 +210,31 @@ for (const { engine, skip } of engines()) {
       }
     });
 
+    it('a request that changes nothing is answered as each page says, and writes nothing (no event, no new version)', async () => {
+      const u = await createUser(s.url, { password: 'noop-pass-1', username: `noop${Date.now()}` });
+      await addMember(s.url, tenant.id, u.id);
+      const acc = await track(http(s.url, '/api/auth/login', { body: { email: u.email, password: 'noop-pass-1' } }));
+      const accountCookie = `neptun-session=${acc.cookies['neptun-session']}`;
+      const before = await row(u.id);
+      const events = await auditCount();
+      const empty = await admin(`/api/admin/users/${u.id}`, { method: 'PATCH', body: {} });
+      assert.equal(empty.status, 400, 'admin: {} is 400');
+      assert.equal(empty.body.reason, 'empty_patch');
+      const accEmpty = await track(http(s.url, `/api/users/${u.id}`, { method: 'PATCH', cookie: accountCookie, body: {} }));
+      assert.equal(accEmpty.status, 400, 'account: {} is 400');
+      const dirEmpty = await dir(`/users/${u.id}`, { method: 'PUT', body: {} });
+      assert.equal(dirEmpty.status, 200, `directory: {} is 200 (every field optional): ${dirEmpty.text}`);
+      assert.equal(dirEmpty.body.data.email, u.email);
+      const uaEmpty = await ua(`/api/admin/user-admin/${u.id}`, { method: 'PUT', body: {} });
+      assert.equal(uaEmpty.status, 200, 'user-admin: {} is a valid no-op');
+      assert.equal(uaEmpty.body.email, u.email);
+      // Sending the current values is no change either.
+      assert.equal((await dir(`/users/${u.id}`, { method: 'PUT', body: { email: u.email } })).status, 200);
+      assert.equal((await ua(`/api/admin/user-admin/${u.id}`, { method: 'PUT', body: { email: u.email, rootRole: 'Member' } })).status, 200);
+      assert.deepEqual(await row(u.id), before, 'the row (and its version) is untouched');
+      assert.equal(await auditCount(), events, 'no audit event for a change that did not happen');
+    });
+
     it('an ETag read on one surface goes stale when another surface changes the user (412 everywhere)', async () => {
       const u = await createUser(s.url, { password: 'etag-pass-1' });
       await addMember(s.url, tenant.id, u.id);
