@@ -53,9 +53,10 @@ for (const { engine, skip } of engines()) {
     ];
 
     it('an imported bcrypt hash ($2a$, $2b$, $2y$) verifies on every sign-in route and is upgraded to argon2id on that login', async () => {
-      const prefixes = ['$2a$', '$2b$', '$2y$'];
       let i = 0;
       for (const [route, signInWith] of signIns) {
+        // Every prefix on the first route; one each on the others (the check is shared, the routes are not).
+        const prefixes = route === signIns[0][0] ? ['$2a$', '$2b$', '$2y$'] : [['$2a$', '$2b$', '$2y$'][i % 3]];
         for (const prefix of prefixes) {
           const password = `bcrypt-pass-${++i}`;
           const email = uniqueEmail('bcrypt');
