@@ -597,7 +597,8 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
   const profileDir = path.join(root, 'bench', 'results', 'profiles', `${engine}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   if (opts.profile) fs.mkdirSync(profileDir, { recursive: true });
   const server = await startProcess(
-    [...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'src/main.ts', 'serve'],
+    // The compiled server, as `npm start` runs it (npm run bench builds first); tsx would add its loader.
+    [...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/main.js', 'serve'],
     {
       ...storeEnv,
       GATEHOUSE_INIT_API_TOKEN: ADMIN_TOKEN,
@@ -628,7 +629,7 @@ async function measureEngine(
   const results: CaseResult[] = [];
 
   if (engine === 'postgres') {
-    const ceiling = await startProcess(['--import', 'tsx', 'bench/ceiling.ts'], { DATABASE_URL: pgUrl! }, '/healthz');
+    const ceiling = await startProcess(['dist/bench/ceiling.js'], { DATABASE_URL: pgUrl! }, '/healthz');
     cleanups.push(() => ceiling.stop());
     const crss = new RssSampler(ceiling.pid);
     for (const conns of opts.connections) {

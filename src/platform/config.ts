@@ -1,4 +1,5 @@
 // The one place that reads the environment. Everything else receives a Config.
+import os from 'node:os';
 import path from 'node:path';
 
 export const SURFACES = ['admin', 'account', 'directory', 'useradmin'] as const;
@@ -65,7 +66,7 @@ export const CONFIG_VARIABLES: ConfigVariable[] = [
   { name: 'GATEHOUSE_LOGIN_WINDOW', meaning: 'sign-in throttling window in seconds', default: '900' },
   { name: 'GATEHOUSE_ARGON2_MEMORY', meaning: 'argon2id memory cost in KiB (OWASP minimum 19456)', default: '19456' },
   { name: 'GATEHOUSE_ARGON2_TIME', meaning: 'argon2id iterations (OWASP minimum 2)', default: '2' },
-  { name: 'GATEHOUSE_HASH_CONCURRENCY', meaning: 'password hashes computed at once; the rest wait in a queue', default: '2' },
+  { name: 'GATEHOUSE_HASH_CONCURRENCY', meaning: 'password hashes computed at once; the rest wait in a queue (one core is left to serve everything else)', default: 'cores - 1, at least 1' },
 ];
 
 export class ConfigError extends Error {}
@@ -147,7 +148,7 @@ export function parseConfig(env: Env = process.env): Config {
       windowSeconds: int(env, 'GATEHOUSE_LOGIN_WINDOW', 900, 1, 86400),
     },
     argon2: { memoryCost, timeCost, parallelism: 1 },
-    hashConcurrency: int(env, 'GATEHOUSE_HASH_CONCURRENCY', 2, 1, 64),
+    hashConcurrency: int(env, 'GATEHOUSE_HASH_CONCURRENCY', Math.max(1, os.availableParallelism() - 1), 1, 64),
   };
 }
 
