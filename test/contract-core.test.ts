@@ -142,6 +142,10 @@ for (const { engine, skip } of engines()) {
       await ua(`/api/admin/user-admin/${u.id}`, { method: 'PUT', body: { rootRole: 'Owner' } });
       assert.equal((await admin(`/api/admin/users/${u.id}`, { method: 'PATCH', body: { is_admin: false } })).status, 200);
       assert.equal(await rootRole(), ROOT.Member, 'an Owner demoted through is_admin:false is a Member');
+      // An Owner sent is_admin:true stays an Owner (already an admin: nothing to change).
+      await ua(`/api/admin/user-admin/${u.id}`, { method: 'PUT', body: { rootRole: 'Owner' } });
+      assert.equal((await admin(`/api/admin/users/${u.id}`, { method: 'PATCH', body: { is_admin: true } })).status, 200);
+      assert.equal(await rootRole(), ROOT.Owner, 'is_admin:true keeps an Owner an Owner');
       // An Editor with is_admin:true becomes Admin; the user list agrees with the single read.
       await ua(`/api/admin/user-admin/${u.id}`, { method: 'PUT', body: { rootRole: 'Editor' } });
       await admin(`/api/admin/users/${u.id}`, { method: 'PATCH', body: { is_admin: true } });
