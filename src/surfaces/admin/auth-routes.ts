@@ -97,12 +97,12 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
     const p = req.principal!;
     const userId = p.kind === 'user' ? p.userId : p.kind === 'api_token' ? p.userId : null;
     const user = userId ? await core.users.findUser(userId) : undefined;
-    const session = req.sessionFamilyId ? await core.store.db.selectFrom('sessions').select(['id', 'expires_at']).where('id', '=', req.sessionFamilyId).executeTakeFirst() : undefined;
     return {
       ok: true,
       authenticated: true,
       user: user ? userItem(user) : null,
-      session: session ? { session_family_id: session.id, refresh_expires_at: new Date(session.expires_at).toISOString() } : null,
+      // The guard checked this session against the store moments ago.
+      session: req.sessionFamilyId && req.sessionExpiresAt ? { session_family_id: req.sessionFamilyId, refresh_expires_at: req.sessionExpiresAt } : null,
       principal: { kind: p.kind, label: p.label },
     };
   });

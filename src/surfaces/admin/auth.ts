@@ -26,6 +26,8 @@ declare module 'fastify' {
     principal?: Principal;
     /** Set when the caller came with the access cookie: the session family id. */
     sessionFamilyId?: string;
+    /** When the caller's session family (refresh) expires. */
+    sessionExpiresAt?: string;
   }
 }
 
@@ -36,7 +38,9 @@ export class AccessTokens {
   }
 
   async sign(sessionId: string, userId: number): Promise<{ token: string; expiresAt: string }> {
-    const exp = Math.floor(Date.now() / 1000) + this.ttlSeconds;
+    // Rounded up: a token lives at least its whole lifetime (rounding down cut up to a second off it,
+    // so a 1-second token could be born expired).
+    const exp = Math.ceil(Date.now() / 1000) + this.ttlSeconds;
     const token = await new SignJWT({ sid: sessionId })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(String(userId))
@@ -105,6 +109,7 @@ export async function resolvePrincipal(core: Core, access: AccessTokens, req: Fa
   if (!session || session.userId !== claims.userId) return;
   req.principal = session.principal;
   req.sessionFamilyId = session.id;
+  req.sessionExpiresAt = session.expiresAt;
 }
 
 const UNSAFE = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
