@@ -51,18 +51,8 @@ const CreateBanBody = Type.Object(
   { additionalProperties: false },
 );
 
-const PatchBanBody = Type.Object(
-  {
-    ban_type: Type.Optional(BanType),
-    ban_value: Type.Optional(Type.String({ minLength: 1, maxLength: 320 })),
-    reason: Type.Optional(Text255),
-    expires_at: Type.Optional(ExpiresAt),
-    revoked: Type.Optional(Type.Boolean()),
-    revoked_reason: Type.Optional(Text255),
-    ...Flags,
-  },
-  { additionalProperties: false },
-);
+// The create fields, every one optional (seed 001: only the fields sent change).
+const PatchBanBody = Type.Partial(CreateBanBody, { additionalProperties: false });
 
 const ListBansQuery = Type.Object({
   type: Type.Optional(BanType),
