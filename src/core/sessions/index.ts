@@ -156,7 +156,7 @@ export class SessionService {
    * Rotates a refresh token inside its family. Presenting a token that was already rotated is reuse:
    * the whole family is revoked.
    */
-  async rotateRefresh(token: string, reuseReason = 'refresh_token_reuse'): Promise<RefreshOutcome> {
+  async rotateRefresh(token: string, reuseReason = 'refresh_token_reuse', expectKind?: SessionKind): Promise<RefreshOutcome> {
     const hash = sha256Hex(token);
     return this.store.db.transaction().execute(async (trx) => {
       let q = trx
@@ -171,6 +171,8 @@ export class SessionService {
       if (this.store.engine === 'postgres') q = q.forUpdate();
       const row = await q.executeTakeFirst();
       if (!row) return { kind: 'invalid' } as const;
+      // A token of another kind of session (admin and OAuth share the table) is refused without being spent.
+      if (expectKind && row.kind !== expectKind) return { kind: 'invalid' } as const;
       if (row.rotated_at !== null) {
         await revokeSession(trx, row.id, reuseReason);
         return { kind: 'reused', sessionId: row.id } as const;

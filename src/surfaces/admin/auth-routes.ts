@@ -61,10 +61,8 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
   }, async (req, reply) => {
     const presented = cookieValue(req, REFRESH_COOKIE);
     if (!presented) throw unauthenticated('missing_refresh_token');
-    // A live refresh token of another kind of session (OAuth shares the table) is refused without being spent.
-    const live = await core.sessions.findByRefreshToken(presented);
-    if (live && live.kind !== 'admin') throw unauthenticated('invalid_refresh_token');
-    const outcome = await core.sessions.rotateRefresh(presented);
+    // A refresh token of another kind of session (OAuth shares the table) is refused without being spent.
+    const outcome = await core.sessions.rotateRefresh(presented, 'refresh_token_reuse', 'admin');
     if (outcome.kind !== 'rotated') {
       clearSessionCookies(reply);
       if (outcome.kind === 'reused') req.log.warn({ session_family_id: outcome.sessionId }, 'refresh token reuse: session family revoked');
