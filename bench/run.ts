@@ -232,6 +232,33 @@ class RssSampler {
   }
 }
 
+/**
+ * CPU time (ms) all PostgreSQL processes on this machine have used so far (backends, WAL writer,
+ * checkpointer…): with the server's and the load generator's, where the machine's cores went. 0 when
+ * PostgreSQL runs elsewhere (its processes are not visible here).
+ */
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(pid)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      total += ((Number(rest[11]) + Number(rest[12])) * 1000) / 100;
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return total;
+}
+
+/** CPU time (ms) this process (the load generator) has used so far. */
+function loaderCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 // ---------------------------------------------------------------------------------------------- load
 
 interface LoadSpec {
@@ -465,6 +492,10 @@ interface CaseResult extends Measured {
   engine: Engine | 'ceiling';
   /** Server CPU time per request (ms): steadier than req/s when other work shares the machine. */
   cpuMsPerRequest: number;
+  /** CPU time of all PostgreSQL processes per request (ms; 0 on SQLite or a remote server). */
+  dbCpuMsPerRequest: number;
+  /** CPU time of the load generator (autocannon, this process) per request (ms). */
+  loaderCpuMsPerRequest: number;
   case: CaseName;
   connections: number;
   rssPeakMiB: number;
@@ -502,7 +533,7 @@ const fmt = (n: number, d = 0) => n.toLocaleString('en', { minimumFractionDigits
 function printRow(r: CaseResult): void {
   const ratio = r.ratioToCeiling === null ? '' : `${fmt(r.ratioToCeiling * 100)}%`;
   process.stdout.write(
-    `  ${r.engine.padEnd(8)} ${r.case.padEnd(16)} ${String(r.connections).padStart(3)}  ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(7)} ms  errors ${String(r.errors).padStart(5)}  cpu ${fmt(r.cpuMsPerRequest, 2).padStart(5)} ms/req  rss ${fmt(r.rssPeakMiB).padStart(4)} MiB  ${ratio.padStart(5)}\n`,
+    `  ${r.engine.padEnd(8)} ${r.case.padEnd(16)} ${String(r.connections).padStart(3)}  ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(7)} ms  errors ${String(r.errors).padStart(5)}  cpu ${fmt(r.cpuMsPerRequest, 2).padStart(5)}+${fmt(r.dbCpuMsPerRequest, 2).padStart(4)}+${fmt(r.loaderCpuMsPerRequest, 2).padStart(4)} ms/req  rss ${fmt(r.rssPeakMiB).padStart(4)} MiB  ${ratio.padStart(5)}\n`,
   );
 }
 
@@ -515,12 +546,17 @@ async function measureCase(
   await load(url, spec, conns, opts.warmup);
   rss.reset();
   const cpu0 = rss.cpuMs();
+  const db0 = postgresCpuMs();
+  const loader0 = loaderCpuMs();
   const m = await load(url, spec, conns, opts.duration);
-  const cpuMsPerRequest = (rss.cpuMs() - cpu0) / Math.max(1, m.requests);
+  const n = Math.max(1, m.requests);
+  const cpuMsPerRequest = (rss.cpuMs() - cpu0) / n;
+  const dbCpuMsPerRequest = (postgresCpuMs() - db0) / n;
+  const loaderCpuMsPerRequest = (loaderCpuMs() - loader0) / n;
   rss.sample();
   const c = ceiling.get(conns);
   const r: CaseResult = {
-    engine, case: name, connections: conns, ...m, cpuMsPerRequest, rssPeakMiB: rss.peakKiB / 1024,
+    engine, case: name, connections: conns, ...m, cpuMsPerRequest, dbCpuMsPerRequest, loaderCpuMsPerRequest, rssPeakMiB: rss.peakKiB / 1024,
     ratioToCeiling: engine === 'ceiling' ? 1 : c ? m.rps / c : null,
   };
   printRow(r);

@@ -6,6 +6,7 @@ import pg from 'pg';
 import SqliteDatabase from 'better-sqlite3';
 import type { Database } from './schema.js';
 import type { Engine } from './sql.js';
+import { namedStatementPool } from './pg-statements.js';
 
 export interface Store {
   db: Kysely<Database>;
@@ -66,7 +67,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     });
     // An idle client that errors (server restart) must not crash the process.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namedStatementPool(pool) as never }) });
     return {
       db,
       engine: 'postgres',

@@ -2,6 +2,9 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
+/** The largest id a row can have (ids are PostgreSQL integer columns); route schemas bound ids by it. */
+export const MAX_ID = 2147483647;
+
 export type Engine = 'sqlite' | 'postgres';
 /** Stores take an executor: the database handle or an open transaction. */
 export type Executor = Kysely<Database> | Transaction<Database>;

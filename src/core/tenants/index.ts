@@ -10,7 +10,7 @@ import { auditView, ifMatchSatisfied } from '../users/service.js';
 import { findUserRow, toUser } from '../users/store.js';
 import type { NewUser, User, UserPatch } from '../users/types.js';
 import { foldKey, normalizeText } from '../users/validation.js';
-import { isForeignKeyViolation, toIso, uniqueViolation, type Executor } from '../../store/sql.js';
+import { isForeignKeyViolation, MAX_ID, toIso, uniqueViolation, type Executor } from '../../store/sql.js';
 import {
   deleteMembershipRow, deleteTenantRoleRow, deleteTenantRow, findMembershipRow, findMemberUserRow, findTenantRoleByRef, findTenantRoleRow,
   findTenantRolesByIds, findTenantRow, insertMembership, insertTenant, insertTenantRole, listDirectoryRows, listMemberRows,
@@ -262,7 +262,7 @@ export class TenantsService {
       tenantId = own[0];
     } else {
       const trimmed = tenantHeader.trim();
-      if (!/^[1-9][0-9]{0,9}$/.test(trimmed) || Number(trimmed) > 2147483647) {
+      if (!/^[1-9][0-9]{0,9}$/.test(trimmed) || Number(trimmed) > MAX_ID) {
         throw forbidden('invalid_tenant', 'The X-Tenant header must be a tenant id.');
       }
       tenantId = Number(trimmed);
@@ -342,7 +342,7 @@ export class TenantsService {
     if (q.role !== undefined && q.role.trim() !== '') {
       const ref = q.role.trim();
       const role = /^[0-9]{1,10}$/.test(ref)
-        ? await findTenantRoleByRef(this.db, access.tenantId, { id: Number(ref) <= 2147483647 ? Number(ref) : 0 })
+        ? await findTenantRoleByRef(this.db, access.tenantId, { id: Number(ref) <= MAX_ID ? Number(ref) : 0 })
         : await findTenantRoleByRef(this.db, access.tenantId, { nameKey: foldKey(ref) });
       // A role this tenant does not have matches nobody.
       if (!role) return { items: [], total: 0 };

@@ -48,6 +48,17 @@ export interface UpdateOptions {
    * changes (the account surface's cookie carries the new identity; the old value stops working).
    */
   rotateSessionId?: string;
+  /**
+   * The user's row as the caller's request already read it (with its credentials, in one statement). A
+   * profile edit on PostgreSQL writes against it instead of reading again; the write only applies if the
+   * version is still the one read, so a stale read costs a retry, never a lost update.
+   */
+  read?: Prefetched;
+}
+
+/** A user row read earlier in the same request (row undefined: there was no such user). */
+export interface Prefetched {
+  row: UserRow | undefined;
 }
 
 export interface UpdateResult {
@@ -160,13 +171,13 @@ export class UsersService {
     for (const guard of this.guards) await guard(identity, ex);
   }
 
-  async findUser(id: number, opts: { includeDeleted?: boolean } = {}): Promise<User | undefined> {
-    const row = await findUserRow(this.store.db, this.store.engine, id);
+  async findUser(id: number, opts: { includeDeleted?: boolean; read?: Prefetched } = {}): Promise<User | undefined> {
+    const row = opts.read ? opts.read.row : await findUserRow(this.store.db, this.store.engine, id);
     if (!row || (row.deleted_at !== null && !opts.includeDeleted)) return undefined;
     return toUser(row);
   }
 
-  async getUser(id: number, opts: { includeDeleted?: boolean } = {}): Promise<User> {
+  async getUser(id: number, opts: { includeDeleted?: boolean; read?: Prefetched } = {}): Promise<User> {
     const user = await this.findUser(id, opts);
     if (!user) throw notFound('user');
     return user;
@@ -611,7 +622,7 @@ export class UsersService {
     principal: Principal, ctx: RequestContext, id: number, values: Updateable<UsersTable>, opts: UpdateOptions,
   ): Promise<UpdateResult | undefined> {
     {
-      const row = await findUserRow(this.store.db, this.store.engine, id);
+      const row = opts.read ? opts.read.row : await findUserRow(this.store.db, this.store.engine, id);
       if (!row || row.deleted_at !== null) throw notFound('user');
       const before = toUser(row);
       if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
@@ -632,7 +643,7 @@ export class UsersService {
         after: { ...auditView(after), changed: changedKeys, sessions_revoked: 0 },
       });
       const updated = await updateUserRowWithAudit(this.store.db, id, before.version, set, audit).catch(mapUnique);
-      if (updated) return { user: toUser(updated), changed: changedKeys, sessionsRevoked: 0 };
+      if (updated) return { user: after, changed: changedKeys, sessionsRevoked: 0 };
     }
     return undefined;
   }

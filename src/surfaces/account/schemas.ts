@@ -4,7 +4,8 @@
 import Type from 'typebox';
 
 /** Ids are 32-bit integers on both engines. */
-export const MAX_ID = 2147483647;
+export { MAX_ID } from '../../store/sql.js';
+import { MAX_ID } from '../../store/sql.js';
 /** The shared password policy (core BASE_POLICY): 8..1024 characters. */
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;

@@ -7,6 +7,7 @@ import { invalid } from '../../core/errors.js';
 import type { Alias } from '../../core/aliases/index.js';
 import { requestContext } from '../../platform/http.js';
 import { Envelope, IdParams, NullableInt, NullableString } from './schemas.js';
+import { MAX_ID } from '../../store/sql.js';
 
 // Like users' is_active on this surface (and the mail stack's alias table), active reads as 1/0.
 const ActiveFlag = Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)], { description: 'true/false (1/0 accepted)' });
@@ -27,7 +28,7 @@ const CreateAliasBody = Type.Object(
     address: Type.String({ minLength: 1, maxLength: 320, description: 'Format: email. The forwarding address' }),
     goto: Type.String({ minLength: 1, maxLength: 320, description: 'Format: email. The destination mailbox' }),
     active: Type.Optional(ActiveFlag),
-    user_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 2147483647 }), Type.Null()])),
+    user_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -37,7 +38,7 @@ const PatchAliasBody = Type.Object(
     address: Type.Optional(Type.String({ minLength: 1, maxLength: 320 })),
     goto: Type.Optional(Type.String({ minLength: 1, maxLength: 320 })),
     active: Type.Optional(ActiveFlag),
-    user_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 2147483647 }), Type.Null()])),
+    user_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_ID }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -46,7 +47,7 @@ const ListAliasesQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 320, description: 'Prefix of the address (case-insensitive)' })),
   goto: Type.Optional(Type.String({ maxLength: 320, description: 'Exact destination mailbox' })),
   active: Type.Optional(Type.Boolean()),
-  user_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+  user_id: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 64 })),
 });

@@ -1,11 +1,12 @@
 // Request and response schemas of the admin surface (seed 000 and CONTRACTS.md "Surface 1").
 import Type, { type TSchema } from 'typebox';
+import { MAX_ID } from '../../store/sql.js';
 
 export const NullableString = (opts: Record<string, unknown> = {}) => Type.Unsafe<string | null>({ type: ['string', 'null'], ...opts });
 export const NullableInt = () => Type.Unsafe<number | null>({ type: ['integer', 'null'] });
 
 export const IdParams = Type.Object({
-  id: Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Resource identifier.' }),
+  id: Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'Resource identifier.' }),
 });
 
 export const IfMatchHeaders = Type.Object({

@@ -8,8 +8,8 @@ import { GRANT_TYPES, type OAuthClient } from '../../core/oauth/index.js';
 import { TENANT_PERMISSIONS, type Tenant, type TenantRole } from '../../core/tenants/index.js';
 import { requestContext } from '../../platform/http.js';
 import { Envelope, IdParams, NullableString } from './schemas.js';
+import { MAX_ID } from '../../store/sql.js';
 
-const MAX_ID = 2147483647;
 const Id = () => Type.Integer({ minimum: 1, maximum: MAX_ID });
 
 const TenantItem = Type.Object({

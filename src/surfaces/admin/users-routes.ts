@@ -1,16 +1,19 @@
 // /api/admin/users: seed 000 (PATCH) and its neighbours.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
-import { etagOf } from '../../core/users/service.js';
+import { etagOf, type Prefetched } from '../../core/users/service.js';
 import type { UserPatch } from '../../core/users/types.js';
 import { requestContext } from '../../platform/http.js';
 import { CreateUserBody, Envelope, IdParams, IfMatchHeaders, ListUsersQuery, PatchUserBody, SelfPasswordBody, UserItem } from './schemas.js';
 import { decodeCursor, encodeCursor, userItem } from './serialize.js';
 
 const ADMIN_PASSWORD_POLICY = { min: 8, max: 128 };
+/** The target user's row as the guard read it with the credentials, when it read that very id. */
+const readOf = (req: FastifyRequest, id: number): Prefetched | undefined =>
+  req.targetUser && req.targetUser.id === id ? { row: req.targetUser.row } : undefined;
 const toBoolFlag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
 
 export async function userRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
@@ -61,14 +64,16 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
   });
 
   app.get('/api/admin/users/:id', {
+    config: { readsTargetUser: true },
     schema: { tags, summary: 'Get a user', params: IdParams, response: { 200: Type.Object({ ok: Type.Boolean(), item: UserItem }) } },
   }, async (req, reply) => {
-    const user = await core.users.getUser(req.params.id);
+    const user = await core.users.getUser(req.params.id, { read: readOf(req, req.params.id) });
     reply.header('etag', etagOf(user));
     return { ok: true, item: userItem(user) };
   });
 
   app.patch('/api/admin/users/:id', {
+    config: { readsTargetUser: true },
     schema: {
       tags, summary: 'Update a user (seed 000): only the fields sent change', params: IdParams, headers: IfMatchHeaders, body: PatchUserBody,
       response: { 200: Envelope(UserItem, { sessions_revoked: Type.Integer() }) },
@@ -84,6 +89,7 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
       onEmpty: 'reject',
       forbidSelfPassword: true,
       passwordPolicy: ADMIN_PASSWORD_POLICY,
+      read: readOf(req, req.params.id),
     });
     reply.header('etag', etagOf(result.user));
     return { ok: true, created: false, updated: true, deleted: false, sessions_revoked: result.sessionsRevoked, item: userItem(result.user) };

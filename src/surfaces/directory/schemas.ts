@@ -2,11 +2,11 @@
 import Type, { type TSchema } from 'typebox';
 import { LANGUAGES } from '../../core/users/service.js';
 import { SORT_COLUMNS } from '../../core/tenants/index.js';
+import { MAX_ID } from '../../store/sql.js';
 
 const Nullable = <T>(type: string, opts: Record<string, unknown> = {}) => Type.Unsafe<T | null>({ type: [type, 'null'], ...opts });
 const Str = (opts: Record<string, unknown> = {}) => Type.String(opts);
 
-const MAX_ID = 2147483647;
 
 export const IdParams = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'The user identifier' }),

@@ -1,16 +1,17 @@
 // Request and response schemas of the user-admin surface (seed 004, Unleash's user admin API).
 import Type from 'typebox';
+import { MAX_ID } from '../../store/sql.js';
 
 const NullableString = (opts: Record<string, unknown> = {}) => Type.Unsafe<string | null>({ type: ['string', 'null'], ...opts });
 const NullableInt = () => Type.Unsafe<number | null>({ type: ['integer', 'null'] });
 const Loose = Type.Unsafe<Record<string, unknown> | null>({ type: ['object', 'null'], additionalProperties: true });
 
 export const IdParams = Type.Object({
-  id: Type.Integer({ minimum: 1, maximum: 2147483647, description: 'The user id' }),
+  id: Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'The user id' }),
 });
 
 export const TokenIdParams = Type.Object({
-  id: Type.Integer({ minimum: 1, maximum: 2147483647, description: 'The personal access token id' }),
+  id: Type.Integer({ minimum: 1, maximum: MAX_ID, description: 'The personal access token id' }),
 });
 
 export const RootRoleInput = Type.Union([Type.Integer(), Type.String({ maxLength: 64 })], {

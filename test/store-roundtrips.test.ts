@@ -1,0 +1,170 @@
+// The per-request statement budget of the hot admin routes, and PostgreSQL named statements. Counts, not
+// timings: GET /api/admin/users/:id is one statement (the credential check and the user read together),
+// a profile PATCH two (that read, then the version-guarded UPDATE with its audit INSERT), whether the
+// caller comes with a bearer token or a session cookie. The reads made together with the credentials must
+// never leak past a refused credential. Named statements: each parameterised SQL text is prepared once
+// per connection, except those marked to be planned per execution.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { sql } from 'kysely';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
+import { http } from './helpers/http.js';
+import { asSession, createUser, signIn, type AdminSession } from './helpers/admin.js';
+import { CUSTOM_PLAN, StatementNames } from '../src/store/pg-statements.js';
+
+// Every statement the in-process server sends to PostgreSQL while `recording` is on.
+const sent: Array<{ text: string; named: boolean }> = [];
+let recording = false;
+const originalQuery = pg.Client.prototype.query;
+(pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
+  if (recording) {
+    const first = args[0] as string | { text?: string; name?: string };
+    const text = typeof first === 'string' ? first : String(first?.text ?? '');
+    sent.push({ text, named: typeof first === 'object' && first !== null && typeof first.name === 'string' });
+  }
+  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+};
+
+async function statementsOf<T>(work: () => Promise<T>): Promise<{ result: T; statements: typeof sent }> {
+  sent.length = 0;
+  recording = true;
+  try {
+    const result = await work();
+    return { result, statements: [...sent] };
+  } finally {
+    recording = false;
+  }
+}
+
+describe('named statements: which SQL texts get a name', () => {
+  it('parameterised texts are named, the same text always with the same name', () => {
+    const names = new StatementNames();
+    const a = names.nameOf('select * from users where id = $1', [1]);
+    assert.match(a ?? '', /^gh_[A-Za-z0-9_-]{22}$/);
+    assert.equal(names.nameOf('select * from users where id = $1', [2]), a);
+    assert.notEqual(names.nameOf('select * from users where email_key = $1', ['x']), a);
+  });
+  it('statements without parameters, texts marked for per-execution plans, and texts past the caps are not', () => {
+    const names = new StatementNames();
+    assert.equal(names.nameOf('begin', []), undefined);
+    assert.equal(names.nameOf('commit', undefined), undefined);
+    assert.equal(names.nameOf(`select * from users where email_key >= $1 ${CUSTOM_PLAN}`, ['a']), undefined);
+    assert.equal(names.nameOf(`select ${'1, '.repeat(9000)}$1`, [1]), undefined);
+    for (let i = 0; i < 600; i++) names.nameOf(`select $1::int + ${i}`, [1]);
+    assert.equal(names.size, 500);
+    assert.equal(names.nameOf('select $1::int + 599', [1]), undefined, 'past the budget: sent unnamed');
+    assert.notEqual(names.nameOf('select $1::int + 1', [1]), undefined, 'names given before the budget ran out stay');
+  });
+});
+
+for (const { engine, skip } of engines()) {
+  describe(`hot routes read the target user with the credentials [${engine}]`, { skip }, () => {
+    let s: TestServer;
+    let admin: AdminSession;
+    before(async () => {
+      s = await startServer(engine);
+      admin = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    });
+    after(async () => s?.close());
+
+    it('GET and PATCH answer from the joined read exactly as from a plain one (token and cookie)', async () => {
+      const user = await createUser(s.url, { name: 'Joined Read' });
+      const byToken = await http(s.url, `/api/admin/users/${user.id}`, { token: ADMIN_TOKEN });
+      assert.equal(byToken.status, 200);
+      assert.deepEqual(byToken.body.item, user);
+      const patched = await http(s.url, `/api/admin/users/${user.id}`, { method: 'PATCH', body: { name: 'Renamed Once' }, ...asSession(admin) });
+      assert.equal(patched.status, 200, patched.text);
+      const again = await http(s.url, `/api/admin/users/${user.id}`, { cookie: admin.cookie });
+      assert.equal(again.status, 200);
+      assert.deepEqual(again.body.item, patched.body.item, 'the PATCH answer is the row as stored');
+      assert.equal(again.headers.get('etag'), patched.headers.get('etag'));
+      assert.equal(again.body.item.name, 'Renamed Once');
+    });
+
+    it('an unknown user is 404, and a refused credential is 401/403 with nothing of the user', async () => {
+      const missing = await http(s.url, '/api/admin/users/999999999', { token: ADMIN_TOKEN });
+      assert.equal(missing.status, 404);
+      const user = await createUser(s.url, { name: 'Secret Person', username: 'secret.person' });
+      const badToken = await http(s.url, `/api/admin/users/${user.id}`, { token: 'gha_not_a_real_token_0000000000000' });
+      assert.equal(badToken.status, 401);
+      assert.doesNotMatch(badToken.text, /Secret Person|secret\.person/);
+      const badPatch = await http(s.url, `/api/admin/users/${user.id}`, { method: 'PATCH', token: 'gha_not_a_real_token_0000000000000', body: { name: 'x' } });
+      assert.equal(badPatch.status, 401);
+      // A signed-in member (no ADMIN permission) is refused before the row read with their session is used.
+      await createUser(s.url, { email: 'member.joined@example.com', password: 'member-password-1' });
+      const member = await signIn(s.url, 'member.joined@example.com', 'member-password-1');
+      const asMember = await http(s.url, `/api/admin/users/${user.id}`, { cookie: member.cookie });
+      assert.equal(asMember.status, 403);
+      assert.doesNotMatch(asMember.text, /Secret Person|secret\.person/);
+      const memberPatch = await http(s.url, `/api/admin/users/${user.id}`, { method: 'PATCH', body: { name: 'x' }, ...asSession(member) });
+      assert.equal(memberPatch.status, 403);
+      const unchanged = await http(s.url, `/api/admin/users/${user.id}`, { token: ADMIN_TOKEN });
+      assert.equal(unchanged.body.item.name, 'Secret Person');
+      // A signed-out session stops at once, also on these routes.
+      const out = await http(s.url, '/api/auth/sign-out', { method: 'POST', ...asSession(member) });
+      assert.ok(out.status === 200 || out.status === 204, out.text);
+      const afterOut = await http(s.url, `/api/admin/users/${user.id}`, { cookie: member.cookie });
+      assert.equal(afterOut.status, 401);
+    });
+
+    it('a malformed or out-of-range id still gets the route\'s own 400/404, not a joined read', async () => {
+      for (const id of ['abc', '0', '-1', '2147483648', '99999999999999999999']) {
+        const res = await http(s.url, `/api/admin/users/${id}`, { token: ADMIN_TOKEN });
+        assert.ok(res.status === 400 || res.status === 404, `${id}: ${res.status} ${res.text}`);
+      }
+    });
+
+    it('PostgreSQL: GET is one statement, a profile PATCH two, with a token or a cookie, all named', { skip: engine !== 'postgres' }, async () => {
+      const user = await createUser(s.url, { name: 'Counted' });
+      // Warm up: the bans cache and the token's last-used stamp may add a statement on a first request.
+      await http(s.url, `/api/admin/users/${user.id}`, { token: ADMIN_TOKEN });
+      await http(s.url, `/api/admin/users/${user.id}`, { cookie: admin.cookie });
+
+      const get = await statementsOf(() => http(s.url, `/api/admin/users/${user.id}`, { token: ADMIN_TOKEN }));
+      assert.equal(get.result.status, 200);
+      assert.equal(get.statements.length, 1, get.statements.map((x) => x.text).join('\n'));
+      const getCookie = await statementsOf(() => http(s.url, `/api/admin/users/${user.id}`, { cookie: admin.cookie }));
+      assert.equal(getCookie.result.status, 200);
+      assert.equal(getCookie.statements.length, 1, getCookie.statements.map((x) => x.text).join('\n'));
+
+      const patch = await statementsOf(() => http(s.url, `/api/admin/users/${user.id}`, { method: 'PATCH', token: ADMIN_TOKEN, body: { name: 'Counted Twice' } }));
+      assert.equal(patch.result.status, 200, patch.result.text);
+      assert.equal(patch.statements.length, 2, patch.statements.map((x) => x.text).join('\n'));
+      assert.match(patch.statements[1].text, /update "users"/);
+      assert.match(patch.statements[1].text, /insert into "audit_events"/);
+      const patchCookie = await statementsOf(() => http(s.url, `/api/admin/users/${user.id}`, { method: 'PATCH', body: { name: 'Counted Thrice' }, ...asSession(admin) }));
+      assert.equal(patchCookie.result.status, 200, patchCookie.result.text);
+      assert.equal(patchCookie.statements.length, 2, patchCookie.statements.map((x) => x.text).join('\n'));
+      for (const st of [...get.statements, ...getCookie.statements, ...patch.statements, ...patchCookie.statements]) {
+        assert.ok(st.named, `sent as a named statement: ${st.text.slice(0, 80)}`);
+      }
+      // The audit event of each went in with it.
+      const events = await http(s.url, `/api/admin/audit-events?target_type=user&target_id=${user.id}&action=user.updated`, { token: ADMIN_TOKEN });
+      assert.equal(events.status, 200, events.text);
+      assert.equal(events.body.items.length, 2);
+    });
+
+    it('PostgreSQL: a prefix search is planned per execution (sent unnamed)', { skip: engine !== 'postgres' }, async () => {
+      const search = await statementsOf(() => http(s.url, '/api/admin/users?q=counted', { token: ADMIN_TOKEN }));
+      assert.equal(search.result.status, 200);
+      const reads = search.statements.filter((x) => /from "users"/.test(x.text) && !/api_tokens/.test(x.text));
+      assert.ok(reads.length >= 1);
+      for (const st of reads) {
+        assert.equal(st.named, false, st.text.slice(0, 80));
+        assert.ok(st.text.endsWith(CUSTOM_PLAN));
+      }
+    });
+
+    it('PostgreSQL: a connection prepares a named statement once and reuses it', { skip: engine !== 'postgres' }, async () => {
+      const prepared = await s.store.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < 3; i++) await trx.selectFrom('users').select('id').where('id', '=', i + 1).execute();
+        const r = await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(trx);
+        return r.rows;
+      });
+      const ours = prepared.filter((p) => p.statement.includes('select "id" from "users" where "id" = $1'));
+      assert.equal(ours.length, 1, JSON.stringify(prepared));
+      assert.match(ours[0].name, /^gh_/);
+    });
+  });
+}
