@@ -449,7 +449,7 @@ async function capturePlans(engine: Engine, connection: { url?: string; file?: s
     log: (e) => { if (e.level === 'query') captured.push(e.query); },
   });
   const mid = Math.floor((ids.lo + ids.hi) / 2);
-  const queries: Array<[string, Parameters<typeof listUserRows>[1]]> = [
+  const queries: Array<[string, Parameters<typeof listUserRows>[2]]> = [
     ['list: page of 50 after a cursor in the middle', { limit: 51, afterId: mid }],
     ['search: first name ("mary")', { limit: 51, q: 'mary' }],
     ['search: first name and last initial ("mary.s")', { limit: 51, q: 'mary.s' }],
@@ -462,7 +462,7 @@ async function capturePlans(engine: Engine, connection: { url?: string; file?: s
   try {
     for (const [label, q] of queries) {
       captured.length = 0;
-      await listUserRows(db, q);
+      await listUserRows(db, engine, q);
       // A search may take more than one statement: explain each of them.
       for (const [i, c] of captured.entries()) {
         const label2 = captured.length > 1 ? `${label}, statement ${i + 1} of ${captured.length}` : label;

@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
 import { asSession, createUser, signIn, type AdminSession } from './helpers/admin.js';
-import { CUSTOM_PLAN, StatementNames } from '../src/store/pg-statements.js';
+import { CUSTOM_PLAN, fixedQuery, StatementNames } from '../src/store/statements.js';
 
 // Every statement the in-process server sends to PostgreSQL while `recording` is on.
 const sent: Array<{ text: string; named: boolean }> = [];
@@ -106,6 +106,18 @@ for (const { engine, skip } of engines()) {
       assert.ok(out.status === 200 || out.status === 204, out.text);
       const afterOut = await http(s.url, `/api/admin/users/${user.id}`, { cookie: member.cookie });
       assert.equal(afterOut.status, 401);
+    });
+
+    it('a fixed query is compiled once and fills in its values on every call; an unused value is refused', async () => {
+      const byEmail = fixedQuery<[string, number], { id: number; email: string }>(2, (ex, email, limit) =>
+        ex.selectFrom('users').select(['id', 'email']).where('email_key', '=', email).where('is_active', '=', 1).limit(limit));
+      const a = await createUser(s.url, { name: 'Fixed A' });
+      const b = await createUser(s.url, { name: 'Fixed B' });
+      assert.deepEqual(await byEmail.execute(s.store.db, engine, a.email.toLowerCase(), 5), [{ id: a.id, email: a.email }]);
+      assert.deepEqual(await byEmail.execute(s.store.db, engine, b.email.toLowerCase(), 5), [{ id: b.id, email: b.email }]);
+      assert.deepEqual(await byEmail.execute(s.store.db, engine, b.email.toLowerCase(), 0), []);
+      const careless = fixedQuery<[number, number], { id: number }>(2, (ex, id) => ex.selectFrom('users').select('id').where('id', '=', id));
+      await assert.rejects(careless.execute(s.store.db, engine, 1, 2), /value 1 is not used/);
     });
 
     it('a malformed or out-of-range id still gets the route\'s own 400/404, not a joined read', async () => {

@@ -6,7 +6,7 @@ import pg from 'pg';
 import SqliteDatabase from 'better-sqlite3';
 import type { Database } from './schema.js';
 import type { Engine } from './sql.js';
-import { namedStatementPool } from './pg-statements.js';
+import { namedStatementPool, statementCachingDatabase } from './statements.js';
 
 export interface Store {
   db: Kysely<Database>;
@@ -82,7 +82,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statementCachingDatabase(sqlite) }) });
   return {
     db,
     engine: 'sqlite',

@@ -8,6 +8,7 @@ import { rootRolePermissions } from '../roles/index.js';
 import type { Principal, RequestContext } from '../context.js';
 import { recordAudit } from '../audit/index.js';
 import { targetUserRow, targetUserSelection, type UserRow } from '../users/store.js';
+import { fixedQuery } from '../../store/statements.js';
 
 export type SessionKind = 'admin' | 'account' | 'useradmin' | 'oauth';
 
@@ -111,6 +112,25 @@ export type RefreshOutcome =
   | { kind: 'rotated'; session: SessionInfo; refreshToken: string }
   | { kind: 'reused'; sessionId: string }
   | { kind: 'invalid' };
+
+// The session checks of every authenticated request, as fixed queries (built and compiled once).
+const sessionWithUser = (ex: Executor) =>
+  ex
+    .selectFrom('sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .select([
+      's.id', 's.user_id', 's.kind', 's.created_at', 's.expires_at', 's.revoked_at', 's.data',
+      'u.is_active', 'u.deleted_at', 'u.root_role_id', 'u.username', 'u.email',
+    ]);
+type SessionAuthRow = Awaited<ReturnType<ReturnType<typeof sessionWithUser>['executeTakeFirstOrThrow']>>;
+const withTarget = <Q extends ReturnType<typeof sessionWithUser>>(q: Q, targetUserId: number) =>
+  q.leftJoin('users as target', (j) => j.on('target.id', '=', targetUserId)).select(targetUserSelection('target'));
+const SESSION_BY_ID = fixedQuery<[string], SessionAuthRow>(1, (ex, id) => sessionWithUser(ex).where('s.id', '=', id));
+const SESSION_BY_TOKEN = fixedQuery<[string], SessionAuthRow>(1, (ex, hash) => sessionWithUser(ex).where('s.token_hash', '=', hash));
+const SESSION_BY_ID_WITH_USER = fixedQuery<[string, number], SessionAuthRow>(2, (ex, id, target) =>
+  withTarget(sessionWithUser(ex).where('s.id', '=', id), target));
+const SESSION_BY_TOKEN_WITH_USER = fixedQuery<[string, number], SessionAuthRow>(2, (ex, hash, target) =>
+  withTarget(sessionWithUser(ex).where('s.token_hash', '=', hash), target));
 
 export class SessionService {
   constructor(private readonly store: Store) {}
@@ -239,18 +259,14 @@ export class SessionService {
     kind?: SessionKind,
     targetUserId?: number,
   ): Promise<{ session: ActiveSession; target: UserRow | undefined } | undefined> {
-    let q = this.store.db
-      .selectFrom('sessions as s')
-      .innerJoin('users as u', 'u.id', 's.user_id')
-      .select([
-        's.id', 's.user_id', 's.kind', 's.created_at', 's.expires_at', 's.revoked_at', 's.data',
-        'u.is_active', 'u.deleted_at', 'u.root_role_id', 'u.username', 'u.email',
-      ]);
-    q = 'id' in by ? q.where('s.id', '=', by.id) : q.where('s.token_hash', '=', sha256Hex(by.token));
-    if (targetUserId !== undefined) {
-      q = q.leftJoin('users as target', (j) => j.on('target.id', '=', targetUserId)).select(targetUserSelection('target')) as unknown as typeof q;
-    }
-    const row = await q.executeTakeFirst();
+    const { db, engine } = this.store;
+    const [row] = 'id' in by
+      ? targetUserId === undefined
+        ? await SESSION_BY_ID.execute(db, engine, by.id)
+        : await SESSION_BY_ID_WITH_USER.execute(db, engine, by.id, targetUserId)
+      : targetUserId === undefined
+        ? await SESSION_BY_TOKEN.execute(db, engine, sha256Hex(by.token))
+        : await SESSION_BY_TOKEN_WITH_USER.execute(db, engine, sha256Hex(by.token), targetUserId);
     if (!row) return undefined;
     if (kind && row.kind !== kind) return undefined;
     if (row.revoked_at !== null || toIso(row.expires_at)! <= nowIso()) return undefined;
@@ -272,7 +288,7 @@ export class SessionService {
           label: row.email ?? row.username ?? `user:${row.user_id}`,
         },
       },
-      target: targetUserId !== undefined ? targetUserRow(row as Record<string, unknown>) : undefined,
+      target: targetUserId !== undefined ? targetUserRow(row as unknown as Record<string, unknown>) : undefined,
     };
   }
 

@@ -9,6 +9,7 @@ import { conflict, invalid, notFound } from '../errors.js';
 import { rootRolePermissions } from '../roles/index.js';
 import { normalizeText } from '../users/validation.js';
 import { targetUserRow, targetUserSelection, type UserRow } from '../users/store.js';
+import { fixedQuery } from '../../store/statements.js';
 
 export type TokenKind = 'admin' | 'personal';
 
@@ -68,6 +69,16 @@ async function insertToken(
   });
   return token;
 }
+
+const TOKEN_COLUMNS = ['t.id', 't.name', 't.kind', 't.user_id', 't.expires_at', 't.last_used_at', 'u.is_active', 'u.deleted_at', 'u.root_role_id'] as const;
+const tokenByHash = (ex: Executor, hash: string) =>
+  ex.selectFrom('api_tokens as t').leftJoin('users as u', 'u.id', 't.user_id').select(TOKEN_COLUMNS).where('t.token_hash', '=', hash);
+/** A token (and its owner's standing) by the secret's hash. */
+const TOKEN_BY_HASH = fixedQuery<[string], TokenAuthRow>(1, tokenByHash);
+/** The same, with the row of the user a request is about (see authenticateAndRead). */
+const TOKEN_BY_HASH_WITH_USER = fixedQuery<[string, number], TokenAuthRow>(2, (ex, hash, targetUserId) =>
+  tokenByHash(ex, hash).leftJoin('users as target', (j) => j.on('target.id', '=', targetUserId)).select(targetUserSelection('target')));
+type TokenAuthRow = Awaited<ReturnType<ReturnType<typeof tokenByHash>['executeTakeFirstOrThrow']>>;
 
 export class TokensService {
   constructor(private readonly store: Store) {}
@@ -135,15 +146,10 @@ export class TokensService {
     targetUserId?: number,
   ): Promise<{ principal: Principal & { kind: 'api_token' }; target: UserRow | undefined } | undefined> {
     if (secret.length < 16 || secret.length > 512) return undefined;
-    let q = this.store.db
-      .selectFrom('api_tokens as t')
-      .leftJoin('users as u', 'u.id', 't.user_id')
-      .select(['t.id', 't.name', 't.kind', 't.user_id', 't.expires_at', 't.last_used_at', 'u.is_active', 'u.deleted_at', 'u.root_role_id'])
-      .where('t.token_hash', '=', sha256Hex(secret));
-    if (targetUserId !== undefined) {
-      q = q.leftJoin('users as target', (j) => j.on('target.id', '=', targetUserId)).select(targetUserSelection('target')) as unknown as typeof q;
-    }
-    const row = await q.executeTakeFirst();
+    const hash = sha256Hex(secret);
+    const [row] = targetUserId === undefined
+      ? await TOKEN_BY_HASH.execute(this.store.db, this.store.engine, hash)
+      : await TOKEN_BY_HASH_WITH_USER.execute(this.store.db, this.store.engine, hash, targetUserId);
     if (!row) return undefined;
     const now = Date.now();
     const expires = toIso(row.expires_at);
@@ -160,7 +166,7 @@ export class TokensService {
     }
     return {
       principal: { kind: 'api_token', tokenId: row.id, userId: row.user_id, permissions, label: `token:${row.name}` },
-      target: targetUserId !== undefined ? targetUserRow(row as Record<string, unknown>) : undefined,
+      target: targetUserId !== undefined ? targetUserRow(row as unknown as Record<string, unknown>) : undefined,
     };
   }
 

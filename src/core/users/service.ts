@@ -192,7 +192,7 @@ export class UsersService {
 
   async list(q: UserListQuery): Promise<{ items: User[]; nextCursor: number | null }> {
     const query = { ...q, q: q.q ? foldKey(q.q.trim()) : undefined };
-    const rows = await listUserRows(this.store.db, { ...query, limit: q.limit + 1 });
+    const rows = await listUserRows(this.store.db, this.store.engine, { ...query, limit: q.limit + 1 });
     const page = rows.slice(0, q.limit).map(toUser);
     return { items: page, nextCursor: rows.length > q.limit ? page[page.length - 1].id : null };
   }

@@ -3,7 +3,7 @@ import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
 import { parseJson, prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
 import type { User, UserListQuery } from './types.js';
-import { CUSTOM_PLAN } from '../../store/pg-statements.js';
+import { CUSTOM_PLAN, fixedQuery, type FixedQuery } from '../../store/statements.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -67,10 +67,13 @@ export function targetUserRow(row: Record<string, unknown>): UserRow | undefined
   return out as unknown as UserRow;
 }
 
+const USER_BY_ID = fixedQuery<[number], UserRow>(1, (ex, id) => ex.selectFrom('users').selectAll().where('id', '=', id));
+const USER_BY_ID_FOR_UPDATE = fixedQuery<[number], UserRow>(1, (ex, id) => ex.selectFrom('users').selectAll().where('id', '=', id).forUpdate());
+
 export async function findUserRow(ex: Executor, engine: Engine, id: number, opts: { forUpdate?: boolean } = {}): Promise<UserRow | undefined> {
-  let q = ex.selectFrom('users').selectAll().where('id', '=', id);
-  if (opts.forUpdate && engine === 'postgres') q = q.forUpdate();
-  return q.executeTakeFirst();
+  // SQLite has no row locks: its writers are serialised by the database itself.
+  const [row] = await (opts.forUpdate && engine === 'postgres' ? USER_BY_ID_FOR_UPDATE : USER_BY_ID).execute(ex, engine, id);
+  return row;
 }
 
 /** The user whose email key or username key equals `key` (sign-in identifiers). */
@@ -93,8 +96,17 @@ export async function lockActiveAdminIds(ex: Executor, engine: Engine): Promise<
   return (await q.execute()).map((r) => r.id);
 }
 
-export async function listUserRows(ex: Executor, q: UserListQuery): Promise<UserRow[]> {
+const LIVE_PAGE = fixedQuery<[number], UserRow>(1, (ex, limit) =>
+  ex.selectFrom('users').selectAll().where('deleted_at', 'is', null).orderBy('id').limit(limit));
+const LIVE_PAGE_AFTER = fixedQuery<[number, number], UserRow>(2, (ex, afterId, limit) =>
+  ex.selectFrom('users').selectAll().where('deleted_at', 'is', null).where('id', '>', afterId).orderBy('id').limit(limit));
+
+export async function listUserRows(ex: Executor, engine: Engine, q: UserListQuery): Promise<UserRow[]> {
   if (q.q && !q.includeDeleted && q.isActive === undefined && q.isAdmin === undefined) return searchUserRows(ex, q);
+  if (!q.q && !q.includeDeleted && q.isActive === undefined && q.isAdmin === undefined) {
+    // The plain page (the console's, a sync job's): a fixed query.
+    return q.afterId === undefined ? LIVE_PAGE.execute(ex, engine, q.limit) : LIVE_PAGE_AFTER.execute(ex, engine, q.afterId, q.limit);
+  }
   let query = ex.selectFrom('users').selectAll();
   if (!q.includeDeleted) query = query.where('deleted_at', 'is', null);
   if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
@@ -114,7 +126,7 @@ export async function listUserRows(ex: Executor, q: UserListQuery): Promise<User
     );
   }
   query = query.orderBy('id').limit(q.limit);
-  // A prefix's best plan depends on how common it is: planned for its value each time (see pg-statements).
+  // A prefix's best plan depends on how common it is: planned for its value each time (see store/statements.ts).
   if (q.q) query = query.modifyEnd(sql.raw(CUSTOM_PLAN));
   return query.execute();
 }
@@ -138,18 +150,39 @@ export async function updateUserRowWithAudit(
   set: Updateable<UsersTable>,
   audit: Insertable<AuditEventsTable>,
 ): Promise<boolean> {
-  const columns = Object.keys(audit) as Array<keyof AuditEventsTable & string>;
-  const row = await ex
-    .with('u', (db) => db.updateTable('users').set(set).where('id', '=', id).where('version', '=', version).where('deleted_at', 'is', null).returning('id'))
-    .with('a', (db) =>
-      db.insertInto('audit_events').columns(columns).expression((eb) =>
-        eb.selectFrom('u').select(columns.map((c) => sql.val((audit as Record<string, unknown>)[c]).as(c))) as never,
-      ),
-    )
-    .selectFrom('u')
-    .select('u.id')
-    .executeTakeFirst();
-  return row !== undefined;
+  const setColumns = Object.keys(set) as Array<keyof UsersTable & string>;
+  const auditColumns = Object.keys(audit) as Array<keyof AuditEventsTable & string>;
+  const shape = `${setColumns.join(',')}|${auditColumns.join(',')}`;
+  let query = updateWithAuditQueries.get(shape);
+  if (query === undefined) {
+    query = updateWithAuditQuery(setColumns, auditColumns);
+    // The shapes are the combinations of profile fields a client sends together: few in practice, bounded here.
+    if (updateWithAuditQueries.size < 256) updateWithAuditQueries.set(shape, query);
+  }
+  const values = [
+    id, version,
+    ...setColumns.map((c) => (set as Record<string, unknown>)[c]),
+    ...auditColumns.map((c) => (audit as Record<string, unknown>)[c]),
+  ];
+  const rows = await query.execute(ex, 'postgres', ...values);
+  return rows.length > 0;
+}
+
+const updateWithAuditQueries = new Map<string, FixedQuery<unknown[], { id: number }>>();
+
+/** The statement of updateUserRowWithAudit for one set of changed columns and audit columns. */
+function updateWithAuditQuery(setColumns: string[], auditColumns: string[]): FixedQuery<unknown[], { id: number }> {
+  return fixedQuery<unknown[], { id: number }>(2 + setColumns.length + auditColumns.length, (ex, id, version, ...rest) => {
+    const set = Object.fromEntries(setColumns.map((c, i) => [c, rest[i]])) as Updateable<UsersTable>;
+    const auditValues = auditColumns.map((c, i) => sql.val(rest[setColumns.length + i]).as(c));
+    return ex
+      .with('u', (db) => db.updateTable('users').set(set).where('id', '=', id).where('version', '=', version).where('deleted_at', 'is', null).returning('id'))
+      .with('a', (db) =>
+        db.insertInto('audit_events').columns(auditColumns as Array<keyof AuditEventsTable & string>).expression((eb) => eb.selectFrom('u').select(auditValues) as never),
+      )
+      .selectFrom('u')
+      .select('u.id');
+  });
 }
 
 /** How many live users after the cursor a prefix search reads in id order before switching to the indexes. */

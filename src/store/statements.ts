@@ -1,0 +1,159 @@
+// Statements prepared once and reused, on both engines.
+//
+// PostgreSQL: named prepared statements. Kysely sends every query as an unnamed statement, which
+// PostgreSQL parses, analyses and plans on every execution; for the short statements of a request (the
+// credential check joined with the user it is about, the UPDATE … RETURNING with its audit INSERT) that
+// was most of the database's CPU: pgbench at 16 clients ran the credential check at ~11,000/s unnamed and
+// ~45,000/s prepared, and the update-with-audit statement at ~6,500/s and ~14,000/s. This wraps the pool
+// Kysely gets so that each distinct parameterised SQL text becomes a named statement, prepared once per
+// connection (node-postgres keeps track of which connection has prepared which name).
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { CompiledQuery, Compilable } from 'kysely';
+import type { Engine, Executor } from './sql.js';
+
+/**
+ * Appended (with Kysely's modifyEnd) to statements PostgreSQL must plan for their actual values every time,
+ * because the best plan depends on them (prefix searches: a common prefix and a rare one want different
+ * plans). Such statements are still sent unnamed.
+ */
+export const CUSTOM_PLAN = '/* gatehouse: plan per execution */';
+
+/** More distinct texts than this are sent unnamed (bounds the statements each connection holds). */
+const MAX_NAMED_STATEMENTS = 500;
+/** Longer texts are sent unnamed (they are rare and each prepared copy costs server memory). */
+const MAX_NAMED_TEXT = 16_384;
+
+/** The name of each SQL text: shared by every connection, so a text always gets the same name. */
+export class StatementNames {
+  private readonly names = new Map<string, string>();
+
+  nameOf(text: string, values: readonly unknown[] | undefined): string | undefined {
+    // Statements without parameters (BEGIN, COMMIT, maintenance) gain nothing from a name.
+    if (!values || values.length === 0 || text.length > MAX_NAMED_TEXT) return undefined;
+    const known = this.names.get(text);
+    if (known !== undefined) return known;
+    if (this.names.size >= MAX_NAMED_STATEMENTS || text.endsWith(CUSTOM_PLAN)) return undefined;
+    const name = `gh_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
+    this.names.set(text, name);
+    return name;
+  }
+
+  get size(): number {
+    return this.names.size;
+  }
+}
+
+type QueryResult = pg.QueryResult<Record<string, unknown>>;
+
+/** The pool client Kysely's PostgresDialect sees: query(text, values) goes out as a named statement. */
+class NamingClient {
+  constructor(private readonly client: pg.PoolClient, private readonly names: StatementNames) {}
+
+  query(textOrCursor: unknown, values?: unknown[]): Promise<QueryResult> | unknown {
+    if (typeof textOrCursor !== 'string') return this.client.query(textOrCursor as pg.QueryConfig);
+    const name = this.names.nameOf(textOrCursor, values);
+    return name === undefined ? this.client.query(textOrCursor, values) : this.client.query({ name, text: textOrCursor, values });
+  }
+
+  release(err?: Error | boolean): void {
+    this.client.release(err);
+  }
+}
+
+/** The pool to give Kysely's PostgresDialect. */
+export function namedStatementPool(pool: pg.Pool, names = new StatementNames()) {
+  // Kysely keys its connection objects by client: the same client must always get the same wrapper.
+  const wrappers = new WeakMap<pg.PoolClient, NamingClient>();
+  return {
+    names,
+    async connect(): Promise<NamingClient> {
+      const client = await pool.connect();
+      let wrapper = wrappers.get(client);
+      if (!wrapper) {
+        wrapper = new NamingClient(client, names);
+        wrappers.set(client, wrapper);
+      }
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
+}
+
+// SQLite: Kysely's driver calls better-sqlite3's prepare() (SQLite's compiler) for every query. A
+// better-sqlite3 Statement can be run again with new parameters, and Kysely runs one query at a time on
+// the connection, so statements are kept per SQL text and reused (same bounds as the names above).
+
+/** The database Kysely's SqliteDialect sees: prepare() returns the kept statement for a known text. */
+export function statementCachingDatabase(db: BetterSqlite3.Database) {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    statements,
+    prepare(text: string): BetterSqlite3.Statement {
+      const known = statements.get(text);
+      if (known !== undefined) return known;
+      const statement = db.prepare(text);
+      if (statements.size < MAX_NAMED_STATEMENTS && text.length <= MAX_NAMED_TEXT && !text.endsWith(CUSTOM_PLAN)) statements.set(text, statement);
+      return statement;
+    },
+    close(): void {
+      statements.clear();
+      db.close();
+    },
+  };
+}
+
+// Kysely builds and compiles a query's SQL on every call; for the statements of every request (the
+// credential checks, the user read, the update with its audit event) that was a sixth of the server's busy
+// time. A fixed query is built once per engine with placeholders in place of its values, and each call only
+// fills in the parameters: the SQL text is the same string every time, which also makes the statement
+// lookups above cheap (the string's hash is computed once).
+
+/** Stands for the i-th argument while a fixed query is built. */
+class Slot {
+  constructor(readonly index: number) {}
+}
+
+interface Template {
+  sql: string;
+  query: CompiledQuery['query'];
+  queryId: CompiledQuery['queryId'];
+  /** Per compiled parameter: the argument index it takes, or the constant the builder wrote. */
+  parts: Array<number | { value: unknown }>;
+}
+
+export interface FixedQuery<A extends unknown[], R> {
+  /** Runs the query with these values on `ex` (a Kysely instance or a transaction of the given engine). */
+  execute(ex: Executor, engine: Engine, ...args: A): Promise<R[]>;
+}
+
+/**
+ * A query whose shape never changes. `build` receives stand-ins for the `arity` values and must use each of
+ * them where a value goes (a where/on/set/limit value, sql.val); it runs once per engine.
+ */
+export function fixedQuery<A extends unknown[], R>(
+  arity: A['length'],
+  // The stand-ins are typed `any`: each takes the place of a value of whatever type its position wants.
+  build: (ex: Executor, ...values: any[]) => Compilable<R>,
+): FixedQuery<A, R> {
+  const templates = new Map<Engine, Template>();
+  return {
+    async execute(ex, engine, ...args) {
+      let t = templates.get(engine);
+      if (t === undefined) {
+        const slots = Array.from({ length: arity }, (_, i) => new Slot(i));
+        const compiled = build(ex, ...slots).compile();
+        const parts = compiled.parameters.map((p) => (p instanceof Slot ? p.index : { value: p }));
+        for (const s of slots) {
+          if (!parts.includes(s.index)) throw new Error(`fixed query: value ${s.index} is not used as a parameter in: ${compiled.sql}`);
+        }
+        t = { sql: compiled.sql, query: compiled.query, queryId: compiled.queryId, parts };
+        templates.set(engine, t);
+      }
+      const parameters = t.parts.map((p) => (typeof p === 'number' ? args[p] : p.value));
+      const result = await ex.executeQuery<R>({ sql: t.sql, parameters, query: t.query, queryId: t.queryId });
+      return result.rows;
+    },
+  };
+}
