@@ -10,8 +10,8 @@ import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } 
 import { isAdminRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
 import { revokeUserSessions, rotateSessionToken } from '../sessions/index.js';
 import type { LoginThrottle } from '../throttle/index.js';
-import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, toUser, updateUserRowWithAudit, type UserRow } from './store.js';
-import type { NewUser, User, UserListQuery, UserPatch } from './types.js';
+import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, toUser, toUserSummary, updateUserRowWithAudit, type UserRow } from './store.js';
+import type { NewUser, User, UserListQuery, UserPatch, UserSummary } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
 import { foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
 // user-admin surface (invites)
@@ -194,6 +194,14 @@ export class UsersService {
     const query = { ...q, q: q.q ? foldKey(q.q.trim()) : undefined };
     const rows = await listUserRows(this.store.db, this.store.engine, { ...query, limit: q.limit + 1 });
     const page = rows.slice(0, q.limit).map(toUser);
+    return { items: page, nextCursor: rows.length > q.limit ? page[page.length - 1].id : null };
+  }
+
+  /** list(), reading only what a list shows (UserSummary). */
+  async listSummaries(q: UserListQuery): Promise<{ items: UserSummary[]; nextCursor: number | null }> {
+    const query = { ...q, q: q.q ? foldKey(q.q.trim()) : undefined };
+    const rows = await listUserRows(this.store.db, this.store.engine, { ...query, limit: q.limit + 1 }, 'summary');
+    const page = rows.slice(0, q.limit).map(toUserSummary);
     return { items: page, nextCursor: rows.length > q.limit ? page[page.length - 1].id : null };
   }
 

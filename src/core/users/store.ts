@@ -2,7 +2,7 @@
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
 import { parseJson, prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
-import type { User, UserListQuery } from './types.js';
+import type { User, UserListQuery, UserSummary } from './types.js';
 import { CUSTOM_PLAN, fixedQuery, type FixedQuery } from '../../store/statements.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -48,6 +48,35 @@ export const USER_COLUMNS = [
 // A column added to UsersTable and not to the list above fails to compile here.
 const everyUserColumn: Exclude<keyof UsersTable, (typeof USER_COLUMNS)[number]> extends never ? true : never = true;
 void everyUserColumn;
+
+/** The columns of a user in a list (UserSummary): no password hash, no profile fields, no search keys. */
+export const SUMMARY_COLUMNS = [
+  'id', 'username', 'name', 'email', 'email_verified_at', 'is_active', 'root_role_id', 'created_at', 'updated_at',
+  'last_login_at', 'deleted_at', 'version',
+] as const satisfies ReadonlyArray<(typeof USER_COLUMNS)[number]>;
+
+export type SummaryRow = Pick<UserRow, (typeof SUMMARY_COLUMNS)[number]>;
+
+export function toUserSummary(r: SummaryRow): UserSummary {
+  return {
+    id: r.id,
+    username: r.username,
+    name: r.name,
+    email: r.email,
+    emailVerifiedAt: toIso(r.email_verified_at),
+    isActive: toBool(r.is_active),
+    rootRoleId: r.root_role_id,
+    createdAt: toIso(r.created_at)!,
+    updatedAt: toIso(r.updated_at)!,
+    lastLoginAt: toIso(r.last_login_at),
+    deletedAt: toIso(r.deleted_at),
+    version: r.version,
+  };
+}
+
+/** Which columns a list reads: every one (User) or the list's own (UserSummary). */
+export type ListShape = 'full' | 'summary';
+const columnsOf = (shape: ListShape) => (shape === 'full' ? USER_COLUMNS : SUMMARY_COLUMNS);
 
 const TARGET_PREFIX = 'target_';
 
@@ -96,18 +125,26 @@ export async function lockActiveAdminIds(ex: Executor, engine: Engine): Promise<
   return (await q.execute()).map((r) => r.id);
 }
 
-const LIVE_PAGE = fixedQuery<[number], UserRow>(1, (ex, limit) =>
-  ex.selectFrom('users').selectAll().where('deleted_at', 'is', null).orderBy('id').limit(limit));
-const LIVE_PAGE_AFTER = fixedQuery<[number, number], UserRow>(2, (ex, afterId, limit) =>
-  ex.selectFrom('users').selectAll().where('deleted_at', 'is', null).where('id', '>', afterId).orderBy('id').limit(limit));
+const livePage = (shape: ListShape) =>
+  fixedQuery<[number], UserRow>(1, (ex, limit) => ex.selectFrom('users').select(columnsOf(shape)).where('deleted_at', 'is', null).orderBy('id').limit(limit));
+const livePageAfter = (shape: ListShape) =>
+  fixedQuery<[number, number], UserRow>(2, (ex, afterId, limit) =>
+    ex.selectFrom('users').select(columnsOf(shape)).where('deleted_at', 'is', null).where('id', '>', afterId).orderBy('id').limit(limit));
+const LIVE_PAGE = { full: livePage('full'), summary: livePage('summary') };
+const LIVE_PAGE_AFTER = { full: livePageAfter('full'), summary: livePageAfter('summary') };
 
-export async function listUserRows(ex: Executor, engine: Engine, q: UserListQuery): Promise<UserRow[]> {
-  if (q.q && !q.includeDeleted && q.isActive === undefined && q.isAdmin === undefined) return searchUserRows(ex, q);
+/**
+ * A page of users in id order. `shape` 'summary' reads only the SUMMARY_COLUMNS (the rows are then
+ * SummaryRow, read them with toUserSummary): a list page read, parsed and threw away the password hash,
+ * keys and profile fields of 50 users it never showed.
+ */
+export async function listUserRows(ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape = 'full'): Promise<UserRow[]> {
+  if (q.q && !q.includeDeleted && q.isActive === undefined && q.isAdmin === undefined) return searchUserRows(ex, q, shape);
   if (!q.q && !q.includeDeleted && q.isActive === undefined && q.isAdmin === undefined) {
     // The plain page (the console's, a sync job's): a fixed query.
-    return q.afterId === undefined ? LIVE_PAGE.execute(ex, engine, q.limit) : LIVE_PAGE_AFTER.execute(ex, engine, q.afterId, q.limit);
+    return q.afterId === undefined ? LIVE_PAGE[shape].execute(ex, engine, q.limit) : LIVE_PAGE_AFTER[shape].execute(ex, engine, q.afterId, q.limit);
   }
-  let query = ex.selectFrom('users').selectAll();
+  let query = ex.selectFrom('users').select(columnsOf(shape) as unknown as typeof USER_COLUMNS);
   if (!q.includeDeleted) query = query.where('deleted_at', 'is', null);
   if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
   if (q.isActive !== undefined) query = query.where('is_active', '=', q.isActive ? 1 : 0);
@@ -128,7 +165,7 @@ export async function listUserRows(ex: Executor, engine: Engine, q: UserListQuer
   query = query.orderBy('id').limit(q.limit);
   // A prefix's best plan depends on how common it is: planned for its value each time (see store/statements.ts).
   if (q.q) query = query.modifyEnd(sql.raw(CUSTOM_PLAN));
-  return query.execute();
+  return query.execute() as Promise<UserRow[]>;
 }
 
 export async function countSql(ex: Executor): Promise<number> {
@@ -196,14 +233,14 @@ const SEARCH_SCAN_WINDOW = 5000;
  * left the choice to the planner, which read 36,000–107,000 rows or 1,400 scattered heap rows (8–43 ms) at
  * 1,000,000 users for prefixes in between.
  */
-async function searchUserRows(ex: Executor, q: UserListQuery): Promise<UserRow[]> {
+async function searchUserRows(ex: Executor, q: UserListQuery, shape: ListShape): Promise<UserRow[]> {
   const lo = q.q!;
   const hi = prefixUpperBound(lo);
   let window = ex.selectFrom('users').selectAll().where('deleted_at', 'is', null);
   if (q.afterId !== undefined) window = window.where('id', '>', q.afterId);
   const dense = await ex
     .selectFrom(window.orderBy('id').limit(SEARCH_SCAN_WINDOW).as('w'))
-    .selectAll()
+    .select(columnsOf(shape) as unknown as typeof USER_COLUMNS)
     .where((eb) =>
       eb.or([
         eb.and([eb('email_key', '>=', lo), eb('email_key', '<', hi)]),
@@ -226,5 +263,5 @@ async function searchUserRows(ex: Executor, q: UserListQuery): Promise<UserRow[]
     .select('m.id')
     .orderBy('m.id')
     .limit(q.limit);
-  return ex.selectFrom('users').selectAll().where('id', 'in', page).where('deleted_at', 'is', null).orderBy('id').modifyEnd(sql.raw(CUSTOM_PLAN)).execute();
+  return ex.selectFrom('users').select(columnsOf(shape) as unknown as typeof USER_COLUMNS).where('id', 'in', page).where('deleted_at', 'is', null).orderBy('id').modifyEnd(sql.raw(CUSTOM_PLAN)).execute();
 }

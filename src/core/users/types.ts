@@ -1,3 +1,6 @@
+/** A user as a list shows it (see SUMMARY_COLUMNS in ./store.ts). */
+export type UserSummary = Pick<User, 'id' | 'username' | 'name' | 'email' | 'emailVerifiedAt' | 'isActive' | 'rootRoleId' | 'createdAt' | 'updatedAt' | 'lastLoginAt' | 'deletedAt' | 'version'>;
+
 export interface User {
   id: number;
   username: string | null;

@@ -1,8 +1,8 @@
 import { isAdminRole, rootRoleName } from '../../core/roles/index.js';
 import type { ApiToken } from '../../core/tokens/index.js';
-import type { User } from '../../core/users/types.js';
+import type { UserSummary } from '../../core/users/types.js';
 
-export function userItem(u: User) {
+export function userItem(u: UserSummary) {
   return {
     id: u.id,
     username: u.username,

@@ -34,7 +34,7 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
       afterId = decodeCursor(q.cursor);
       if (afterId === undefined) throw invalid('cursor', 'invalid_cursor', 'cursor must be a next_cursor value from a previous page');
     }
-    const page = await core.users.list({ limit, afterId, q: q.q || undefined, isActive: q.is_active, isAdmin: q.is_admin });
+    const page = await core.users.listSummaries({ limit, afterId, q: q.q || undefined, isActive: q.is_active, isAdmin: q.is_admin });
     return { ok: true, items: page.items.map(userItem), next_cursor: page.nextCursor ? encodeCursor(page.nextCursor) : null, limit };
   });
 
