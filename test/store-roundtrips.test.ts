@@ -12,6 +12,8 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type Te
 import { http } from './helpers/http.js';
 import { asSession, createUser, signIn, type AdminSession } from './helpers/admin.js';
 import { CUSTOM_PLAN, fixedQuery, StatementNames } from '../src/store/statements.js';
+import { listUserRows } from '../src/core/users/store.js';
+import { seedUsers } from '../bench/seed.js';
 
 // Every statement the in-process server sends to PostgreSQL while `recording` is on.
 const sent: Array<{ text: string; named: boolean }> = [];
@@ -118,6 +120,31 @@ for (const { engine, skip } of engines()) {
       assert.deepEqual(await byEmail.execute(s.store.db, engine, b.email.toLowerCase(), 0), []);
       const careless = fixedQuery<[number, number], { id: number }>(2, (ex, id) => ex.selectFrom('users').select('id').where('id', '=', id));
       await assert.rejects(careless.execute(s.store.db, engine, 1, 2), /value 1 is not used/);
+    });
+
+    it('prefix search pages (dense window and sparse index branches) equal a brute-force filter, with cursors', async () => {
+      await seedUsers(s.store, 12_000, { hash: 'not-a-real-hash' });
+      // Some seeded users deleted: a search never shows them.
+      await s.store.db.updateTable('users').set({ deleted_at: new Date().toISOString() }).where('id', 'in', [20, 21, 5000, 9000, 9001]).execute();
+      const all = await s.store.db.selectFrom('users').select(['id', 'email_key', 'username_key', 'name_key', 'deleted_at']).orderBy('id').execute();
+      const live = all.filter((u) => u.deleted_at === null);
+      const matches = (prefix: string) =>
+        live.filter((u) => [u.email_key, u.username_key, u.name_key].some((k) => k !== null && k.startsWith(prefix))).map((u) => u.id);
+      const mid = all[Math.floor(all.length / 2)].id;
+      const late = all[all.length - 30].id;
+      for (const prefix of ['mary', 'mary.s', 'mary.smith', 'mary s', 'james.j', 'zzz', 'm']) {
+        for (const afterId of [undefined, 1, mid, late]) {
+          for (const limit of [10, 51]) {
+            const expected = matches(prefix).filter((id) => afterId === undefined || id > afterId).slice(0, limit);
+            const full = await listUserRows(s.store.db, engine, { limit, q: prefix, afterId });
+            const summary = await listUserRows(s.store.db, engine, { limit, q: prefix, afterId }, 'summary');
+            assert.deepEqual(full.map((r) => r.id), expected, `${prefix} after ${afterId} limit ${limit}`);
+            assert.deepEqual(summary.map((r) => r.id), expected, `${prefix} after ${afterId} limit ${limit} (summary)`);
+            if (full.length > 0) assert.equal(typeof full[0].password_hash, 'string');
+            if (summary.length > 0) assert.equal('password_hash' in summary[0], false);
+          }
+        }
+      }
     });
 
     it('a malformed or out-of-range id still gets the route\'s own 400/404, not a joined read', async () => {

@@ -226,42 +226,56 @@ function updateWithAuditQuery(setColumns: string[], auditColumns: string[]): Fix
 const SEARCH_SCAN_WINDOW = 5000;
 
 /**
- * A prefix search page (email, username or name key; live users; id order after the cursor), in at most two
- * indexed reads whatever the prefix: a common prefix ("mary") finds its page among the next few thousand users
- * in id order; a rarer one ("mary.s") reads the matching ids from the (key, id) indexes of live users
- * (migration 0005, index-only), keeps the first page of them and fetches only those rows. A single OR query
- * left the choice to the planner, which read 36,000–107,000 rows or 1,400 scattered heap rows (8–43 ms) at
- * 1,000,000 users for prefixes in between.
+ * A prefix search page (email, username or name key; live users; id order after the cursor) in ONE
+ * statement, whatever the prefix:
+ * - dense: a common prefix ("mary") finds its page among the next SEARCH_SCAN_WINDOW live users in id order,
+ *   read from the (id) INCLUDE (keys) index of live users (migration 0006, index-only);
+ * - sparse: when that window holds less than a page, a rarer prefix ("mary.s") reads the matching ids from
+ *   the (key, id) indexes of live users (migration 0005, index-only) and keeps the first page of them. The
+ *   sparse branch sits behind a condition on the dense result that PostgreSQL evaluates once, first: a
+ *   common prefix never runs it;
+ * then only the page's rows are fetched. A single OR query over the table left the choice to the planner,
+ * which read 36,000-107,000 rows or 1,400 scattered heap rows (8-43 ms) at 1,000,000 users for prefixes in
+ * between; two statements (dense, then sparse) cost a round trip and a wasted window for every rare prefix.
  */
 async function searchUserRows(ex: Executor, q: UserListQuery, shape: ListShape): Promise<UserRow[]> {
   const lo = q.q!;
   const hi = prefixUpperBound(lo);
-  let window = ex.selectFrom('users').selectAll().where('deleted_at', 'is', null);
+  let window = ex.selectFrom('users').select(['id', 'email_key', 'username_key', 'name_key']).where('deleted_at', 'is', null);
   if (q.afterId !== undefined) window = window.where('id', '>', q.afterId);
-  const dense = await ex
-    .selectFrom(window.orderBy('id').limit(SEARCH_SCAN_WINDOW).as('w'))
-    .select(columnsOf(shape) as unknown as typeof USER_COLUMNS)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('email_key', '>=', lo), eb('email_key', '<', hi)]),
-        eb.and([eb('username_key', '>=', lo), eb('username_key', '<', hi)]),
-        eb.and([eb('name_key', '>=', lo), eb('name_key', '<', hi)]),
-      ]),
-    )
-    .orderBy('id')
-    .limit(q.limit)
-    .modifyEnd(sql.raw(CUSTOM_PLAN))
-    .execute();
-  if (dense.length >= q.limit) return dense as UserRow[];
   const ids = (key: 'email_key' | 'username_key' | 'name_key') => {
     let b = ex.selectFrom('users').select('id').where('deleted_at', 'is', null).where(key, '>=', lo).where(key, '<', hi);
     if (q.afterId !== undefined) b = b.where('id', '>', q.afterId);
     return b;
   };
-  const page = ex
-    .selectFrom(ids('email_key').union(ids('username_key')).union(ids('name_key')).as('m'))
-    .select('m.id')
-    .orderBy('m.id')
-    .limit(q.limit);
-  return ex.selectFrom('users').select(columnsOf(shape) as unknown as typeof USER_COLUMNS).where('id', 'in', page).where('deleted_at', 'is', null).orderBy('id').modifyEnd(sql.raw(CUSTOM_PLAN)).execute();
+  const denseCount = sql<number>`(select count(*) from dense)`;
+  const rows = await ex
+    .with((cte) => cte('dense').materialized(), (db) =>
+      db
+        .selectFrom(window.orderBy('id').limit(SEARCH_SCAN_WINDOW).as('w'))
+        .select('w.id')
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('w.email_key', '>=', lo), eb('w.email_key', '<', hi)]),
+            eb.and([eb('w.username_key', '>=', lo), eb('w.username_key', '<', hi)]),
+            eb.and([eb('w.name_key', '>=', lo), eb('w.name_key', '<', hi)]),
+          ]),
+        )
+        .orderBy('w.id')
+        .limit(q.limit))
+    .with('sparse', (db) =>
+      db
+        .selectFrom(ids('email_key').union(ids('username_key')).union(ids('name_key')).as('m'))
+        .select('m.id')
+        .where(denseCount, '<', q.limit)
+        .orderBy('m.id')
+        .limit(q.limit))
+    .selectFrom('users')
+    .select(columnsOf(shape) as unknown as typeof USER_COLUMNS)
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('dense').select('dense.id').where(denseCount, '>=', q.limit).unionAll(eb.selectFrom('sparse').select('sparse.id')))
+    .orderBy('id')
+    .modifyEnd(sql.raw(CUSTOM_PLAN))
+    .execute();
+  return rows as UserRow[];
 }
