@@ -133,7 +133,7 @@ export interface FixedQuery<A extends unknown[], R> {
  * them where a value goes (a where/on/set/limit value, sql.val); it runs once per engine.
  */
 export function fixedQuery<A extends unknown[], R>(
-  arity: A['length'],
+  arity: number,
   // The stand-ins are typed `any`: each takes the place of a value of whatever type its position wants.
   build: (ex: Executor, ...values: any[]) => Compilable<R>,
 ): FixedQuery<A, R> {
