@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
-import { createUser } from './helpers/admin.js';
+import { asSession, createUser, signIn } from './helpers/admin.js';
 import { http } from './helpers/http.js';
 import { addMember, createRole, createTenant, v1 } from './helpers/directory.js';
 
@@ -75,6 +75,41 @@ for (const { engine, skip } of engines()) {
       const ok = await ua(`/api/admin/user-admin/${u.id}/change-password`, { headers: { 'if-match': fresh }, body: { password: 'Etag-ua-pass-2!' } });
       assert.equal(ok.status, 200, ok.text);
       assert.equal((await http(s.url, '/api/admin/user-admin', { cookie })).status, 401);
+    });
+  });
+}
+
+for (const { engine, skip } of engines()) {
+  describe(`contract: If-Match on the admin's own password change [${engine}]`, { skip }, () => {
+    let s: TestServer;
+    before(async () => {
+      s = await startServer(engine);
+    });
+    after(async () => s?.close());
+
+    it('a stale If-Match is 412 and keeps the old password; the current ETag (or none) changes it', async () => {
+      const email = `self.etag.${process.pid}@example.com`;
+      await createUser(s.url, { email, password: 'self-etag-pass-1', is_admin: true });
+      const me = await signIn(s.url, email, 'self-etag-pass-1');
+      const current = await http(s.url, `/api/admin/users/${me.userId}`, { token: ADMIN_TOKEN });
+      const etag = current.headers.get('etag')!;
+      assert.match(etag, /^"\d+\.\d+"$/);
+      const stale = etag.replace(/\.(\d+)"$/, (_m, v) => `.${Number(v) + 5}"`);
+      const refused = await http(s.url, '/api/admin/users/me/password', {
+        method: 'PATCH', ...asSession(me, { 'if-match': stale }), body: { current_password: 'self-etag-pass-1', new_password: 'self-etag-pass-2' },
+      });
+      assert.equal(refused.status, 412, refused.text);
+      assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: email, password: 'self-etag-pass-2' } })).status, 401);
+      const done = await http(s.url, '/api/admin/users/me/password', {
+        method: 'PATCH', ...asSession(me, { 'if-match': etag }), body: { current_password: 'self-etag-pass-1', new_password: 'self-etag-pass-2' },
+      });
+      assert.equal(done.status, 200, done.text);
+      assert.notEqual(done.headers.get('etag'), etag);
+      assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: email, password: 'self-etag-pass-2' } })).status, 200);
+      const again = await http(s.url, '/api/admin/users/me/password', {
+        method: 'PATCH', ...asSession(me), body: { current_password: 'self-etag-pass-2', new_password: 'self-etag-pass-3' },
+      });
+      assert.equal(again.status, 200, again.text);
     });
   });
 }

@@ -454,9 +454,12 @@ export class UsersService {
     currentPassword: string,
     newPassword: string,
     policy: PasswordPolicy = BASE_POLICY,
+    opts: { ifMatch?: string } = {},
   ): Promise<UpdateResult> {
     const row = await findUserRow(this.store.db, this.store.engine, principal.userId);
     if (!row || row.deleted_at !== null) throw notFound('user');
+    // Checked first (no hash spent on a stale edit) and again, under the row lock, by update().
+    if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, toUser(row))) throw preconditionFailed();
     // A stolen session must not become an unlimited oracle for the current password.
     const throttleKey = `self-password:${principal.userId}`;
     await this.throttle?.attempt(throttleKey, ctx.ip);
@@ -473,6 +476,7 @@ export class UsersService {
       onEmpty: 'reject',
       passwordPolicy: policy,
       keepSessionId: principal.sessionId,
+      ifMatch: opts.ifMatch,
     });
   }
 

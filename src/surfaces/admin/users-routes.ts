@@ -52,13 +52,15 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
 
   app.patch('/api/admin/users/me/password', {
     schema: {
-      tags, summary: "Change the signed-in admin's own password (revokes their other sessions)", body: SelfPasswordBody,
+      tags, summary: "Change the signed-in admin's own password (revokes their other sessions)", headers: IfMatchHeaders, body: SelfPasswordBody,
       response: { 200: Envelope(UserItem, { sessions_revoked: Type.Integer() }) },
     },
   }, async (req, reply) => {
     const p = req.principal!;
     if (p.kind !== 'user') throw invalid('session', 'user_session_required', 'Changing your own password needs a signed-in user, not an API token');
-    const result = await core.users.changeOwnPassword(p, requestContext(req, 'admin'), req.body.current_password, req.body.new_password, ADMIN_PASSWORD_POLICY);
+    const result = await core.users.changeOwnPassword(p, requestContext(req, 'admin'), req.body.current_password, req.body.new_password, ADMIN_PASSWORD_POLICY, {
+      ifMatch: req.headers['if-match'],
+    });
     reply.header('etag', etagOf(result.user));
     return { ok: true, created: false, updated: true, deleted: false, sessions_revoked: result.sessionsRevoked, item: userItem(result.user) };
   });
