@@ -233,23 +233,30 @@ class RssSampler {
 }
 
 /**
- * CPU time (ms) all PostgreSQL processes on this machine have used so far (backends, WAL writer,
- * checkpointer…): with the server's and the load generator's, where the machine's cores went. 0 when
- * PostgreSQL runs elsewhere (its processes are not visible here).
+ * CPU time (ms) each PostgreSQL process on this machine has used so far (backends, WAL writer,
+ * checkpointer…), by pid: with the server's and the load generator's, where the machine's cores went.
+ * Empty when PostgreSQL runs elsewhere (its processes are not visible here).
  */
-function postgresCpuMs(): number {
-  let total = 0;
+function postgresCpuByPid(): Map<string, number> {
+  const out = new Map<string, number>();
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(pid)) continue;
     try {
       if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
       const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      total += ((Number(rest[11]) + Number(rest[12])) * 1000) / 100;
+      out.set(pid, ((Number(rest[11]) + Number(rest[12])) * 1000) / 100);
     } catch {
       // the process ended between the listing and the read
     }
   }
+  return out;
+}
+
+/** CPU the PostgreSQL processes used between two readings (a process that ended in between is left out). */
+function postgresCpuSince(before: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, ms] of postgresCpuByPid()) total += ms - (before.get(pid) ?? 0);
   return total;
 }
 
@@ -547,12 +554,12 @@ async function measureCase(
   await settle(rss);
   rss.reset();
   const cpu0 = rss.cpuMs();
-  const db0 = postgresCpuMs();
+  const db0 = postgresCpuByPid();
   const loader0 = loaderCpuMs();
   const m = await load(url, spec, conns, opts.duration);
   const n = Math.max(1, m.requests);
   const cpuMsPerRequest = (rss.cpuMs() - cpu0) / n;
-  const dbCpuMsPerRequest = (postgresCpuMs() - db0) / n;
+  const dbCpuMsPerRequest = postgresCpuSince(db0) / n;
   const loaderCpuMsPerRequest = (loaderCpuMs() - loader0) / n;
   rss.sample();
   const c = ceiling.get(conns);
