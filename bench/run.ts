@@ -571,12 +571,16 @@ async function measureCase(
   return r;
 }
 
-/** The node flags of package.json's `start` script (`node <flags> dist/src/main.js serve`). */
-function startNodeFlags(): string[] {
+/**
+ * How package.json's `start` script runs the server (`[VAR=value …] node <flags> dist/src/main.js serve`):
+ * the bench starts it the same way.
+ */
+function startCommand(): { env: Record<string, string>; flags: string[] } {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const m = /\bnode((?:\s+--\S+)*)\s+dist\/src\/main\.js\s+serve\b/.exec(pkg.scripts.start);
-  if (!m) throw new Error(`package.json "start" does not run node … dist/src/main.js serve: ${pkg.scripts.start}`);
-  return m[1].trim().split(/\s+/).filter(Boolean);
+  const m = /((?:\b[A-Z_]+=\S+\s+)*)\bnode((?:\s+--\S+)*)\s+dist\/src\/main\.js\s+serve\b/.exec(pkg.scripts.start);
+  if (!m) throw new Error(`package.json "start" does not run [VAR=value …] node … dist/src/main.js serve: ${pkg.scripts.start}`);
+  const env = Object.fromEntries(m[1].trim().split(/\s+/).filter(Boolean).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
+  return { env, flags: m[2].trim().split(/\s+/).filter(Boolean) };
 }
 
 /**
@@ -666,8 +670,10 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
   const server = await startProcess(
     // The compiled server, as `npm start` runs it, with its node flags (npm run bench builds first); tsx
     // would add its loader.
-    [...startNodeFlags(), ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/main.js', 'serve'],
+    [...startCommand().flags, ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/main.js', 'serve'],
     {
+      // The start script's environment (MALLOC_ARENA_MAX…), unless the calling shell sets its own value.
+      ...Object.fromEntries(Object.entries(startCommand().env).filter(([k]) => process.env[k] === undefined)),
       ...storeEnv,
       GATEHOUSE_INIT_API_TOKEN: ADMIN_TOKEN,
       GATEHOUSE_ADMIN_EMAIL: ADMIN_EMAIL,
