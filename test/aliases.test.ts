@@ -27,6 +27,37 @@ for (const { engine, skip } of engines()) {
     });
     after(async () => s?.close());
 
+    it('ETag / If-Match: every write moves the tag on, a stale If-Match is 412 and changes nothing', async () => {
+      const dest = `${uniq('etagdest')}@example.org`;
+      const moved = `${uniq('etagmoved')}@example.org`;
+      const a = await api('/api/admin/aliases', { body: { address: `${uniq('etag')}@relay.example.com`, goto: dest } });
+      assert.equal(a.status, 201, a.text);
+      const created = a.headers.get('etag');
+      assert.match(created ?? '', /^"\d+\.1"$/);
+      const id = a.body.item.id;
+      const read = await api(`/api/admin/aliases/${id}`);
+      assert.equal(read.headers.get('etag'), created);
+      const stale = await api(`/api/admin/aliases/${id}`, { method: 'PATCH', body: { goto: moved }, headers: { 'if-match': `"${id}.7"` } });
+      assert.equal(stale.status, 412, stale.text);
+      assert.equal((await api(`/api/admin/aliases/${id}`)).body.item.goto, dest);
+      const ok = await api(`/api/admin/aliases/${id}`, { method: 'PATCH', body: { goto: moved }, headers: { 'if-match': created! } });
+      assert.equal(ok.status, 200, ok.text);
+      const second = ok.headers.get('etag');
+      assert.equal(second, `"${id}.2"`);
+      // A ban's cascade is a write too: the tag moves on and the old one is stale.
+      const cascade = await ban({ ban_type: 'email', ban_value: moved, disable_matching_aliases: true });
+      assert.equal(cascade.status, 201, cascade.text);
+      const afterBan = await api(`/api/admin/aliases/${id}`);
+      assert.equal(afterBan.body.item.active, 0);
+      assert.equal(afterBan.headers.get('etag'), `"${id}.3"`);
+      const staleDelete = await api(`/api/admin/aliases/${id}`, { method: 'DELETE', headers: { 'if-match': second! } });
+      assert.equal(staleDelete.status, 412, staleDelete.text);
+      assert.equal((await api(`/api/admin/aliases/${id}`)).status, 200);
+      const del = await api(`/api/admin/aliases/${id}`, { method: 'DELETE', headers: { 'if-match': afterBan.headers.get('etag')! } });
+      assert.equal(del.status, 200, del.text);
+      assert.equal((await api(`/api/admin/aliases/${id}`)).status, 404);
+    });
+
     it('creates, reads, lists, updates and deletes aliases', async () => {
       const user = await createUser(s.url);
       const local = uniq('Hello');

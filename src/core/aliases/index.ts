@@ -7,7 +7,8 @@ import { isForeignKeyViolation, nowIso, uniqueViolation, type Engine, type Execu
 import { recordAudit } from '../audit/index.js';
 import type { Principal, RequestContext } from '../context.js';
 import type { CoreDeps } from '../deps.js';
-import { conflict, invalid, notFound } from '../errors.js';
+import { conflict, invalid, notFound, preconditionFailed } from '../errors.js';
+import { etagOf, ifMatchSatisfied } from '../users/service.js';
 import { emailDomain, foldKey, normalizeEmail } from '../users/validation.js';
 import { assertNotBanned } from '../bans/index.js';
 import { findAliasRow, listAliasRows, lockActiveAliasesMatching, toAlias, type Alias, type AliasListQuery, type AliasRow } from './store.js';
@@ -22,6 +23,11 @@ export interface NewAlias {
 }
 
 export type AliasPatch = Partial<NewAlias>;
+
+/** The alias's entity tag (its id and version), as users and bans have. */
+export function aliasEtag(a: Alias): string {
+  return etagOf(a);
+}
 
 function auditView(a: Alias): Record<string, unknown> {
   return { id: a.id, address: a.address, goto: a.goto, active: a.active, user_id: a.userId };
@@ -65,7 +71,7 @@ export async function disableAliasesMatching(
   const now = nowIso();
   const ids = rows.map((r) => r.id);
   for (let i = 0; i < ids.length; i += 500) {
-    await trx.updateTable('aliases').set({ active: 0, modified: now }).where('id', 'in', ids.slice(i, i + 500)).execute();
+    await trx.updateTable('aliases').set((eb) => ({ active: 0, modified: now, version: eb('version', '+', 1) })).where('id', 'in', ids.slice(i, i + 500)).execute();
   }
   for (const row of rows) {
     const before = toAlias(row);
@@ -74,7 +80,7 @@ export async function disableAliasesMatching(
       targetType: 'alias',
       targetId: row.id,
       before: auditView(before),
-      after: { ...auditView({ ...before, active: false, modified: now }), ban_id: ban.id },
+      after: { ...auditView({ ...before, active: false, modified: now, version: before.version + 1 }), ban_id: ban.id },
     });
   }
   return rows.length;
@@ -124,7 +130,7 @@ export class AliasesService {
     });
   }
 
-  async update(principal: Principal, ctx: RequestContext, id: number, patch: AliasPatch): Promise<{ alias: Alias; changed: string[] }> {
+  async update(principal: Principal, ctx: RequestContext, id: number, patch: AliasPatch, opts: { ifMatch?: string } = {}): Promise<{ alias: Alias; changed: string[] }> {
     const present = Object.entries(patch).filter(([, v]) => v !== undefined);
     if (present.length === 0) {
       throw invalid('body', 'empty_patch', 'Nothing to update: send at least one field', { hint: 'Send address, goto, active or user_id' });
@@ -135,6 +141,7 @@ export class AliasesService {
       const row = await findAliasRow(trx, this.store.engine, id, { forUpdate: true });
       if (!row) throw notFound('alias');
       const before = toAlias(row);
+      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
       const cols = columnsOf(address ?? row.address, goto ?? row.goto);
       const next: Partial<AliasRow> = { ...cols };
       if (patch.active !== undefined) next.active = patch.active ? 1 : 0;
@@ -149,7 +156,7 @@ export class AliasesService {
       }
       const updated = await trx
         .updateTable('aliases')
-        .set({ ...changes, modified: nowIso() })
+        .set({ ...changes, modified: nowIso(), version: before.version + 1 })
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow()
@@ -162,11 +169,12 @@ export class AliasesService {
     });
   }
 
-  async delete(principal: Principal, ctx: RequestContext, id: number): Promise<Alias> {
+  async delete(principal: Principal, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<Alias> {
     return this.store.db.transaction().execute(async (trx) => {
       const row = await findAliasRow(trx, this.store.engine, id, { forUpdate: true });
       if (!row) throw notFound('alias');
       const alias = toAlias(row);
+      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, alias)) throw preconditionFailed();
       await trx.deleteFrom('aliases').where('id', '=', id).execute();
       await recordAudit(trx, principal, ctx, { action: 'alias.deleted', targetType: 'alias', targetId: id, before: auditView(alias) });
       return alias;

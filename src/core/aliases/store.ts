@@ -15,6 +15,8 @@ export interface AliasesTable {
   user_id: number | null;
   created: Timestamp;
   modified: Timestamp;
+  /** Incremented by every write (ETag / If-Match). */
+  version: Generated<number>;
 }
 
 declare module '../../store/schema.js' {
@@ -33,6 +35,7 @@ export interface Alias {
   userId: number | null;
   created: string;
   modified: string;
+  version: number;
 }
 
 export function toAlias(r: AliasRow): Alias {
@@ -44,6 +47,7 @@ export function toAlias(r: AliasRow): Alias {
     userId: r.user_id,
     created: toIso(r.created)!,
     modified: toIso(r.modified)!,
+    version: r.version,
   };
 }
 

@@ -4,9 +4,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
-import type { Alias } from '../../core/aliases/index.js';
+import { aliasEtag, type Alias } from '../../core/aliases/index.js';
 import { requestContext } from '../../platform/http.js';
-import { Envelope, IdParams, NullableInt, NullableString } from './schemas.js';
+import { Envelope, IdParams, IfMatchHeaders, NullableInt, NullableString } from './schemas.js';
 import { MAX_ID } from '../../store/sql.js';
 
 // Like users' is_active on this surface (and the mail stack's alias table), active reads as 1/0.
@@ -93,28 +93,36 @@ export async function aliasesRoutes(base: FastifyInstance, opts: { core: Core })
     const alias = await core.aliases.create(req.principal!, requestContext(req, 'admin'), {
       address: b.address, goto: b.goto, active: toFlag(b.active), userId: b.user_id,
     });
-    reply.code(201).header('location', `/api/admin/aliases/${alias.id}`);
+    reply.code(201).header('etag', aliasEtag(alias)).header('location', `/api/admin/aliases/${alias.id}`);
     return { ok: true, created: true, updated: false, deleted: false, item: aliasItem(alias) };
   });
 
   app.get('/api/admin/aliases/:id', {
     schema: { tags, summary: 'Get an alias', params: IdParams, response: { 200: Type.Object({ ok: Type.Boolean(), item: AliasItem }) } },
-  }, async (req) => ({ ok: true, item: aliasItem(await core.aliases.getAlias(req.params.id)) }));
+  }, async (req, reply) => {
+    const alias = await core.aliases.getAlias(req.params.id);
+    reply.header('etag', aliasEtag(alias));
+    return { ok: true, item: aliasItem(alias) };
+  });
 
   app.patch('/api/admin/aliases/:id', {
-    schema: { tags, summary: 'Update an alias: only the fields sent change', params: IdParams, body: PatchAliasBody, response: { 200: Envelope(AliasItem) } },
-  }, async (req) => {
+    schema: {
+      tags, summary: 'Update an alias: only the fields sent change', params: IdParams, headers: IfMatchHeaders, body: PatchAliasBody,
+      response: { 200: Envelope(AliasItem) },
+    },
+  }, async (req, reply) => {
     const b = req.body ?? {};
     const { alias } = await core.aliases.update(req.principal!, requestContext(req, 'admin'), req.params.id, {
       address: b.address, goto: b.goto, active: toFlag(b.active), userId: b.user_id,
-    });
+    }, { ifMatch: req.headers['if-match'] });
+    reply.header('etag', aliasEtag(alias));
     return { ok: true, created: false, updated: true, deleted: false, item: aliasItem(alias) };
   });
 
   app.delete('/api/admin/aliases/:id', {
-    schema: { tags, summary: 'Delete an alias', params: IdParams, response: { 200: Envelope(AliasItem) } },
+    schema: { tags, summary: 'Delete an alias', params: IdParams, headers: IfMatchHeaders, response: { 200: Envelope(AliasItem) } },
   }, async (req) => ({
     ok: true, created: false, updated: false, deleted: true,
-    item: aliasItem(await core.aliases.delete(req.principal!, requestContext(req, 'admin'), req.params.id)),
+    item: aliasItem(await core.aliases.delete(req.principal!, requestContext(req, 'admin'), req.params.id, { ifMatch: req.headers['if-match'] })),
   }));
 }
