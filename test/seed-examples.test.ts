@@ -10,11 +10,16 @@ import { http } from './helpers/http.js';
 import { createUser, signIn, type AdminSession } from './helpers/admin.js';
 import { baseEnv, hasCommand, ROOT, run } from './helpers/process.js';
 
-const SEED = fs.readFileSync(path.resolve(ROOT, '../shared/seeds/000_fe8290aaa7c42cda.txt'), 'utf8');
+// The page lives beside the repository (../shared/seeds/, as in the workspace and CI). A checkout without it
+// cannot run these examples: the suite says so and skips them instead of failing to load.
+const SEED_FILE = path.resolve(ROOT, '../shared/seeds/000_fe8290aaa7c42cda.txt');
+const SEED_MISSING = fs.existsSync(SEED_FILE) ? false : `seed 000's page not found at ${SEED_FILE} (the examples are taken from it as printed)`;
+const SEED = SEED_MISSING ? '' : fs.readFileSync(SEED_FILE, 'utf8');
 const PAGE_URL = 'https://mail.haltman.io/api/admin/users/123';
 
 /** The text of one example: from the line starting with `start` through the line starting with `end`. */
 function example(start: string, end: string): string {
+  if (SEED_MISSING) return '';
   const lines = SEED.split('\n');
   const from = lines.findIndex((l) => l.startsWith(start));
   const to = lines.findIndex((l, i) => i > from && l.startsWith(end));
@@ -34,7 +39,7 @@ const HAVE = { python3: await hasCommand('python3'), curl: await hasCommand('cur
 const missing = (tool: keyof typeof HAVE) => (HAVE[tool] ? false : `${tool} is not installed on this machine; this test does not install toolchains`);
 
 for (const { engine, skip } of engines()) {
-  describe(`seed 000 client examples [${engine}]`, { skip }, () => {
+  describe(`seed 000 client examples [${engine}]`, { skip: skip || SEED_MISSING }, () => {
     let s: TestServer;
     let admin: AdminSession;
     let target: { id: number };
