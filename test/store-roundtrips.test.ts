@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
 import { asSession, createUser, signIn, type AdminSession } from './helpers/admin.js';
@@ -199,6 +199,23 @@ for (const { engine, skip } of engines()) {
       assert.equal(filtered.statements.length, 2);
       assert.equal(filtered.statements[1].named, false);
       assert.ok(filtered.statements[1].text.endsWith(CUSTOM_PLAN));
+    });
+
+    it('PostgreSQL: a named statement whose table changed shape is prepared again (a migration beside a running node)', { skip: engine !== 'postgres' }, async () => {
+      await sql`create table gh_plan_probe (id integer primary key, a text)`.execute(s.store.db);
+      await sql`insert into gh_plan_probe (id, a) values (1, 'x')`.execute(s.store.db);
+      const probe = fixedQuery<[number], Record<string, unknown>>(1, (ex, id) =>
+        (ex as unknown as Kysely<any>).selectFrom('gh_plan_probe').selectAll().where('id', '=', id));
+      await s.store.db.connection().execute(async (conn) => {
+        assert.deepEqual(await probe.execute(conn, engine, 1), [{ id: 1, a: 'x' }]);
+        await sql`alter table gh_plan_probe add column b text default 'y'`.execute(conn);
+        // Outside a transaction: retried under a new name at once.
+        assert.deepEqual(await probe.execute(conn, engine, 1), [{ id: 1, a: 'x', b: 'y' }]);
+        await sql`alter table gh_plan_probe add column c integer default 3`.execute(conn);
+        // Inside one: that statement fails (the transaction is aborted), the next use works.
+        await assert.rejects(conn.transaction().execute((trx) => probe.execute(trx, engine, 1)), /cached plan must not change result type/);
+        assert.deepEqual(await probe.execute(conn, engine, 1), [{ id: 1, a: 'x', b: 'y', c: 3 }]);
+      });
     });
 
     it('PostgreSQL: a connection prepares a named statement once and reuses it', { skip: engine !== 'postgres' }, async () => {

@@ -47,18 +47,58 @@ export class StatementNames {
 
 type QueryResult = pg.QueryResult<Record<string, unknown>>;
 
+/**
+ * A named statement PostgreSQL can no longer run as prepared: its tables changed shape after this connection
+ * prepared it (`select *` after a migration added a column, while an older node kept serving).
+ */
+function isStaleResultType(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e?.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan must not change result type');
+}
+
 /** The pool client Kysely's PostgresDialect sees: query(text, values) goes out as a named statement. */
 class NamingClient {
+  /** Names this connection prepared before their tables changed shape, and the names used instead. */
+  private readonly renamed = new Map<string, string>();
+  private inTransaction = false;
+
   constructor(private readonly client: pg.PoolClient, private readonly names: StatementNames) {}
 
   query(textOrCursor: unknown, values?: unknown[]): Promise<QueryResult> | unknown {
+    // A cursor (streaming) goes through as it is: pg returns the cursor itself, not a promise.
     if (typeof textOrCursor !== 'string') return this.client.query(textOrCursor as pg.QueryConfig);
-    const name = this.names.nameOf(textOrCursor, values);
-    return name === undefined ? this.client.query(textOrCursor, values) : this.client.query({ name, text: textOrCursor, values });
+    this.trackTransaction(textOrCursor);
+    const shared = this.names.nameOf(textOrCursor, values);
+    if (shared === undefined) return this.client.query(textOrCursor, values);
+    return this.named(shared, textOrCursor, values);
+  }
+
+  private async named(shared: string, textOrCursor: string, values: unknown[] | undefined): Promise<QueryResult> {
+    const name = this.renamed.get(shared) ?? shared;
+    try {
+      return await this.client.query({ name, text: textOrCursor, values });
+    } catch (err) {
+      if (!isStaleResultType(err)) throw err;
+      // Prepare it again under a new name on this connection. Outside a transaction the statement is simply
+      // retried; inside one the error stands (the transaction is already aborted) and the next use succeeds.
+      const fresh = `${shared}_${this.renamed.size + 1}`;
+      this.renamed.set(shared, fresh);
+      if (this.inTransaction) throw err;
+      return this.client.query({ name: fresh, text: textOrCursor, values });
+    }
   }
 
   release(err?: Error | boolean): void {
+    this.inTransaction = false;
     this.client.release(err);
+  }
+
+  private trackTransaction(text: string): void {
+    const head = text.slice(0, 24).trimStart().toLowerCase();
+    if (head.startsWith('begin') || head.startsWith('start transaction')) this.inTransaction = true;
+    else if (head === 'commit' || head === 'rollback' || head.startsWith('commit ') || (head.startsWith('rollback ') && !head.startsWith('rollback to'))) {
+      this.inTransaction = false;
+    }
   }
 }
 
