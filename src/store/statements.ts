@@ -73,19 +73,17 @@ class NamingClient {
     return this.named(shared, textOrCursor, values);
   }
 
-  private async named(shared: string, textOrCursor: string, values: unknown[] | undefined): Promise<QueryResult> {
+  private named(shared: string, text: string, values: unknown[] | undefined): Promise<QueryResult> {
     const name = this.renamed.get(shared) ?? shared;
-    try {
-      return await this.client.query({ name, text: textOrCursor, values });
-    } catch (err) {
+    return this.client.query({ name, text, values }).catch((err: unknown) => {
       if (!isStaleResultType(err)) throw err;
       // Prepare it again under a new name on this connection. Outside a transaction the statement is simply
       // retried; inside one the error stands (the transaction is already aborted) and the next use succeeds.
       const fresh = `${shared}_${this.renamed.size + 1}`;
       this.renamed.set(shared, fresh);
       if (this.inTransaction) throw err;
-      return this.client.query({ name: fresh, text: textOrCursor, values });
-    }
+      return this.client.query({ name: fresh, text, values });
+    });
   }
 
   release(err?: Error | boolean): void {
@@ -94,7 +92,9 @@ class NamingClient {
   }
 
   private trackTransaction(text: string): void {
-    const head = text.slice(0, 24).trimStart().toLowerCase();
+    // BEGIN, COMMIT, ROLLBACK and START TRANSACTION … are short; the statements of requests are not.
+    if (text.length > 64) return;
+    const head = text.trimStart().toLowerCase();
     if (head.startsWith('begin') || head.startsWith('start transaction')) this.inTransaction = true;
     else if (head === 'commit' || head === 'rollback' || head.startsWith('commit ') || (head.startsWith('rollback ') && !head.startsWith('rollback to'))) {
       this.inTransaction = false;
