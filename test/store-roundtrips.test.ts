@@ -230,3 +230,29 @@ for (const { engine, skip } of engines()) {
     });
   });
 }
+
+describe('PostgreSQL named statements can be turned off (GATEHOUSE_PG_PREPARED_STATEMENTS=false)', { skip: engines()[1].skip }, () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer('postgres', { env: { GATEHOUSE_PG_PREPARED_STATEMENTS: 'false' } });
+  });
+  after(async () => s?.close());
+
+  it('serves GET, PATCH and search with every statement unnamed and nothing prepared', async () => {
+    const user = await createUser(s.url, { name: 'Unnamed Statements' });
+    await http(s.url, `/api/admin/users/${user.id}`, { token: ADMIN_TOKEN });
+    const run = await statementsOf(async () => {
+      const got = await http(s.url, `/api/admin/users/${user.id}`, { token: ADMIN_TOKEN });
+      assert.equal(got.status, 200);
+      const patched = await http(s.url, `/api/admin/users/${user.id}`, { method: 'PATCH', token: ADMIN_TOKEN, body: { name: 'Still Unnamed' } });
+      assert.equal(patched.status, 200, patched.text);
+      const found = await http(s.url, '/api/admin/users?q=still', { token: ADMIN_TOKEN });
+      assert.equal(found.status, 200);
+      assert.deepEqual(found.body.items.map((u: { id: number }) => u.id), [user.id]);
+    });
+    assert.ok(run.statements.length >= 5);
+    assert.ok(run.statements.every((x) => !x.named), 'no statement was sent with a name');
+    const prepared = await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements`.execute(s.store.db);
+    assert.equal(prepared.rows[0].n, 0);
+  });
+});

@@ -25,6 +25,8 @@ export interface Config {
   /** SQLite durability: FULL keeps every acknowledged commit through power loss; NORMAL trades that for speed. */
   sqliteSynchronous: 'FULL' | 'NORMAL';
   pgPoolSize: number;
+  /** Named prepared statements on PostgreSQL (off behind poolers that cannot keep them). */
+  pgPreparedStatements: boolean;
   trustProxy: boolean;
   bodyLimit: number;
   accessTtlSeconds: number;
@@ -56,6 +58,7 @@ export const CONFIG_VARIABLES: ConfigVariable[] = [
   { name: 'LOG_LEVEL', meaning: 'pino log level (fatal, error, warn, info, debug, trace, silent)', default: 'info' },
   { name: 'GATEHOUSE_SQLITE_SYNCHRONOUS', meaning: 'FULL (durable through power loss) or NORMAL (faster, may lose the last commits on power loss)', default: 'FULL' },
   { name: 'GATEHOUSE_PG_POOL_SIZE', meaning: 'PostgreSQL connections per node', default: '10' },
+  { name: 'GATEHOUSE_PG_PREPARED_STATEMENTS', meaning: 'false to send every statement unnamed (behind a pooler in transaction mode that cannot keep prepared statements, such as PgBouncer before 1.21)', default: 'true' },
   { name: 'GATEHOUSE_TRUST_PROXY', meaning: 'true to take the client address from X-Forwarded-For', default: 'false' },
   { name: 'GATEHOUSE_BODY_LIMIT', meaning: 'largest accepted request body in bytes', default: '65536' },
   { name: 'GATEHOUSE_ACCESS_TTL', meaning: 'admin access-cookie lifetime in seconds (also caps OAuth access tokens, which live at most 300)', default: '600' },
@@ -137,6 +140,7 @@ export function parseConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     sqliteSynchronous: sync,
     pgPoolSize: int(env, 'GATEHOUSE_PG_POOL_SIZE', 10, 1, 1000),
+    pgPreparedStatements: bool(env, 'GATEHOUSE_PG_PREPARED_STATEMENTS', true),
     trustProxy: bool(env, 'GATEHOUSE_TRUST_PROXY', false),
     bodyLimit: int(env, 'GATEHOUSE_BODY_LIMIT', 65536, 1024, 64 * 1024 * 1024),
     accessTtlSeconds: int(env, 'GATEHOUSE_ACCESS_TTL', 600, 1, 86400),

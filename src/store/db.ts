@@ -21,6 +21,8 @@ export interface StoreOptions {
   dataDir: string;
   sqliteSynchronous?: 'FULL' | 'NORMAL';
   pgPoolSize?: number;
+  /** Named prepared statements (./statements.ts); false sends every statement unnamed. Default true. */
+  pgPreparedStatements?: boolean;
 }
 
 // pg returns int8 (bigint, count(*)) as strings; every id and count here fits in a double.
@@ -67,7 +69,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     });
     // An idle client that errors (server restart) must not crash the process.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: namedStatementPool(pool) as never }) });
+    const dialectPool = opts.pgPreparedStatements === false ? pool : (namedStatementPool(pool) as never);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: dialectPool }) });
     return {
       db,
       engine: 'postgres',

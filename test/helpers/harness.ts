@@ -89,7 +89,10 @@ export async function startServer(engine: Engine, opts: StartOptions = {}): Prom
     ...db.env,
     ...opts.env,
   });
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: 10 });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: 10,
+    pgPreparedStatements: config.pgPreparedStatements,
+  });
   await migrateToLatest(store);
   const core = await createCore(config, store);
   await bootstrap(core);
