@@ -184,6 +184,29 @@ for (const { engine, skip } of engines()) {
       assert.equal(events.body.items.length, 2);
     });
 
+    it('PostgreSQL: a user-admin PUT of the whole user with only the name changed takes no transaction', { skip: engine !== 'postgres' }, async () => {
+      const user = await createUser(s.url, { name: 'Put Whole' });
+      const ua = (body: unknown, headers: Record<string, string> = {}) =>
+        http(s.url, `/api/admin/user-admin/${user.id}`, { method: 'PUT', body, headers: { authorization: ADMIN_TOKEN, ...headers } });
+      await ua({ name: 'Put Whole', email: user.email, rootRole: 'Viewer' });
+      const same = await statementsOf(() => ua({ name: 'Put Renamed', email: user.email, rootRole: 'Viewer' }));
+      assert.equal(same.result.status, 200, same.result.text);
+      assert.equal(same.result.body.name, 'Put Renamed');
+      assert.ok(!same.statements.some((x) => /^begin/i.test(x.text)), same.statements.map((x) => x.text.slice(0, 60)).join('\n'));
+      assert.ok(same.statements.length <= 3, same.statements.map((x) => x.text.slice(0, 60)).join('\n'));
+      // Changing the email or the role goes through the locking transaction, with its rules.
+      const moved = await statementsOf(() => ua({ name: 'Put Renamed', email: `moved.${user.email}`, rootRole: 'Viewer' }));
+      assert.equal(moved.result.status, 200, moved.result.text);
+      assert.equal(moved.result.body.email, `moved.${user.email}`);
+      assert.ok(moved.statements.some((x) => /^begin/i.test(x.text)));
+      const role = await ua({ rootRole: 'Editor' });
+      assert.equal(role.status, 200, role.text);
+      assert.equal(role.body.rootRole, 2);
+      const events = await http(s.url, `/api/admin/audit-events?target_type=user&target_id=${user.id}&action=user.updated`, { token: ADMIN_TOKEN });
+      const changed = events.body.items.map((e: { after: { changed: string[] } }) => e.after.changed);
+      assert.ok(changed.some((c: string[]) => c.length === 1 && c[0] === 'name'), JSON.stringify(changed));
+    });
+
     it('PostgreSQL: a prefix search page is one statement, planned per execution, as is a filtered one', { skip: engine !== 'postgres' }, async () => {
       await http(s.url, '/api/admin/users?q=counted', { token: ADMIN_TOKEN });
       const search = await statementsOf(() => http(s.url, '/api/admin/users?q=counted', { token: ADMIN_TOKEN }));

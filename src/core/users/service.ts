@@ -143,15 +143,13 @@ function mapUnique(err: unknown): never {
   throw err;
 }
 
-/** Fields whose change no admin-set, identity (bans), password or session rule depends on. */
-const PROFILE_ONLY_KEYS: ReadonlySet<string> = new Set<string>(['name', 'languages', ...PROFILE_FIELDS]);
-
-function isProfileOnlyPatch(patch: UserPatch): boolean {
-  for (const [key, value] of Object.entries(patch)) {
-    if (value !== undefined && !PROFILE_ONLY_KEYS.has(key)) return false;
-  }
-  return true;
-}
+/**
+ * Columns whose change some rule depends on (bans and uniqueness on identity, the last admin and session
+ * revocation on role and activity): an update changing one of them takes the locking path.
+ */
+const IDENTITY_COLUMNS: ReadonlySet<string> = new Set<string>([
+  'email', 'email_key', 'username', 'username_key', 'root_role_id', 'is_active', 'email_verified_at', 'password_hash',
+]);
 
 export class UsersService {
   private readonly guards: IdentityGuard[] = [];
@@ -360,7 +358,7 @@ export class UsersService {
     delete values._password;
     const passwordHash = password !== undefined ? await this.hasher.hash(password) : undefined;
 
-    if (this.store.engine === 'postgres' && !opts.ex && !opts.transaction && passwordHash === undefined && isProfileOnlyPatch(patch)) {
+    if (this.store.engine === 'postgres' && !opts.ex && !opts.transaction && passwordHash === undefined && patch.isAdmin === undefined) {
       const done = await this.updateProfileOptimistic(principal, ctx, id, values, opts);
       // undefined: a concurrent write won the race; the locking path below serialises with it.
       if (done) return done;
@@ -623,12 +621,14 @@ export class UsersService {
 
   /**
    * Profile edits on PostgreSQL (name, profile fields, languages; no password, identity, role or activity
-   * change): the row is read without a lock and written together with its audit event in ONE statement that
-   * only applies if the version read is still current (optimistic concurrency). Every rule of update() that
-   * can apply to these fields is checked against that read; a lost race re-reads and decides again. Three
-   * round trips per request (auth, read, write) instead of six (auth, BEGIN, SELECT … FOR UPDATE, UPDATE,
-   * INSERT, COMMIT): the profile showed the server's time going to those round trips. When a concurrent
-   * write moved the version on, it returns undefined and update() takes its locking path instead.
+   * change, though such fields may be sent unchanged, as a PUT of the whole user sends them): the row is read
+   * without a lock (or taken as the request already read it) and written together with its audit event in ONE
+   * statement that only applies if the version read is still current (optimistic concurrency). Every rule of
+   * update() that can apply to these fields is checked against that read; a lost race re-reads and decides
+   * again. Two or three round trips per request (auth with the read, or auth and read; then the write)
+   * instead of six (auth, BEGIN, SELECT … FOR UPDATE, UPDATE, INSERT, COMMIT): the profile showed the
+   * server's time going to those round trips. It returns undefined, and update() takes its locking path,
+   * when the edit changes an identity, role or activity column or a concurrent write moved the version on.
    */
   private async updateProfileOptimistic(
     principal: Principal, ctx: RequestContext, id: number, values: Updateable<UsersTable>, opts: UpdateOptions,
@@ -642,6 +642,11 @@ export class UsersService {
       for (const [key, value] of Object.entries(values)) {
         if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
       }
+      // Identity, role and activity changes have rules of their own (ban and uniqueness checks, the last
+      // admin, session revocation, the verified flag): the locking path takes them. Sent but unchanged (a
+      // PUT of the whole user, as user-admin clients send it) they change nothing, and the edit stays here.
+      if (Object.keys(changes).some((k) => IDENTITY_COLUMNS.has(k))) return undefined;
+      if (values.root_role_id !== undefined && isAdminRole(values.root_role_id) && !isAdminPrincipal(principal)) return undefined;
       const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key'));
       if (changedKeys.length === 0) return { user: before, changed: [], sessionsRevoked: 0 };
       const set = { ...changes, updated_at: nowIso(), version: before.version + 1 } as Updateable<UsersTable>;
