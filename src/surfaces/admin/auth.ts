@@ -9,8 +9,7 @@ import { hasPermission, type Principal } from '../../core/context.js';
 import { DomainError, forbidden, unauthenticated } from '../../core/errors.js';
 import { hmacBase64url, safeEqual } from '../../platform/crypto.js';
 import { cookieValue } from '../../platform/http.js';
-import type { UserRow } from '../../core/users/store.js';
-import { MAX_ID } from '../../store/sql.js';
+import { targetUserId } from '../target-user.js';
 
 export const ACCESS_COOKIE = '__Host-access';
 export const REFRESH_COOKIE = '__Host-refresh';
@@ -23,11 +22,6 @@ declare module 'fastify' {
     auth?: RouteAuth;
     /** The permission an 'admin' route needs (default ADMIN). */
     permission?: string;
-    /**
-     * The route is about the user named by its `:id` parameter: that user's row is read in the same
-     * statement as the caller's credentials (req.targetUser), saving the handler a round trip.
-     */
-    readsTargetUser?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -35,8 +29,6 @@ declare module 'fastify' {
     sessionFamilyId?: string;
     /** When the caller's session family (refresh) expires. */
     sessionExpiresAt?: string;
-    /** Routes with readsTargetUser: the `:id` user's row as read with the credentials (undefined row: none). */
-    targetUser?: { id: number; row: UserRow | undefined };
   }
 }
 
@@ -102,17 +94,9 @@ export function bearerToken(req: FastifyRequest): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/** A positive integer id from a route parameter, or undefined (the route's own validation answers then). */
-function idParam(req: FastifyRequest): number | undefined {
-  const raw = (req.params as Record<string, unknown> | undefined)?.id;
-  if (typeof raw !== 'string' || !/^[1-9][0-9]{0,9}$/.test(raw)) return undefined;
-  const id = Number(raw);
-  return id <= MAX_ID ? id : undefined;
-}
-
 /** Resolves the caller; undefined when no credentials were presented or they are not valid. */
 export async function resolvePrincipal(core: Core, access: AccessTokens, req: FastifyRequest): Promise<void> {
-  const targetId = req.routeOptions.config.readsTargetUser ? idParam(req) : undefined;
+  const targetId = targetUserId(req);
   const bearer = bearerToken(req);
   if (bearer) {
     const found = await core.tokens.authenticateAndRead(bearer, targetId);

@@ -1,19 +1,17 @@
 // /api/admin/users: seed 000 (PATCH) and its neighbours.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
-import { etagOf, type Prefetched } from '../../core/users/service.js';
+import { etagOf } from '../../core/users/service.js';
+import { readOf } from '../target-user.js';
 import type { UserPatch } from '../../core/users/types.js';
 import { requestContext } from '../../platform/http.js';
 import { CreateUserBody, Envelope, IdParams, IfMatchHeaders, ListUsersQuery, PatchUserBody, SelfPasswordBody, UserItem } from './schemas.js';
 import { decodeCursor, encodeCursor, userItem } from './serialize.js';
 
 const ADMIN_PASSWORD_POLICY = { min: 8, max: 128 };
-/** The target user's row as the guard read it with the credentials, when it read that very id. */
-const readOf = (req: FastifyRequest, id: number): Prefetched | undefined =>
-  req.targetUser && req.targetUser.id === id ? { row: req.targetUser.row } : undefined;
 const toBoolFlag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
 
 export async function userRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {

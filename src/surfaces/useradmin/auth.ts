@@ -7,6 +7,7 @@ import type { Core } from '../../core/index.js';
 import { hasPermission, ADMIN_PERMISSION, type Principal } from '../../core/context.js';
 import { DomainError, forbidden, unauthenticated } from '../../core/errors.js';
 import { cookieValue } from '../../platform/http.js';
+import { targetUserId } from '../target-user.js';
 
 export const SESSION_COOKIE = 'unleash-session';
 
@@ -35,19 +36,23 @@ export function authorizationToken(header: string | undefined): string | undefin
 
 /** The caller's principal; throws 401 when credentials are missing or not valid. */
 export async function authenticate(core: Core, req: FastifyRequest): Promise<Principal> {
+  // Routes about one user read it in the same statement (see ../target-user.ts).
+  const targetId = targetUserId(req);
   const header = req.headers.authorization;
   if (typeof header === 'string' && header.trim() !== '') {
     const token = authorizationToken(header);
-    const principal = token ? await core.tokens.authenticate(token) : undefined;
-    if (!principal) throw unauthenticated('invalid_token');
-    return principal;
+    const found = token ? await core.tokens.authenticateAndRead(token, targetId) : undefined;
+    if (!found) throw unauthenticated('invalid_token');
+    if (targetId !== undefined) req.targetUser = { id: targetId, row: found.target };
+    return found.principal;
   }
   const cookie = cookieValue(req, SESSION_COOKIE);
   if (cookie) {
-    const session = cookie.length <= 512 ? await core.sessions.authenticate({ token: cookie }, 'useradmin') : undefined;
-    if (!session) throw unauthenticated('invalid_session');
-    req.useradminSessionId = session.id;
-    return session.principal;
+    const found = cookie.length <= 512 ? await core.sessions.authenticateAndRead({ token: cookie }, 'useradmin', targetId) : undefined;
+    if (!found) throw unauthenticated('invalid_session');
+    req.useradminSessionId = found.session.id;
+    if (targetId !== undefined) req.targetUser = { id: targetId, row: found.target };
+    return found.session.principal;
   }
   throw unauthenticated('missing_credentials');
 }

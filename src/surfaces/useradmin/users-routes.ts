@@ -9,6 +9,7 @@ import { etagOf } from '../../core/users/service.js';
 import { requestContext } from '../../platform/http.js';
 import { CreateUserBody, Empty, IdParams, IfMatchHeaders, PasswordBody, SearchQuery, UnleashUser, UpdateUserBody, UsersResponse } from './schemas.js';
 import { rootRoleItem, unleashUser } from './serialize.js';
+import { readOf } from '../target-user.js';
 
 const SURFACE = 'useradmin' as const;
 const PASSWORD_POLICY = { min: 10, max: 128 };
@@ -81,14 +82,16 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
   });
 
   app.get('/api/admin/user-admin/:id', {
+    config: { readsTargetUser: true },
     schema: { tags, summary: 'Get a user (with its ETag)', params: IdParams, response: { 200: UnleashUser } },
   }, async (req, reply) => {
-    const user = await core.users.getUser(req.params.id);
+    const user = await core.users.getUser(req.params.id, { read: readOf(req, req.params.id) });
     reply.header('etag', etagOf(user));
     return unleashUser(user);
   });
 
   app.put('/api/admin/user-admin/:id', {
+    config: { readsTargetUser: true },
     schema: {
       tags, summary: 'Update a user (seed 004): only the fields sent change; {} returns the user unchanged',
       params: IdParams, headers: IfMatchHeaders, body: UpdateUserBody, response: { 200: UnleashUser },
@@ -103,6 +106,7 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
     const result = await core.users.update(req.principal!, requestContext(req, SURFACE), req.params.id, patch, {
       onEmpty: 'noop',
       ifMatch: req.headers['if-match'],
+      read: readOf(req, req.params.id),
     });
     reply.header('etag', etagOf(result.user));
     return unleashUser(result.user);
