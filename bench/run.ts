@@ -28,7 +28,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 // ---------------------------------------------------------------------------------------------- options
 
-const ALL_CASES = ['patch_cookie', 'patch_token', 'get_user', 'list_page', 'search_email', 'password_change'] as const;
+const ALL_CASES = ['patch_cookie', 'patch_token', 'put_useradmin', 'get_user', 'list_page', 'search_email', 'password_change'] as const;
 
 const USAGE = `npm run bench -- [options]
 
@@ -269,7 +269,7 @@ function loaderCpuMs(): number {
 // ---------------------------------------------------------------------------------------------- load
 
 interface LoadSpec {
-  method: 'GET' | 'PATCH';
+  method: 'GET' | 'PATCH' | 'PUT';
   headers: Record<string, string>;
   /** Builds each request's path and body. */
   next: () => { path: string; body?: string };
@@ -405,6 +405,13 @@ function caseSpec(name: CaseName, ids: { lo: number; hi: number }, session: Sess
         method: 'PATCH',
         headers: { ...json, ...bearer },
         next: () => ({ path: `/api/admin/users/${randomId()}`, body: JSON.stringify({ name: `Bench Token ${++counter}` }) }),
+      };
+    case 'put_useradmin':
+      // The peer's own route (Unleash's PUT /api/admin/user-admin/{id}), with the raw token Unleash clients send.
+      return {
+        method: 'PUT',
+        headers: { ...json, authorization: ADMIN_TOKEN },
+        next: () => ({ path: `/api/admin/user-admin/${randomId()}`, body: JSON.stringify({ name: `Bench Unleash ${++counter}` }) }),
       };
     case 'get_user':
       return { method: 'GET', headers: bearer, next: () => ({ path: `/api/admin/users/${randomId()}` }) };
