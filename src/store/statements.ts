@@ -25,16 +25,21 @@ const MAX_NAMED_STATEMENTS = 500;
 /** Longer texts are sent unnamed (they are rare and each prepared copy costs server memory). */
 const MAX_NAMED_TEXT = 16_384;
 
+/** Whether a text is kept prepared (named, or kept by SQLite), given how many texts already are. */
+function keepsPrepared(text: string, kept: number): boolean {
+  return kept < MAX_NAMED_STATEMENTS && text.length <= MAX_NAMED_TEXT && !text.endsWith(CUSTOM_PLAN);
+}
+
 /** The name of each SQL text: shared by every connection, so a text always gets the same name. */
 export class StatementNames {
   private readonly names = new Map<string, string>();
 
   nameOf(text: string, values: readonly unknown[] | undefined): string | undefined {
     // Statements without parameters (BEGIN, COMMIT, maintenance) gain nothing from a name.
-    if (!values || values.length === 0 || text.length > MAX_NAMED_TEXT) return undefined;
+    if (!values || values.length === 0) return undefined;
     const known = this.names.get(text);
     if (known !== undefined) return known;
-    if (this.names.size >= MAX_NAMED_STATEMENTS || text.endsWith(CUSTOM_PLAN)) return undefined;
+    if (!keepsPrepared(text, this.names.size)) return undefined;
     const name = `gh_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
     this.names.set(text, name);
     return name;
@@ -103,11 +108,11 @@ class NamingClient {
 }
 
 /** The pool to give Kysely's PostgresDialect. */
-export function namedStatementPool(pool: pg.Pool, names = new StatementNames()) {
+export function namedStatementPool(pool: pg.Pool) {
+  const names = new StatementNames();
   // Kysely keys its connection objects by client: the same client must always get the same wrapper.
   const wrappers = new WeakMap<pg.PoolClient, NamingClient>();
   return {
-    names,
     async connect(): Promise<NamingClient> {
       const client = await pool.connect();
       let wrapper = wrappers.get(client);
@@ -129,12 +134,11 @@ export function namedStatementPool(pool: pg.Pool, names = new StatementNames()) 
 export function statementCachingDatabase(db: BetterSqlite3.Database) {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
-    statements,
     prepare(text: string): BetterSqlite3.Statement {
       const known = statements.get(text);
       if (known !== undefined) return known;
       const statement = db.prepare(text);
-      if (statements.size < MAX_NAMED_STATEMENTS && text.length <= MAX_NAMED_TEXT && !text.endsWith(CUSTOM_PLAN)) statements.set(text, statement);
+      if (keepsPrepared(text, statements.size)) statements.set(text, statement);
       return statement;
     },
     close(): void {

@@ -633,35 +633,34 @@ export class UsersService {
   private async updateProfileOptimistic(
     principal: Principal, ctx: RequestContext, id: number, values: Updateable<UsersTable>, opts: UpdateOptions,
   ): Promise<UpdateResult | undefined> {
-    {
-      const row = opts.read ? opts.read.row : await findUserRow(this.store.db, this.store.engine, id);
-      if (!row || row.deleted_at !== null) throw notFound('user');
-      const before = toUser(row);
-      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
-      const changes: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(values)) {
-        if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
-      }
-      // Identity, role and activity changes have rules of their own (ban and uniqueness checks, the last
-      // admin, session revocation, the verified flag): the locking path takes them. Sent but unchanged (a
-      // PUT of the whole user, as user-admin clients send it) they change nothing, and the edit stays here.
-      if (Object.keys(changes).some((k) => IDENTITY_COLUMNS.has(k))) return undefined;
-      if (values.root_role_id !== undefined && isAdminRole(values.root_role_id) && !isAdminPrincipal(principal)) return undefined;
-      const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key'));
-      if (changedKeys.length === 0) return { user: before, changed: [], sessionsRevoked: 0 };
-      const set = { ...changes, updated_at: nowIso(), version: before.version + 1 } as Updateable<UsersTable>;
-      // The row the write will produce (the version guard means nothing else changed it in between).
-      const after = toUser({ ...row, ...set } as UserRow);
-      const audit = auditRow(principal, ctx, {
-        action: 'user.updated',
-        targetType: 'user',
-        targetId: id,
-        before: auditView(before),
-        after: { ...auditView(after), changed: changedKeys, sessions_revoked: 0 },
-      });
-      const updated = await updateUserRowWithAudit(this.store.db, id, before.version, set, audit).catch(mapUnique);
-      if (updated) return { user: after, changed: changedKeys, sessionsRevoked: 0 };
+    const row = opts.read ? opts.read.row : await findUserRow(this.store.db, this.store.engine, id);
+    if (!row || row.deleted_at !== null) throw notFound('user');
+    const before = toUser(row);
+    if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
+    const changes: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(values)) {
+      if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
     }
+    // Identity, role and activity changes have rules of their own (ban and uniqueness checks, the last
+    // admin, session revocation, the verified flag): the locking path takes them. Sent but unchanged (a
+    // PUT of the whole user, as user-admin clients send it) they change nothing, and the edit stays here.
+    if (Object.keys(changes).some((k) => IDENTITY_COLUMNS.has(k))) return undefined;
+    if (values.root_role_id !== undefined && isAdminRole(values.root_role_id) && !isAdminPrincipal(principal)) return undefined;
+    const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key'));
+    if (changedKeys.length === 0) return { user: before, changed: [], sessionsRevoked: 0 };
+    const set = { ...changes, updated_at: nowIso(), version: before.version + 1 } as Updateable<UsersTable>;
+    // The row the write will produce (the version guard means nothing else changed it in between).
+    const after = toUser({ ...row, ...set } as UserRow);
+    const audit = auditRow(principal, ctx, {
+      action: 'user.updated',
+      targetType: 'user',
+      targetId: id,
+      before: auditView(before),
+      after: { ...auditView(after), changed: changedKeys, sessions_revoked: 0 },
+    });
+    const updated = await updateUserRowWithAudit(this.store.db, id, before.version, set, audit).catch(mapUnique);
+    if (updated) return { user: after, changed: changedKeys, sessionsRevoked: 0 };
+    // A concurrent write moved the version on: the locking path re-reads and decides again.
     return undefined;
   }
 }

@@ -9,13 +9,7 @@ export type UserRow = Selectable<UsersTable>;
 
 export function toUser(r: UserRow): User {
   return {
-    id: r.id,
-    username: r.username,
-    name: r.name,
-    email: r.email,
-    emailVerifiedAt: toIso(r.email_verified_at),
-    isActive: toBool(r.is_active),
-    rootRoleId: r.root_role_id,
+    ...toUserSummary(r),
     accountType: r.account_type,
     avatarUrl: r.avatar_url,
     phone: r.phone,
@@ -27,13 +21,8 @@ export function toUser(r: UserRow): User {
     bio: r.bio,
     languages: parseJson<string[] | null>(r.languages, null),
     loginAttempts: r.login_attempts,
-    lastLoginAt: toIso(r.last_login_at),
     lastLoginIp: r.last_login_ip,
     seenAt: toIso(r.seen_at),
-    createdAt: toIso(r.created_at)!,
-    updatedAt: toIso(r.updated_at)!,
-    deletedAt: toIso(r.deleted_at),
-    version: r.version,
     hasPassword: r.password_hash !== null,
   };
 }
