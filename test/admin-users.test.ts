@@ -252,6 +252,37 @@ for (const { engine, skip } of engines()) {
       assert.equal((await http(s.url, '/api/admin/users?limit=0', { token: ADMIN_TOKEN })).status, 400);
     });
 
+    it('a search is in search order (the matching key, then id; each user once) and its cursor continues only a search', async () => {
+      const tag = `srt${Date.now().toString(36)}`;
+      // Found by name ("<tag> zed"), by username ("<tag>.b…") and by email; the last matches twice and is listed once.
+      const byName = await createUser(s.url, { email: `other.${tag}@example.com`, name: `${tag} Zed` });
+      const byUsername = await createUser(s.url, { email: `x.${tag}@example.com`, username: `${tag}.b` });
+      const byEmailA = await createUser(s.url, { email: `${tag}.a@example.com` });
+      const twice = await createUser(s.url, { email: `${tag}.c@example.com`, username: `${tag}.c` });
+      const pages: number[][] = [];
+      let cursor: string | null = null;
+      do {
+        const r: any = await http(s.url, `/api/admin/users?limit=1&q=${tag.toUpperCase()}${cursor ? `&cursor=${cursor}` : ''}`, { token: ADMIN_TOKEN });
+        assert.equal(r.status, 200, r.text);
+        pages.push(r.body.items.map((i: any) => i.id));
+        cursor = r.body.next_cursor;
+      } while (cursor);
+      // "<tag> zed" < "<tag>.a@…" < "<tag>.b" < "<tag>.c" (username before its own longer email).
+      assert.deepEqual(pages.flat(), [byName.id, byEmailA.id, byUsername.id, twice.id]);
+      assert.ok(pages.every((p) => p.length === 1));
+      // A search cursor does not continue a plain list, nor a list cursor a search.
+      const first: any = await http(s.url, `/api/admin/users?limit=1&q=${tag}`, { token: ADMIN_TOKEN });
+      const plain = await http(s.url, `/api/admin/users?limit=1&cursor=${first.body.next_cursor}`, { token: ADMIN_TOKEN });
+      assert.equal(plain.status, 400);
+      assert.match(plain.text, /invalid_cursor/);
+      const listCursor: any = (await http(s.url, '/api/admin/users?limit=1', { token: ADMIN_TOKEN })).body.next_cursor;
+      const mixed = await http(s.url, `/api/admin/users?limit=1&q=${tag}&cursor=${listCursor}`, { token: ADMIN_TOKEN });
+      assert.equal(mixed.status, 400);
+      assert.match(mixed.text, /invalid_cursor/);
+      const forged = Buffer.from('s:99999999999:x').toString('base64url');
+      assert.equal((await http(s.url, `/api/admin/users?q=${tag}&cursor=${forged}`, { token: ADMIN_TOKEN })).status, 400);
+    });
+
     it('creates (201, verified) and deletes users', async () => {
       const email = uniqueEmail('created');
       const c = await http(s.url, '/api/admin/users', { token: ADMIN_TOKEN, body: { email, password: 'password-123', username: 'made-here' } });

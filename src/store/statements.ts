@@ -13,13 +13,6 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { CompiledQuery, Compilable } from 'kysely';
 import type { Engine, Executor } from './sql.js';
 
-/**
- * Appended (with Kysely's modifyEnd) to statements PostgreSQL must plan for their actual values every time,
- * because the best plan depends on them (prefix searches: a common prefix and a rare one want different
- * plans). Such statements are still sent unnamed.
- */
-export const CUSTOM_PLAN = '/* gatehouse: plan per execution */';
-
 /** More distinct texts than this are sent unnamed (bounds the statements each connection holds). */
 const MAX_NAMED_STATEMENTS = 500;
 /** Longer texts are sent unnamed (they are rare and each prepared copy costs server memory). */
@@ -27,7 +20,7 @@ const MAX_NAMED_TEXT = 16_384;
 
 /** Whether a text is kept prepared (named, or kept by SQLite), given how many texts already are. */
 function keepsPrepared(text: string, kept: number): boolean {
-  return kept < MAX_NAMED_STATEMENTS && text.length <= MAX_NAMED_TEXT && !text.endsWith(CUSTOM_PLAN);
+  return kept < MAX_NAMED_STATEMENTS && text.length <= MAX_NAMED_TEXT;
 }
 
 /** The name of each SQL text: shared by every connection, so a text always gets the same name. */

@@ -10,8 +10,8 @@ import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } 
 import { isAdminRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
 import { revokeUserSessions, rotateSessionToken } from '../sessions/index.js';
 import type { LoginThrottle } from '../throttle/index.js';
-import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, toUser, toUserSummary, updateUserRowWithAudit, type UserRow } from './store.js';
-import type { NewUser, User, UserListQuery, UserPatch, UserSummary } from './types.js';
+import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, toUser, toUserSummary, updateUserRowWithAudit, type ListShape, type UserRow } from './store.js';
+import type { NewUser, User, UserCursor, UserListQuery, UserPatch, UserSummary } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
 import { foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
 // user-admin surface (invites)
@@ -188,19 +188,26 @@ export class UsersService {
     return row ? { user: toUser(row), passwordHash: row.password_hash } : undefined;
   }
 
-  async list(q: UserListQuery): Promise<{ items: User[]; nextCursor: number | null }> {
-    const query = { ...q, q: q.q ? foldKey(q.q.trim()) : undefined };
-    const rows = await listUserRows(this.store.db, this.store.engine, { ...query, limit: q.limit + 1 });
-    const page = rows.slice(0, q.limit).map(toUser);
-    return { items: page, nextCursor: rows.length > q.limit ? page[page.length - 1].id : null };
+  /** A page of users (see UserListQuery); nextCursor is where the next page starts, null after the last. */
+  async list(q: UserListQuery): Promise<{ items: User[]; nextCursor: UserCursor | null }> {
+    const { rows, nextCursor } = await this.page(q, 'full');
+    return { items: rows.map(toUser), nextCursor };
   }
 
   /** list(), reading only what a list shows (UserSummary). */
-  async listSummaries(q: UserListQuery): Promise<{ items: UserSummary[]; nextCursor: number | null }> {
+  async listSummaries(q: UserListQuery): Promise<{ items: UserSummary[]; nextCursor: UserCursor | null }> {
+    const { rows, nextCursor } = await this.page(q, 'summary');
+    return { items: rows.map(toUserSummary), nextCursor };
+  }
+
+  private async page(q: UserListQuery, shape: ListShape): Promise<{ rows: UserRow[]; nextCursor: UserCursor | null }> {
     const query = { ...q, q: q.q ? foldKey(q.q.trim()) : undefined };
-    const rows = await listUserRows(this.store.db, this.store.engine, { ...query, limit: q.limit + 1 }, 'summary');
-    const page = rows.slice(0, q.limit).map(toUserSummary);
-    return { items: page, nextCursor: rows.length > q.limit ? page[page.length - 1].id : null };
+    // One more than the page: whether there is a next one.
+    const rows = await listUserRows(this.store.db, this.store.engine, { ...query, limit: q.limit + 1 }, shape);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > q.limit ? (query.q ? { id: last.id, key: last.search_key } : { id: last.id }) : null;
+    return { rows: page, nextCursor };
   }
 
   /** Validates and normalises the writable fields shared by create and update. */

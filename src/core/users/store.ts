@@ -3,7 +3,7 @@ import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
 import { parseJson, prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
 import type { User, UserListQuery, UserSummary } from './types.js';
-import { CUSTOM_PLAN, fixedQuery, type FixedQuery } from '../../store/statements.js';
+import { fixedQuery, type FixedQuery } from '../../store/statements.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -123,38 +123,24 @@ const LIVE_PAGE = { full: livePage('full'), summary: livePage('summary') };
 const LIVE_PAGE_AFTER = { full: livePageAfter('full'), summary: livePageAfter('summary') };
 
 /**
- * A page of users in id order. `shape` 'summary' reads only the SUMMARY_COLUMNS (the rows are then
- * SummaryRow, read them with toUserSummary): a list page read, parsed and threw away the password hash,
- * keys and profile fields of 50 users it never showed.
+ * A page of users: in id order after `afterId`, or, with `q`, a prefix search in search order (see
+ * searchUserRows) after (`afterKey`, `afterId`), its rows carrying their search_key. `shape` 'summary'
+ * reads only the SUMMARY_COLUMNS (the rows are then SummaryRow, read them with toUserSummary): a list page
+ * read, parsed and threw away the password hash, keys and profile fields of 50 users it never showed.
  */
-export async function listUserRows(ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape = 'full'): Promise<UserRow[]> {
-  if (q.q && !q.includeDeleted && q.isActive === undefined && q.isAdmin === undefined) return searchUserRows(ex, engine, q, shape);
-  if (!q.q && !q.includeDeleted && q.isActive === undefined && q.isAdmin === undefined) {
+export async function listUserRows(ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape = 'full'): Promise<Array<UserRow & Partial<SearchPosition>>> {
+  if (q.q) return searchUserRows(ex, engine, q, shape);
+  if (q.isActive === undefined && q.isAdmin === undefined) {
     // The plain page (the console's, a sync job's): a fixed query.
     return q.afterId === undefined ? LIVE_PAGE[shape].execute(ex, engine, q.limit) : LIVE_PAGE_AFTER[shape].execute(ex, engine, q.afterId, q.limit);
   }
-  let query = ex.selectFrom('users').select(columnsOf(shape) as unknown as typeof USER_COLUMNS);
-  if (!q.includeDeleted) query = query.where('deleted_at', 'is', null);
+  let query = ex.selectFrom('users').select(columnsOf(shape) as unknown as typeof USER_COLUMNS).where('deleted_at', 'is', null);
   if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
   if (q.isActive !== undefined) query = query.where('is_active', '=', q.isActive ? 1 : 0);
   if (q.isAdmin !== undefined) {
     query = q.isAdmin ? query.where('root_role_id', 'in', [1, 4]) : query.where('root_role_id', 'not in', [1, 4]);
   }
-  if (q.q) {
-    const lo = q.q;
-    const hi = prefixUpperBound(lo);
-    query = query.where((eb) =>
-      eb.or([
-        eb.and([eb('email_key', '>=', lo), eb('email_key', '<', hi)]),
-        eb.and([eb('username_key', '>=', lo), eb('username_key', '<', hi)]),
-        eb.and([eb('name_key', '>=', lo), eb('name_key', '<', hi)]),
-      ]),
-    );
-  }
-  query = query.orderBy('id').limit(q.limit);
-  // A prefix's best plan depends on how common it is: planned for its value each time (see store/statements.ts).
-  if (q.q) query = query.modifyEnd(sql.raw(CUSTOM_PLAN));
-  return query.execute() as Promise<UserRow[]>;
+  return query.orderBy('id').limit(q.limit).execute() as Promise<UserRow[]>;
 }
 
 export async function countSql(ex: Executor): Promise<number> {
@@ -211,114 +197,131 @@ function updateWithAuditQuery(setColumns: string[], auditColumns: string[]): Fix
   });
 }
 
-/** How many live users after the cursor a prefix search reads in id order before switching to the indexes. */
-const SEARCH_SCAN_WINDOW = 5000;
+// Prefix search. A user matches when the (case-folded) prefix starts their email, username or name key.
+// Results are in search order: by the matching key, then id; a user whose keys match more than once is
+// listed once, at the first of them (the smallest key; on a tie email, then username, then name). A page
+// continues after the (key, id) of the last user of the previous one.
+//
+// In that order a page is a merge of three ordered reads of the (key, id) indexes of live users
+// (migration 0005), each stopping after a few dozen entries whatever the prefix and the table's size. The
+// list's id order made a common prefix and a rare one want opposite plans (a window of ids, or every match
+// from the key indexes) and cost 1-4 ms of PostgreSQL CPU per search at 1,000,000 users.
+//
+// A user's second and third matching entries are skipped as the merge reaches them (search_keep = 0). One
+// statement reads at most `window` entries of the merge; when that is not enough for a page (a long run of
+// skipped entries: the users a common first name found by their names, met again by their emails), the next
+// statement goes on from the last entry read, with a larger window.
 
-/**
- * A prefix search page (email, username or name key; live users; id order after the cursor) in ONE
- * statement, whatever the prefix:
- * - dense: a common prefix ("mary") finds its page among the next SEARCH_SCAN_WINDOW live users in id order,
- *   read from the (id) INCLUDE (keys) index of live users (migration 0006, index-only);
- * - sparse: when that window holds less than a page, a rarer prefix ("mary.s") reads the matching ids from
- *   the (key, id) indexes of live users (migration 0005, index-only) and keeps the first page of them. The
- *   sparse branch sits behind a condition on the dense result that PostgreSQL evaluates once, first: a
- *   common prefix never runs it;
- * then only the page's rows are fetched (SQLite: the same two reads as two statements). A single OR query over the table left the choice to the planner,
- * which read 36,000-107,000 rows or 1,400 scattered heap rows (8-43 ms) at 1,000,000 users for prefixes in
- * between; two statements (dense, then sparse) cost a round trip and a wasted window for every rare prefix.
- */
-async function searchUserRows(ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape): Promise<UserRow[]> {
-  const lo = q.q!;
-  const hi = prefixUpperBound(lo);
-  const from = q.afterId === undefined ? 'first' : 'after';
-  if (engine === 'postgres') return SEARCH[shape][from].execute(ex, engine, lo, hi, q.limit, q.afterId ?? 0);
-  // SQLite runs in-process (a second statement costs no round trip) and has no one-time filter: in one
-  // statement it ran the sparse branch for every prefix (17-23 ms per search at 1,000,000 users).
-  const dense = await SQLITE_DENSE[shape][from].execute(ex, engine, lo, hi, q.limit, q.afterId ?? 0);
-  if (dense.length >= q.limit) return dense;
-  return SQLITE_SPARSE[shape][from].execute(ex, engine, lo, hi, q.limit, q.afterId ?? 0);
+/** The keys a search matches, in the order a tie between two keys of a user is broken. */
+const SEARCH_KEYS = ['email_key', 'username_key', 'name_key'] as const;
+type SearchKey = (typeof SEARCH_KEYS)[number];
+
+/** Entries of the merge the first statement reads at most (at least 4 per result); each next one 4 times more. */
+const SEARCH_WINDOW_MIN = 256;
+const SEARCH_WINDOW_MAX = 65_536;
+
+/** The columns a search row carries besides the user's (dropped before the rows leave this module). */
+export interface SearchPosition {
+  /** The key the user was found by: with the id, where the next page starts. */
+  search_key: string;
+}
+interface SearchRowExtras extends SearchPosition {
+  search_keep: number;
+  search_pos: number;
 }
 
-type SearchQuery = FixedQuery<[string, string, number, number], UserRow>;
 // The stand-ins fixedQuery passes for values: typed `any`, each takes whatever type its position wants.
 type Stand = any;
+interface SearchValues { lo: Stand; hi: Stand; window: Stand; limit: Stand; afterKey: Stand; afterId: Stand }
+interface SearchVariant { shape: ListShape; after: boolean; isActive?: boolean; isAdmin?: boolean }
 
-/** The window of live users in id order a common prefix finds its page in (an index-only scan, migration 0006). */
-const windowIds = (ex: Executor, lo: Stand, hi: Stand, limit: Stand, afterId: Stand, afterCursor: boolean) => {
-  let window = ex.selectFrom('users').select(['id', 'email_key', 'username_key', 'name_key']).where('deleted_at', 'is', null);
-  if (afterCursor) window = window.where('id', '>', afterId);
-  return ex
-    .selectFrom(window.orderBy('id').limit(SEARCH_SCAN_WINDOW).as('w'))
-    .select('w.id')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('w.email_key', '>=', lo), eb('w.email_key', '<', hi)]),
-        eb.and([eb('w.username_key', '>=', lo), eb('w.username_key', '<', hi)]),
-        eb.and([eb('w.name_key', '>=', lo), eb('w.name_key', '<', hi)]),
-      ]),
-    )
-    .orderBy('w.id')
-    .limit(limit);
-};
+/** 1 unless another key of the same user matches and comes first in search order (then this entry is skipped). */
+function keepExpression(key: SearchKey, lo: Stand) {
+  const rank = SEARCH_KEYS.indexOf(key);
+  const earlier = SEARCH_KEYS.filter((k) => k !== key).map((other) =>
+    // Another matching key comes first when it is smaller, or equal and of a lower rank; it matches when it
+    // is >= the prefix (and it is <= this key, which is below the prefix's upper bound).
+    sql`(${sql.ref(other)} >= ${lo} and ${sql.ref(other)} ${sql.raw(SEARCH_KEYS.indexOf(other) < rank ? '<=' : '<')} ${sql.ref(key)})`);
+  // A null key compares as null: not true, so it never hides an entry.
+  return sql<number>`case when ${sql.join(earlier, sql` or `)} then 0 else 1 end`;
+}
 
-/** Every live user matching the prefix on one of the keys, from the (key, id) indexes (migration 0005). */
-const matchingIds = (ex: Executor, lo: Stand, hi: Stand, afterId: Stand, afterCursor: boolean) => {
-  const ids = (key: 'email_key' | 'username_key' | 'name_key') => {
-    let b = ex.selectFrom('users').select('id').where('deleted_at', 'is', null).where(key, '>=', lo).where(key, '<', hi);
-    if (afterCursor) b = b.where('id', '>', afterId);
-    return b;
-  };
-  return ids('email_key').union(ids('username_key')).union(ids('name_key'));
-};
+/** One key's matches of live users in (key, id) order after the cursor: an ordered read of its index. */
+function searchArm(ex: Executor, key: SearchKey, v: SearchValues, variant: SearchVariant) {
+  let arm = ex
+    .selectFrom('users')
+    .select(columnsOf(variant.shape) as unknown as typeof USER_COLUMNS)
+    .select([sql.ref(key).as('search_key'), keepExpression(key, v.lo).as('search_keep')])
+    .where('deleted_at', 'is', null)
+    .where(key, '>=', v.lo)
+    .where(key, '<', v.hi);
+  if (variant.after) arm = arm.where((eb) => eb(eb.refTuple(key, 'id'), '>', eb.tuple(v.afterKey, v.afterId)));
+  if (variant.isActive !== undefined) arm = arm.where('is_active', '=', variant.isActive ? 1 : 0);
+  if (variant.isAdmin !== undefined) arm = variant.isAdmin ? arm.where('root_role_id', 'in', [1, 4]) : arm.where('root_role_id', 'not in', [1, 4]);
+  // A subquery: SQLite takes no ORDER BY/LIMIT on the parts of a compound select, and PostgreSQL must not
+  // move the outer conditions into the parts (they would then scan past every skipped entry).
+  return ex.selectFrom(arm.orderBy(key).orderBy('id').limit(v.window).as(`by_${key}`)).selectAll();
+}
 
-/** PostgreSQL: dense and sparse in one statement (see searchUserRows), planned for its values each time. */
-function searchQuery(shape: ListShape, afterCursor: boolean): SearchQuery {
-  return fixedQuery<[string, string, number, number], UserRow>(afterCursor ? 4 : 3, (ex, lo, hi, limit, afterId) => {
-    const denseCount = sql<number>`(select count(*) from dense)`;
-    return ex
-      .with((cte) => cte('dense').materialized(), () => windowIds(ex, lo, hi, limit, afterId, afterCursor))
-      .with('sparse', (db) =>
-        db
-          .selectFrom(matchingIds(ex, lo, hi, afterId, afterCursor).as('m'))
-          .select('m.id')
-          .where(denseCount, '<', limit)
-          .orderBy('m.id')
-          .limit(limit))
-      .selectFrom('users')
-      .select(columnsOf(shape) as unknown as typeof USER_COLUMNS)
-      .where('id', 'in', (eb) =>
-        eb.selectFrom('dense').select('dense.id').where(denseCount, '>=', limit).unionAll(eb.selectFrom('sparse').select('sparse.id')))
+/** The statement of one search window (see searchUserRows). */
+function searchStatement(variant: SearchVariant): FixedQuery<unknown[], UserRow & SearchRowExtras> {
+  return fixedQuery<unknown[], UserRow & SearchRowExtras>(variant.after ? 6 : 4, (ex, lo, hi, window, limit, afterKey, afterId) => {
+    const v: SearchValues = { lo, hi, window, limit, afterKey, afterId };
+    const merged = searchArm(ex, 'email_key', v, variant)
+      .unionAll(searchArm(ex, 'username_key', v, variant))
+      .unionAll(searchArm(ex, 'name_key', v, variant))
+      .orderBy('search_key')
       .orderBy('id')
-      // A cached generic plan took twice as long for rare prefixes (2.9 ms against 1.3 ms at 1M users).
-      .modifyEnd(sql.raw(CUSTOM_PLAN)) as never;
+      .limit(window);
+    const numbered = ex
+      .selectFrom(merged.as('m'))
+      .selectAll('m')
+      .select(sql<number>`row_number() over (order by m.search_key, m.id)`.as('search_pos'));
+    return ex
+      .selectFrom(numbered.as('s'))
+      .selectAll('s')
+      // The skipped entries stay out, except the window's last one: it says where the next window starts.
+      .where((eb) => eb.or([eb('s.search_keep', '=', 1), eb('s.search_pos', '=', window)]))
+      .orderBy('s.search_key')
+      .orderBy('s.id')
+      .limit(limit) as never;
   });
 }
 
-/** SQLite, first statement: the page from the window, when it holds a whole page. */
-function sqliteDenseQuery(shape: ListShape, afterCursor: boolean): SearchQuery {
-  return fixedQuery<[string, string, number, number], UserRow>(afterCursor ? 4 : 3, (ex, lo, hi, limit, afterId) =>
-    ex.selectFrom('users').select(columnsOf(shape) as unknown as typeof USER_COLUMNS)
-      .where('id', 'in', windowIds(ex, lo, hi, limit, afterId, afterCursor)).orderBy('id') as never);
+const searchStatements = new Map<string, FixedQuery<unknown[], UserRow & SearchRowExtras>>();
+
+function searchStatementFor(variant: SearchVariant) {
+  const name = `${variant.shape}|${variant.after}|${variant.isActive}|${variant.isAdmin}`;
+  let statement = searchStatements.get(name);
+  if (statement === undefined) {
+    // At most 2 shapes × 2 cursors × 3 × 3 filter values.
+    statement = searchStatement(variant);
+    searchStatements.set(name, statement);
+  }
+  return statement;
 }
 
-/** SQLite, second statement: the page from the key indexes. */
-function sqliteSparseQuery(shape: ListShape, afterCursor: boolean): SearchQuery {
-  return fixedQuery<[string, string, number, number], UserRow>(afterCursor ? 4 : 3, (ex, lo, hi, limit, afterId) =>
-    ex.selectFrom('users').select(columnsOf(shape) as unknown as typeof USER_COLUMNS)
-      .where('id', 'in', ex.selectFrom(matchingIds(ex, lo, hi, afterId, afterCursor).as('m')).select('m.id').orderBy('m.id').limit(limit))
-      .where('deleted_at', 'is', null)
-      .orderBy('id') as never);
+/** A prefix search page (live users, search order, after the cursor `afterKey`/`afterId`); rows carry their search_key. */
+async function searchUserRows(ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape): Promise<Array<UserRow & SearchPosition>> {
+  const lo = q.q!;
+  const hi = prefixUpperBound(lo);
+  let after = q.afterId !== undefined ? { key: q.afterKey ?? '', id: q.afterId } : undefined;
+  const out: Array<UserRow & SearchPosition> = [];
+  let window = Math.max(SEARCH_WINDOW_MIN, 4 * q.limit);
+  for (;;) {
+    const statement = searchStatementFor({ shape, after: after !== undefined, isActive: q.isActive, isAdmin: q.isAdmin });
+    const values = after === undefined ? [lo, hi, window, q.limit - out.length] : [lo, hi, window, q.limit - out.length, after.key, after.id];
+    const rows = await statement.execute(ex, engine, ...values);
+    let last: (UserRow & SearchRowExtras) | undefined;
+    for (const row of rows) {
+      last = row;
+      if (Number(row.search_keep) !== 1) continue;
+      const { search_keep: _keep, search_pos: _pos, ...user } = row;
+      out.push(user);
+    }
+    // A whole page, or the merge ended inside this window: done.
+    if (out.length >= q.limit || last === undefined || Number(last.search_pos) !== window) return out;
+    after = { key: last.search_key, id: last.id };
+    window = Math.min(window * 4, SEARCH_WINDOW_MAX);
+  }
 }
-
-const SQLITE_DENSE = {
-  full: { first: sqliteDenseQuery('full', false), after: sqliteDenseQuery('full', true) },
-  summary: { first: sqliteDenseQuery('summary', false), after: sqliteDenseQuery('summary', true) },
-};
-const SQLITE_SPARSE = {
-  full: { first: sqliteSparseQuery('full', false), after: sqliteSparseQuery('full', true) },
-  summary: { first: sqliteSparseQuery('summary', false), after: sqliteSparseQuery('summary', true) },
-};
-const SEARCH = {
-  full: { first: searchQuery('full', false), after: searchQuery('full', true) },
-  summary: { first: searchQuery('summary', false), after: searchQuery('summary', true) },
-};

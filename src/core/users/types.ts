@@ -82,11 +82,18 @@ export interface NewUser extends ProfileValues {
 
 export interface UserListQuery {
   limit: number;
-  /** Keyset cursor: users with a larger id. */
+  /** Keyset cursor: users with a larger id; with `q`, users after (afterKey, afterId) in search order. */
   afterId?: number;
-  /** Case-insensitive prefix of email, username or name. */
+  /** With `q` and afterId: the search key of the last user of the previous page. */
+  afterKey?: string;
+  /** Case-insensitive prefix of email, username or name (results in search order: matching key, then id). */
   q?: string;
   isActive?: boolean;
   isAdmin?: boolean;
-  includeDeleted?: boolean;
+}
+
+/** Where the next page starts: after this id (lists), or after this key and id (searches). */
+export interface UserCursor {
+  id: number;
+  key?: string;
 }

@@ -75,7 +75,7 @@ export const SelfPasswordBody = Type.Object(
 
 export const ListUsersQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  cursor: Type.Optional(Type.String({ maxLength: 64 })),
+  cursor: Type.Optional(Type.String({ maxLength: 1024, description: 'next_cursor of the previous page (a search cursor continues only a search)' })),
   q: Type.Optional(Type.String({ maxLength: 254, description: 'Prefix of email, username or name (case-insensitive)' })),
   is_active: Type.Optional(Type.Boolean()),
   is_admin: Type.Optional(Type.Boolean()),

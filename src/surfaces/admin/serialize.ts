@@ -1,6 +1,7 @@
+import { MAX_ID } from '../../store/sql.js';
 import { isAdminRole, rootRoleName } from '../../core/roles/index.js';
 import type { ApiToken } from '../../core/tokens/index.js';
-import type { UserSummary } from '../../core/users/types.js';
+import type { UserCursor, UserSummary } from '../../core/users/types.js';
 
 export function userItem(u: UserSummary) {
   return {
@@ -38,4 +39,21 @@ export function encodeCursor(id: number): string {
 export function decodeCursor(cursor: string): number | undefined {
   const m = /^u:(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The users list's cursor: "u:<id>" after a page in id order, "s:<id>:<key>" after a search page (search
+ * order is by the matching key, then id), base64url.
+ */
+export function encodeUserCursor(c: UserCursor): string {
+  return Buffer.from(c.key === undefined ? `u:${c.id}` : `s:${c.id}:${c.key}`).toString('base64url');
+}
+
+export function decodeUserCursor(cursor: string): UserCursor | undefined {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const m = /^(?:u:(\d{1,10})|s:(\d{1,10}):([^]*))$/.exec(text);
+  if (!m) return undefined;
+  const id = Number(m[1] ?? m[2]);
+  if (id > MAX_ID) return undefined;
+  return m[3] === undefined ? { id } : { id, key: m[3] };
 }

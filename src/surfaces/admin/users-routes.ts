@@ -9,7 +9,7 @@ import { readOf } from '../target-user.js';
 import type { UserPatch } from '../../core/users/types.js';
 import { requestContext } from '../../platform/http.js';
 import { CreateUserBody, Envelope, IdParams, IfMatchHeaders, ListUsersQuery, PatchUserBody, SelfPasswordBody, UserItem } from './schemas.js';
-import { decodeCursor, encodeCursor, userItem } from './serialize.js';
+import { decodeUserCursor, encodeUserCursor, userItem } from './serialize.js';
 
 const ADMIN_PASSWORD_POLICY = { min: 8, max: 128 };
 const toBoolFlag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
@@ -21,19 +21,21 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
 
   app.get('/api/admin/users', {
     schema: {
-      tags, summary: 'List users (cursor pagination, prefix search on email/username/name)', querystring: ListUsersQuery,
+      tags, summary: 'List users: in id order, or with q a prefix search on email/username/name in search order (by the matching key, then id); cursor = next_cursor', querystring: ListUsersQuery,
       response: { 200: Type.Object({ ok: Type.Boolean(), items: Type.Array(UserItem), next_cursor: Type.Union([Type.String(), Type.Null()]), limit: Type.Integer() }) },
     },
   }, async (req) => {
     const q = req.query;
     const limit = q.limit ?? 50;
-    let afterId: number | undefined;
-    if (q.cursor) {
-      afterId = decodeCursor(q.cursor);
-      if (afterId === undefined) throw invalid('cursor', 'invalid_cursor', 'cursor must be a next_cursor value from a previous page');
+    const search = q.q || undefined;
+    const after = q.cursor ? decodeUserCursor(q.cursor) : undefined;
+    if (q.cursor && after === undefined) throw invalid('cursor', 'invalid_cursor', 'cursor must be a next_cursor value from a previous page');
+    // A search pages in search order, a list in id order: a cursor of one cannot continue the other.
+    if (after && (after.key !== undefined) !== (search !== undefined)) {
+      throw invalid('cursor', 'invalid_cursor', search ? 'this cursor continues a list without q, not a search' : 'this cursor continues a search (q), not a list without q');
     }
-    const page = await core.users.listSummaries({ limit, afterId, q: q.q || undefined, isActive: q.is_active, isAdmin: q.is_admin });
-    return { ok: true, items: page.items.map(userItem), next_cursor: page.nextCursor ? encodeCursor(page.nextCursor) : null, limit };
+    const page = await core.users.listSummaries({ limit, afterId: after?.id, afterKey: after?.key, q: search, isActive: q.is_active, isAdmin: q.is_admin });
+    return { ok: true, items: page.items.map(userItem), next_cursor: page.nextCursor ? encodeUserCursor(page.nextCursor) : null, limit };
   });
 
   app.post('/api/admin/users', {

@@ -31,7 +31,7 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
       const page = await core.users.list({ limit: PAGE, afterId });
       users.push(...page.items);
       if (page.nextCursor === null) break;
-      afterId = page.nextCursor;
+      afterId = page.nextCursor.id;
     }
     const roles = await listRootRoles(core.store.db);
     return { users: users.map((u) => unleashUser(u)), rootRoles: roles.map(rootRoleItem) };
