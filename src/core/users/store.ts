@@ -8,8 +8,22 @@ import { fixedQuery, type FixedQuery } from '../../store/statements.js';
 export type UserRow = Selectable<UsersTable>;
 
 export function toUser(r: UserRow): User {
+  // Written out rather than spread from toUserSummary: building the User through a spread cost GET by id
+  // ~0.1 ms of server CPU (measured A/B at 16 connections; V8 builds spread objects slowly and gives
+  // them shapes of their own).
   return {
-    ...toUserSummary(r),
+    id: r.id,
+    username: r.username,
+    name: r.name,
+    email: r.email,
+    emailVerifiedAt: toIso(r.email_verified_at),
+    isActive: toBool(r.is_active),
+    rootRoleId: r.root_role_id,
+    createdAt: toIso(r.created_at)!,
+    updatedAt: toIso(r.updated_at)!,
+    lastLoginAt: toIso(r.last_login_at),
+    deletedAt: toIso(r.deleted_at),
+    version: r.version,
     accountType: r.account_type,
     avatarUrl: r.avatar_url,
     phone: r.phone,
