@@ -1,5 +1,5 @@
 // SQL and row mapping for users. No rules here.
-import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Updateable } from 'kysely';
 import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
 import { parseJson, prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
 import type { User, UserListQuery, UserSummary } from './types.js';
@@ -234,7 +234,7 @@ type SearchKey = (typeof SEARCH_KEYS)[number];
 const SEARCH_WINDOW_MIN = 256;
 const SEARCH_WINDOW_MAX = 65_536;
 
-/** The columns a search row carries besides the user's (dropped before the rows leave this module). */
+/** The columns a search row carries besides the user's. */
 export interface SearchPosition {
   /** The key the user was found by: with the id, where the next page starts. */
   search_key: string;
@@ -260,41 +260,47 @@ function keepExpression(key: SearchKey, lo: Stand) {
   return sql<number>`case when ${sql.join(earlier, sql` or `)} then 0 else 1 end`;
 }
 
-/** One key's matches of live users in (key, id) order after the cursor: an ordered read of its index. */
-function searchArm(ex: Executor, key: SearchKey, v: SearchValues, variant: SearchVariant) {
-  let arm = ex
-    .selectFrom('users')
-    .select(columnsOf(variant.shape) as unknown as typeof USER_COLUMNS)
-    .select([sql.ref(key).as('search_key'), keepExpression(key, v.lo).as('search_keep')])
-    .where('deleted_at', 'is', null)
-    .where(key, '>=', v.lo)
-    .where(key, '<', v.hi);
-  if (variant.after) arm = arm.where((eb) => eb(eb.refTuple(key, 'id'), '>', eb.tuple(v.afterKey, v.afterId)));
+/** One key's matches of live users after the cursor (read in (key, id) order from its index). */
+function searchArm(ex: Executor, key: SearchKey, v: SearchValues, variant: SearchVariant, columns: 'row' | 'position') {
+  let arm = (columns === 'row'
+    ? ex.selectFrom('users').select(columnsOf(variant.shape) as unknown as typeof USER_COLUMNS).select([sql.ref(key).as('search_key'), keepExpression(key, v.lo).as('search_keep')])
+    : ex.selectFrom('users').select(['id', sql.ref(key).as('search_key')])) as SelectQueryBuilder<any, any, any>;
+  arm = arm.where('deleted_at', 'is', null).where(key, '>=', v.lo).where(key, '<', v.hi);
+  if (variant.after) arm = arm.where((eb: any) => eb(eb.refTuple(key, 'id'), '>', eb.tuple(v.afterKey, v.afterId)));
   if (variant.isActive !== undefined) arm = arm.where('is_active', '=', variant.isActive ? 1 : 0);
   if (variant.isAdmin !== undefined) arm = variant.isAdmin ? arm.where('root_role_id', 'in', [1, 4]) : arm.where('root_role_id', 'not in', [1, 4]);
-  // A subquery: SQLite takes no ORDER BY/LIMIT on the parts of a compound select, and PostgreSQL must not
-  // move the outer conditions into the parts (they would then scan past every skipped entry).
-  return ex.selectFrom(arm.orderBy(key).orderBy('id').limit(v.window).as(`by_${key}`)).selectAll();
+  return arm;
 }
 
-/** The statement of one search window (see searchUserRows). */
-function searchStatement(variant: SearchVariant): FixedQuery<unknown[], UserRow & SearchRowExtras> {
+/** The first `window` entries of the three keys' matches, merged in (key, id) order. */
+function searchMerge(ex: Executor, engine: Engine, v: SearchValues, variant: SearchVariant, columns: 'row' | 'position'): SelectQueryBuilder<any, any, any> {
+  const arms = SEARCH_KEYS.map((key) => {
+    const arm = searchArm(ex, key, v, variant, columns);
+    // PostgreSQL merges ordered parts (Merge Append) only when each has its own ORDER BY and LIMIT, and then
+    // also keeps the outer conditions out of them (inside, a part would scan past every skipped entry to find
+    // its first row). SQLite takes no ORDER BY on the parts of a compound select: it orders each part by the
+    // compound's ORDER BY itself and merges them lazily.
+    return engine === 'postgres' ? (ex as unknown as Kysely<any>).selectFrom(arm.orderBy(key).orderBy('id').limit(v.window).as(`by_${key}`)).selectAll() : arm;
+  });
+  return arms[0].unionAll(arms[1]).unionAll(arms[2]).orderBy('search_key').orderBy('id').limit(v.window);
+}
+
+/**
+ * PostgreSQL: one search window in one statement. The rows of the window's users to keep, in order, and the
+ * window's last entry whatever it is (search_pos = window): where the next window starts, when this one
+ * did not hold a page.
+ */
+function pgSearchStatement(variant: SearchVariant): FixedQuery<unknown[], UserRow & SearchRowExtras> {
   return fixedQuery<unknown[], UserRow & SearchRowExtras>(variant.after ? 6 : 4, (ex, lo, hi, window, limit, afterKey, afterId) => {
     const v: SearchValues = { lo, hi, window, limit, afterKey, afterId };
-    const merged = searchArm(ex, 'email_key', v, variant)
-      .unionAll(searchArm(ex, 'username_key', v, variant))
-      .unionAll(searchArm(ex, 'name_key', v, variant))
-      .orderBy('search_key')
-      .orderBy('id')
-      .limit(window);
-    const numbered = ex
-      .selectFrom(merged.as('m'))
+    const db = ex as unknown as Kysely<any>;
+    const numbered = db
+      .selectFrom(searchMerge(ex, 'postgres', v, variant, 'row').as('m'))
       .selectAll('m')
       .select(sql<number>`row_number() over (order by m.search_key, m.id)`.as('search_pos'));
-    return ex
+    return db
       .selectFrom(numbered.as('s'))
       .selectAll('s')
-      // The skipped entries stay out, except the window's last one: it says where the next window starts.
       .where((eb) => eb.or([eb('s.search_keep', '=', 1), eb('s.search_pos', '=', window)]))
       .orderBy('s.search_key')
       .orderBy('s.id')
@@ -302,17 +308,55 @@ function searchStatement(variant: SearchVariant): FixedQuery<unknown[], UserRow 
   });
 }
 
-const searchStatements = new Map<string, FixedQuery<unknown[], UserRow & SearchRowExtras>>();
+/**
+ * SQLite: the rows of the window's users to keep, in order. Its window function would read the whole window
+ * before the first row (4-5x the work); where the window ends is a second statement, only for a short page.
+ */
+function sqliteSearchStatement(variant: SearchVariant): FixedQuery<unknown[], UserRow & SearchRowExtras> {
+  return fixedQuery<unknown[], UserRow & SearchRowExtras>(variant.after ? 6 : 4, (ex, lo, hi, window, limit, afterKey, afterId) => {
+    const v: SearchValues = { lo, hi, window, limit, afterKey, afterId };
+    return (ex as unknown as Kysely<any>)
+      .selectFrom(searchMerge(ex, 'sqlite', v, variant, 'row').as('m'))
+      .selectAll('m')
+      .where('m.search_keep', '=', 1)
+      // The merge's own order: SQLite reads it lazily and stops at the limit.
+      .orderBy('m.search_key')
+      .orderBy('m.id')
+      .limit(limit) as never;
+  });
+}
 
-function searchStatementFor(variant: SearchVariant) {
-  const name = `${variant.shape}|${variant.after}|${variant.isActive}|${variant.isAdmin}`;
-  let statement = searchStatements.get(name);
-  if (statement === undefined) {
-    // At most 2 shapes × 2 cursors × 3 × 3 filter values.
-    statement = searchStatement(variant);
-    searchStatements.set(name, statement);
+/** SQLite: the window's last entry (the window-th of the merge), when the merge is that long. */
+function sqliteWindowEndStatement(variant: SearchVariant): FixedQuery<unknown[], { id: number; search_key: string }> {
+  return fixedQuery<unknown[], { id: number; search_key: string }>(variant.after ? 6 : 4, (ex, lo, hi, window, last, afterKey, afterId) => {
+    const v: SearchValues = { lo, hi, window, limit: last, afterKey, afterId };
+    return (ex as unknown as Kysely<any>)
+      .selectFrom(searchMerge(ex, 'sqlite', v, variant, 'position').as('m'))
+      .select(['m.id', 'm.search_key'])
+      .orderBy('m.search_key')
+      .orderBy('m.id')
+      .limit(1)
+      .offset(last) as never;
+  });
+}
+
+type SearchStatements = {
+  page: FixedQuery<unknown[], UserRow & SearchRowExtras>;
+  windowEnd?: FixedQuery<unknown[], { id: number; search_key: string }>;
+};
+const searchStatements = new Map<string, SearchStatements>();
+
+function searchStatementsFor(engine: Engine, variant: SearchVariant): SearchStatements {
+  const name = `${engine}|${variant.shape}|${variant.after}|${variant.isActive}|${variant.isAdmin}`;
+  let statements = searchStatements.get(name);
+  if (statements === undefined) {
+    // At most 2 engines × 2 shapes × 2 cursors × 3 × 3 filter values.
+    statements = engine === 'postgres'
+      ? { page: pgSearchStatement(variant) }
+      : { page: sqliteSearchStatement(variant), windowEnd: sqliteWindowEndStatement(variant) };
+    searchStatements.set(name, statements);
   }
-  return statement;
+  return statements;
 }
 
 /** A prefix search page (live users, search order, after the cursor `afterKey`/`afterId`); rows carry their search_key. */
@@ -323,19 +367,20 @@ async function searchUserRows(ex: Executor, engine: Engine, q: UserListQuery, sh
   const out: Array<UserRow & SearchPosition> = [];
   let window = Math.max(SEARCH_WINDOW_MIN, 4 * q.limit);
   for (;;) {
-    const statement = searchStatementFor({ shape, after: after !== undefined, isActive: q.isActive, isAdmin: q.isAdmin });
-    const values = after === undefined ? [lo, hi, window, q.limit - out.length] : [lo, hi, window, q.limit - out.length, after.key, after.id];
-    const rows = await statement.execute(ex, engine, ...values);
-    let last: (UserRow & SearchRowExtras) | undefined;
+    const statements = searchStatementsFor(engine, { shape, after: after !== undefined, isActive: q.isActive, isAdmin: q.isAdmin });
+    const cursor = after === undefined ? [] : [after.key, after.id];
+    const rows = await statements.page.execute(ex, engine, lo, hi, window, q.limit - out.length, ...cursor);
+    let windowEnd: { id: number; search_key: string } | undefined;
     for (const row of rows) {
-      last = row;
-      if (Number(row.search_keep) !== 1) continue;
-      const { search_keep: _keep, search_pos: _pos, ...user } = row;
-      out.push(user);
+      // The rows keep their search_keep/search_pos columns: copying them without would cost an object each.
+      if (Number(row.search_keep) === 1) out.push(row);
+      if (Number(row.search_pos) === window) windowEnd = row;
     }
-    // A whole page, or the merge ended inside this window: done.
-    if (out.length >= q.limit || last === undefined || Number(last.search_pos) !== window) return out;
-    after = { key: last.search_key, id: last.id };
+    if (out.length >= q.limit) return out;
+    // A short page: the merge ended inside this window (done), or the window was all read (go on after it).
+    if (statements.windowEnd) [windowEnd] = await statements.windowEnd.execute(ex, engine, lo, hi, window, window - 1, ...cursor);
+    if (windowEnd === undefined) return out;
+    after = { key: windowEnd.search_key, id: windowEnd.id };
     window = Math.min(window * 4, SEARCH_WINDOW_MAX);
   }
 }
