@@ -102,7 +102,9 @@ export class PasswordHasher {
       return { ok: false };
     }
     if (hash.startsWith('$2a$') || hash.startsWith('$2b$') || hash.startsWith('$2y$')) {
-      const ok = await bcrypt.compare(password, hash.replace(/^\$2y\$/, '$2b$'));
+      // bcryptjs runs on this thread in short slices (it yields between rounds): behind the same queue as
+      // argon2, so a burst of imported accounts signing in cannot take more than the queue's share.
+      const ok = await this.queue.run(() => bcrypt.compare(password, hash.replace(/^\$2y\$/, '$2b$')));
       return ok ? { ok, rehash: await this.hash(password) } : { ok };
     }
     if (!hash.startsWith('$argon2')) return { ok: false };
