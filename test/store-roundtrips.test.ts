@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
 import { asSession, createUser, signIn, type AdminSession } from './helpers/admin.js';
@@ -259,6 +259,32 @@ for (const { engine, skip } of engines()) {
       assert.equal(filtered.result.status, 200);
       assert.equal(filtered.statements.length, 2);
       assert.ok(filtered.statements[1].named);
+    });
+
+    it('PostgreSQL: rows of named statements are the same objects node-postgres gives (duplicate names, odd names, nulls, types)', { skip: engine !== 'postgres' }, async () => {
+      const text = 'select 1 as a, 2 as a, $1::int as "__proto__", null::text as "n", timestamptz \'2026-01-02 03:04:05.678901+00\' as "t", 5::int8 as "big", \'x y\' as "with space", true as "flag", \'{"k":1}\'::jsonb as "j" from generate_series(1, 3)';
+      const named = await s.store.db.executeQuery(CompiledQuery.raw(text, [7]));
+      // The same statement unnamed (Kysely without the naming pool gives node-postgres's own objects).
+      const plain = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: s.db.env.DATABASE_URL, max: 1 }) }) });
+      try {
+        const direct = await plain.executeQuery(CompiledQuery.raw(text, [7]));
+        assert.equal(named.rows.length, 3);
+        const row = named.rows[0] as Record<string, unknown>;
+        assert.equal(Object.getPrototypeOf(row), Object.prototype);
+        assert.deepEqual(Object.keys(row), ['a', '__proto__', 'n', 't', 'big', 'with space', 'flag', 'j']);
+        assert.equal(row.a, 2, 'the last of two same-named columns wins');
+        assert.equal(Object.getOwnPropertyDescriptor(row, '__proto__')?.value, 7);
+        assert.equal(row.n, null);
+        assert.equal(row.big, 5);
+        assert.deepEqual(row.j, { k: 1 });
+        const d = direct.rows[0] as Record<string, unknown>;
+        assert.deepEqual(Object.keys(d), Object.keys(row));
+        for (const k of ['a', 'n', 'flag', 'with space', 'j']) assert.deepEqual(row[k], d[k], k);
+        // The store's own type parsers still apply (timestamps as ISO text; the plain pool gives a Date).
+        assert.equal(row.t, (d.t as Date).toISOString());
+      } finally {
+        await plain.destroy();
+      }
     });
 
     it('PostgreSQL: a named statement whose table changed shape is prepared again (a migration beside a running node)', { skip: engine !== 'postgres' }, async () => {

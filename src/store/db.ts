@@ -57,7 +57,7 @@ export function timestamptzToIso(text: string): string | Date {
 
 const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID) return (v: string) => Number(v);
+    if (oid === INT8_OID) return Number;
     if (oid === TIMESTAMPTZ_OID && format !== 'binary') return timestamptzToIso;
     return pg.types.getTypeParser(oid, format as 'text');
   },

@@ -54,6 +54,45 @@ function isStaleResultType(err: unknown): boolean {
   return e?.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan must not change result type');
 }
 
+// Rows of named statements are read as arrays and made into objects here. node-postgres builds each row
+// object by spreading a template made with Object.create(null), which V8 keeps in dictionary mode: every
+// row was a slow clone, and every read of its fields a hash lookup (the credential check joined with a
+// user's 29 columns was the widest). An object literal per column list gives every row of a statement one
+// fast shape.
+
+/** Row builders by column list (the names of a statement's columns, in order). */
+const rowBuilders = new Map<string, (values: unknown[]) => Record<string, unknown>>();
+const MAX_ROW_BUILDERS = 1000;
+
+function rowBuilderOf(fields: ReadonlyArray<{ name: string }>): (values: unknown[]) => Record<string, unknown> {
+  const key = fields.map((f) => f.name).join('\u0000');
+  let build = rowBuilders.get(key);
+  if (build === undefined) {
+    const names = fields.map((f) => f.name);
+    // Duplicate names: the last column wins, as in node-postgres's own row objects. A column named
+    // __proto__ in a literal would set the prototype instead: such a row is built property by property.
+    build = names.includes('__proto__')
+      ? (v) => {
+        const row: Record<string, unknown> = {};
+        names.forEach((name, i) => Object.defineProperty(row, name, { value: v[i], writable: true, enumerable: true, configurable: true }));
+        return row;
+      }
+      : (new Function('v', `return {${names.map((name, i) => `${JSON.stringify(name)}: v[${i}]`).join(', ')}};`) as (values: unknown[]) => Record<string, unknown>);
+    if (rowBuilders.size < MAX_ROW_BUILDERS) rowBuilders.set(key, build);
+  }
+  return build;
+}
+
+/** The result with its array rows made into objects (what Kysely expects). */
+function withRowObjects(result: pg.QueryResult<unknown[]>): QueryResult {
+  const rows = result.rows as unknown[] as Array<unknown[] | Record<string, unknown>>;
+  if (rows.length > 0) {
+    const build = rowBuilderOf(result.fields);
+    for (let i = 0; i < rows.length; i++) rows[i] = build(rows[i] as unknown[]);
+  }
+  return result as unknown as QueryResult;
+}
+
 /** The pool client Kysely's PostgresDialect sees: query(text, values) goes out as a named statement. */
 class NamingClient {
   /** Names this connection prepared before their tables changed shape, and the names used instead. */
@@ -73,14 +112,14 @@ class NamingClient {
 
   private named(shared: string, text: string, values: unknown[] | undefined): Promise<QueryResult> {
     const name = this.renamed.get(shared) ?? shared;
-    return this.client.query({ name, text, values }).catch((err: unknown) => {
+    return this.client.query<unknown[]>({ name, text, values, rowMode: 'array' }).then(withRowObjects, (err: unknown) => {
       if (!isStaleResultType(err)) throw err;
       // Prepare it again under a new name on this connection. Outside a transaction the statement is simply
       // retried; inside one the error stands (the transaction is already aborted) and the next use succeeds.
       const fresh = `${shared}_${this.renamed.size + 1}`;
       this.renamed.set(shared, fresh);
       if (this.inTransaction) throw err;
-      return this.client.query({ name: fresh, text, values });
+      return this.client.query<unknown[]>({ name: fresh, text, values, rowMode: 'array' }).then(withRowObjects);
     });
   }
 
