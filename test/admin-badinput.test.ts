@@ -182,6 +182,12 @@ for (const { engine, skip } of engines()) {
       }
       const page = await http(s.url, '/api/admin/users?cursor=%ff%fe', { token: ADMIN_TOKEN });
       assertAdminError(page, 400, 'cursor');
+      // A cursor of the right form whose id no row can have (past PostgreSQL's integer) is a 400, not a 500.
+      for (const [list, kind] of [['users', 'u'], ['aliases', 'a'], ['bans', 'b'], ['users?q=x', 's']]) {
+        const cursor = Buffer.from(kind === 's' ? 's:9999999999:x' : `${kind}:9999999999`).toString('base64url');
+        const sep = list.includes('?') ? '&' : '?';
+        assertAdminError(await http(s.url, `/api/admin/${list}${sep}cursor=${cursor}`, { token: ADMIN_TOKEN }), 400, `${list} cursor past the id range`);
+      }
       for (const q of ['limit=abc', 'limit=-5', 'limit=1e99', 'is_active=maybe', 'is_admin=2']) {
         assertAdminError(await http(s.url, `/api/admin/users?${q}`, { token: ADMIN_TOKEN }), 400, q);
       }

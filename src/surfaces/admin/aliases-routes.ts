@@ -6,6 +6,7 @@ import type { Core } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
 import { aliasEtag, type Alias } from '../../core/aliases/index.js';
 import { requestContext } from '../../platform/http.js';
+import { decodeIdCursor, encodeIdCursor } from './serialize.js';
 import { Envelope, IdParams, IfMatchHeaders, NullableInt, NullableString } from './schemas.js';
 import { MAX_ID } from '../../store/sql.js';
 
@@ -56,14 +57,11 @@ export function aliasItem(a: Alias) {
   return { id: a.id, address: a.address, goto: a.goto, active: a.active ? 1 : 0, user_id: a.userId, created: a.created, modified: a.modified };
 }
 
-function encodeCursor(id: number): string {
-  return Buffer.from(`a:${id}`).toString('base64url');
-}
-
+/** The id of a next_cursor of this list; 400 for anything else. */
 function decodeCursor(cursor: string): number {
-  const m = /^a:(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) throw invalid('cursor', 'invalid_cursor', 'cursor must be a next_cursor value from a previous page');
-  return Number(m[1]);
+  const id = decodeIdCursor('a', cursor);
+  if (id === undefined) throw invalid('cursor', 'invalid_cursor', 'cursor must be a next_cursor value from a previous page');
+  return id;
 }
 
 export async function aliasesRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
@@ -83,7 +81,7 @@ export async function aliasesRoutes(base: FastifyInstance, opts: { core: Core })
       q: q.q || undefined, goto: q.goto || undefined, active: q.active, userId: q.user_id,
       afterId: q.cursor ? decodeCursor(q.cursor) : undefined, limit,
     });
-    return { ok: true, items: page.items.map(aliasItem), next_cursor: page.nextCursor ? encodeCursor(page.nextCursor) : null, limit };
+    return { ok: true, items: page.items.map(aliasItem), next_cursor: page.nextCursor ? encodeIdCursor('a', page.nextCursor) : null, limit };
   });
 
   app.post('/api/admin/aliases', {

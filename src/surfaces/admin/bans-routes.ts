@@ -7,6 +7,7 @@ import { invalid } from '../../core/errors.js';
 import { BAN_TYPES, banEtag, isBanActive, type Ban, type BanPatch, type BanWriteResult } from '../../core/bans/index.js';
 import { foldKey } from '../../core/users/validation.js';
 import { requestContext } from '../../platform/http.js';
+import { decodeIdCursor, encodeIdCursor } from './serialize.js';
 import { Envelope, IdParams, IfMatchHeaders, NullableString } from './schemas.js';
 
 const BanType = Type.Union(BAN_TYPES.map((t) => Type.Literal(t)), { description: 'email, domain, ip or name' });
@@ -105,14 +106,11 @@ function effects(r: BanWriteResult) {
   };
 }
 
-function encodeCursor(id: number): string {
-  return Buffer.from(`b:${id}`).toString('base64url');
-}
-
+/** The id of a next_cursor of this list; 400 for anything else. */
 function decodeCursor(cursor: string): number {
-  const m = /^b:(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) throw invalid('cursor', 'invalid_cursor', 'cursor must be a next_cursor value from a previous page');
-  return Number(m[1]);
+  const id = decodeIdCursor('b', cursor);
+  if (id === undefined) throw invalid('cursor', 'invalid_cursor', 'cursor must be a next_cursor value from a previous page');
+  return id;
 }
 
 export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
@@ -135,7 +133,7 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
       beforeId: q.cursor ? decodeCursor(q.cursor) : undefined,
       limit,
     });
-    return { ok: true, items: page.items.map(banItem), next_cursor: page.nextCursor ? encodeCursor(page.nextCursor) : null, limit };
+    return { ok: true, items: page.items.map(banItem), next_cursor: page.nextCursor ? encodeIdCursor('b', page.nextCursor) : null, limit };
   });
 
   app.post('/api/admin/bans', {

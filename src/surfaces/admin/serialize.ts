@@ -32,28 +32,33 @@ export function tokenItem(t: ApiToken) {
   };
 }
 
-export function encodeCursor(id: number): string {
-  return Buffer.from(`u:${id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): number | undefined {
-  const m = /^u:(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return m ? Number(m[1]) : undefined;
-}
-
 /**
- * The users list's cursor: "u:<id>" after a page in id order, "s:<id>:<key>" after a search page (search
- * order is by the matching key, then id), base64url.
+ * A page cursor of the admin surface: "<kind>:<id>", base64url (u: users in id order, a: aliases, b: bans).
+ * A search page's cursor also carries its key: "s:<id>:<key>" (see encodeUserCursor).
  */
+export function encodeIdCursor(kind: 'u' | 'a' | 'b', id: number): string {
+  return Buffer.from(`${kind}:${id}`).toString('base64url');
+}
+
+/** The id a cursor of this kind carries; undefined when it is not one, or its id is past any row's. */
+export function decodeIdCursor(kind: 'u' | 'a' | 'b', cursor: string): number | undefined {
+  const m = /^([uab]):(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m || m[1] !== kind) return undefined;
+  const id = Number(m[2]);
+  return id <= MAX_ID ? id : undefined;
+}
+
+/** The users list's cursor: an id in id order, or, after a search page, the key and id in search order. */
 export function encodeUserCursor(c: UserCursor): string {
-  return Buffer.from(c.key === undefined ? `u:${c.id}` : `s:${c.id}:${c.key}`).toString('base64url');
+  return c.key === undefined ? encodeIdCursor('u', c.id) : Buffer.from(`s:${c.id}:${c.key}`).toString('base64url');
 }
 
 export function decodeUserCursor(cursor: string): UserCursor | undefined {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const m = /^(?:u:(\d{1,10})|s:(\d{1,10}):([^]*))$/.exec(text);
-  if (!m) return undefined;
-  const id = Number(m[1] ?? m[2]);
-  if (id > MAX_ID) return undefined;
-  return m[3] === undefined ? { id } : { id, key: m[3] };
+  const m = /^s:(\d{1,10}):([^]*)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) {
+    const id = decodeIdCursor('u', cursor);
+    return id === undefined ? undefined : { id };
+  }
+  const id = Number(m[1]);
+  return id <= MAX_ID ? { id, key: m[2] } : undefined;
 }
