@@ -7,7 +7,7 @@ import { nowIso, toBool, toIso, type Executor } from '../../store/sql.js';
 import { rootRolePermissions } from '../roles/index.js';
 import type { Principal, RequestContext } from '../context.js';
 import { recordAudit } from '../audit/index.js';
-import { targetUserRow, targetUserSelection, type UserRow } from '../users/store.js';
+import { targetUserRow, withTargetUser, type UserRow } from '../users/store.js';
 import { fixedQuery } from '../../store/statements.js';
 
 export type SessionKind = 'admin' | 'account' | 'useradmin' | 'oauth';
@@ -123,14 +123,12 @@ const sessionWithUser = (ex: Executor) =>
       'u.is_active', 'u.deleted_at', 'u.root_role_id', 'u.username', 'u.email',
     ]);
 type SessionAuthRow = Awaited<ReturnType<ReturnType<typeof sessionWithUser>['executeTakeFirstOrThrow']>>;
-const withTarget = <Q extends ReturnType<typeof sessionWithUser>>(q: Q, targetUserId: number) =>
-  q.leftJoin('users as target', (j) => j.on('target.id', '=', targetUserId)).select(targetUserSelection('target'));
 const SESSION_BY_ID = fixedQuery<[string], SessionAuthRow>(1, (ex, id) => sessionWithUser(ex).where('s.id', '=', id));
 const SESSION_BY_TOKEN = fixedQuery<[string], SessionAuthRow>(1, (ex, hash) => sessionWithUser(ex).where('s.token_hash', '=', hash));
 const SESSION_BY_ID_WITH_USER = fixedQuery<[string, number], SessionAuthRow>(2, (ex, id, target) =>
-  withTarget(sessionWithUser(ex).where('s.id', '=', id), target));
+  withTargetUser(sessionWithUser(ex).where('s.id', '=', id), target) as never);
 const SESSION_BY_TOKEN_WITH_USER = fixedQuery<[string, number], SessionAuthRow>(2, (ex, hash, target) =>
-  withTarget(sessionWithUser(ex).where('s.token_hash', '=', hash), target));
+  withTargetUser(sessionWithUser(ex).where('s.token_hash', '=', hash), target) as never);
 
 export class SessionService {
   constructor(private readonly store: Store) {}

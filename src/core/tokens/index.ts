@@ -8,7 +8,7 @@ import { ADMIN_PERMISSION, type Principal, type RequestContext } from '../contex
 import { conflict, invalid, notFound } from '../errors.js';
 import { rootRolePermissions } from '../roles/index.js';
 import { normalizeText } from '../users/validation.js';
-import { targetUserRow, targetUserSelection, type UserRow } from '../users/store.js';
+import { targetUserRow, withTargetUser, type UserRow } from '../users/store.js';
 import { fixedQuery } from '../../store/statements.js';
 
 export type TokenKind = 'admin' | 'personal';
@@ -77,7 +77,7 @@ const tokenByHash = (ex: Executor, hash: string) =>
 const TOKEN_BY_HASH = fixedQuery<[string], TokenAuthRow>(1, tokenByHash);
 /** The same, with the row of the user a request is about (see authenticateAndRead). */
 const TOKEN_BY_HASH_WITH_USER = fixedQuery<[string, number], TokenAuthRow>(2, (ex, hash, targetUserId) =>
-  tokenByHash(ex, hash).leftJoin('users as target', (j) => j.on('target.id', '=', targetUserId)).select(targetUserSelection('target')));
+  withTargetUser(tokenByHash(ex, hash), targetUserId));
 type TokenAuthRow = Awaited<ReturnType<ReturnType<typeof tokenByHash>['executeTakeFirstOrThrow']>>;
 
 export class TokensService {

@@ -82,20 +82,25 @@ export type ListShape = 'full' | 'summary';
 const columnsOf = (shape: ListShape) => (shape === 'full' ? USER_COLUMNS : SUMMARY_COLUMNS);
 
 const TARGET_PREFIX = 'target_';
+/** USER_COLUMNS as named in a credential row they were joined to (target_<column>), built once. */
+const TARGET_COLUMNS = USER_COLUMNS.map((c) => `${TARGET_PREFIX}${c}`);
 
 /**
- * The select list of a user row read alongside another one (the caller's credentials): every column of
- * the users table joined as `alias`, named `target_<column>` so it cannot collide with the other row's.
+ * A query for the caller's credentials with the row of user `targetUserId` joined to it (a left join: no
+ * such user leaves the columns null), every users column named `target_<column>` so it cannot collide with
+ * the credential row's. Read it back with targetUserRow.
  */
-export function targetUserSelection(alias: string) {
-  return USER_COLUMNS.map((c) => sql.ref(`${alias}.${c}`).as(`${TARGET_PREFIX}${c}`));
+export function withTargetUser(query: SelectQueryBuilder<any, any, any>, targetUserId: unknown): SelectQueryBuilder<any, any, any> {
+  return query
+    .leftJoin('users as target', (j) => j.on('target.id', '=', targetUserId as number))
+    .select(USER_COLUMNS.map((c, i) => sql.ref(`target.${c}`).as(TARGET_COLUMNS[i])));
 }
 
-/** The user row back out of a row selected with targetUserSelection; undefined when the join found none. */
+/** The user row back out of a row read with withTargetUser; undefined when the join found none. */
 export function targetUserRow(row: Record<string, unknown>): UserRow | undefined {
-  if (row[`${TARGET_PREFIX}id`] === null || row[`${TARGET_PREFIX}id`] === undefined) return undefined;
+  if (row[TARGET_COLUMNS[0]] === null || row[TARGET_COLUMNS[0]] === undefined) return undefined;
   const out: Record<string, unknown> = {};
-  for (const c of USER_COLUMNS) out[c] = row[`${TARGET_PREFIX}${c}`];
+  for (let i = 0; i < USER_COLUMNS.length; i++) out[USER_COLUMNS[i]] = row[TARGET_COLUMNS[i]];
   return out as unknown as UserRow;
 }
 
