@@ -69,7 +69,7 @@ export const CONFIG_VARIABLES: ConfigVariable[] = [
   { name: 'GATEHOUSE_LOGIN_WINDOW', meaning: 'sign-in throttling window in seconds', default: '900' },
   { name: 'GATEHOUSE_ARGON2_MEMORY', meaning: 'argon2id memory cost in KiB (OWASP minimum 19456)', default: '19456' },
   { name: 'GATEHOUSE_ARGON2_TIME', meaning: 'argon2id iterations (OWASP minimum 2)', default: '2' },
-  { name: 'GATEHOUSE_HASH_CONCURRENCY', meaning: 'password hashes computed at once; the rest wait in a queue (one core is left to serve everything else)', default: 'cores - 1, at least 1' },
+  { name: 'GATEHOUSE_HASH_CONCURRENCY', meaning: 'password hashes and checks (argon2id, imported bcrypt) computed at once; the rest wait in a queue (one core is left to serve everything else)', default: 'cores - 1, at least 1' },
 ];
 
 export class ConfigError extends Error {}
