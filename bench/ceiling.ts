@@ -23,6 +23,19 @@ app.patch<{ Params: { id: string }; Body: { name?: string } }>('/ceiling/users/:
   delete row.password_hash;
   return { ok: true, item: row };
 });
+// The read ceiling: the list page's own SELECT (the same columns, a page of 50 after a cursor, one more to
+// know whether a next page exists) as a prepared statement, its rows sent as JSON, with nothing else.
+app.get<{ Querystring: { after?: string } }>('/ceiling/users', async (req) => {
+  const after = Number(req.query.after ?? 0);
+  const r = await pool.query({
+    name: 'ceiling_list',
+    text: 'select id, username, name, email, email_verified_at, is_active, root_role_id, created_at, updated_at, last_login_at, deleted_at, version '
+      + 'from users where deleted_at is null and id > $1 order by id limit 51',
+    values: [after],
+  });
+  const items = r.rows.slice(0, 50);
+  return { ok: true, items, next: r.rows.length > 50 ? items[items.length - 1].id : null };
+});
 app.get('/healthz', async () => ({ status: 'ok' }));
 
 const stop = async () => {

@@ -48,7 +48,7 @@ const USAGE = `npm run bench -- [options]
                           (default $BENCH_PG_URL or postgresql://postgres@127.0.0.1:5432/test)
 `;
 
-type CaseName = (typeof ALL_CASES)[number] | 'ceiling_update';
+type CaseName = (typeof ALL_CASES)[number] | 'ceiling_update' | 'ceiling_list';
 
 interface Options {
   engines: Engine[];
@@ -427,6 +427,9 @@ function caseSpec(name: CaseName, ids: { lo: number; hi: number }, session: Sess
         headers: { ...json, ...bearer },
         next: () => ({ path: `/api/admin/users/${randomId()}`, body: JSON.stringify({ password: `bench-new-password-${++counter}` }) }),
       };
+    case 'ceiling_list':
+      // The read ceiling: the list page's SELECT on a bare route (bench/ceiling.ts), the same cursors.
+      return { method: 'GET', headers: {}, next: () => ({ path: `/ceiling/users?after=${randomId() - 1}` }) };
     case 'ceiling_update':
       return {
         method: 'PATCH',
@@ -510,10 +513,12 @@ interface CaseResult extends Measured {
   dbCpuMsPerRequest: number;
   /** CPU time of the load generator (autocannon, this process) per request (ms). */
   loaderCpuMsPerRequest: number;
-  case: CaseName | 'ceiling_after';
+  case: CaseName | 'ceiling_after' | 'ceiling_list_after';
   connections: number;
   rssPeakMiB: number;
   ratioToCeiling: number | null;
+  /** list_page and search_email: req/s ÷ the read ceiling's (the list SELECT on a bare route), same run. */
+  ratioToReadCeiling?: number | null;
 }
 
 interface InterferenceResult {
@@ -545,7 +550,8 @@ interface EngineReport {
 const fmt = (n: number, d = 0) => n.toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d });
 
 function printRow(r: CaseResult): void {
-  const ratio = r.ratioToCeiling === null ? '' : `${fmt(r.ratioToCeiling * 100)}%`;
+  const ratio = (r.ratioToCeiling === null ? '' : `${fmt(r.ratioToCeiling * 100)}%`)
+    + (r.ratioToReadCeiling ? ` read ${fmt(r.ratioToReadCeiling * 100)}%` : '');
   process.stdout.write(
     `  ${r.engine.padEnd(8)} ${r.case.padEnd(16)} ${String(r.connections).padStart(3)}  ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 1).padStart(6)} ms  p99 ${fmt(r.p99, 1).padStart(7)} ms  errors ${String(r.errors).padStart(5)}  cpu ${fmt(r.cpuMsPerRequest, 2).padStart(5)}+${fmt(r.dbCpuMsPerRequest, 2).padStart(4)}+${fmt(r.loaderCpuMsPerRequest, 2).padStart(4)} ms/req  rss ${fmt(r.rssPeakMiB).padStart(4)} MiB  ${ratio.padStart(5)}\n`,
   );
@@ -712,15 +718,29 @@ async function measureEngine(
   // The ceiling is measured before the cases and again after them: this machine's speed drifts over minutes
   // (the same ceiling measured 2,200-3,800 req/s in one afternoon), so every ratio divides by the mean of the
   // two, and both are printed.
+  // The reads have a ceiling of their own (ceiling_list: the list page's SELECT on the same bare route
+  // server), measured the same way when list or search pages are; they are also divided by it, because a
+  // read's latency at 16 connections is bounded by what the machine does for the bare read.
   const ceiling = engine === 'postgres' ? await startProcess(['dist/bench/ceiling.js'], { DATABASE_URL: pgUrl! }, '/healthz') : undefined;
   const crss = ceiling ? new RssSampler(ceiling.pid) : undefined;
+  const readCeilingRps = new Map<number, number>();
+  const measuresReads = opts.cases.some((c) => c === 'list_page' || c === 'search_email');
+  const measureCeilings = async (after: boolean) => {
+    for (const conns of opts.connections) {
+      const r = await measureCase('ceiling', ceiling!.url, 'ceiling_update', conns, ids, session, opts, crss!, ceilingRps);
+      if (after) r.case = 'ceiling_after';
+      ceilingRps.set(conns, after ? (ceilingRps.get(conns)! + r.rps) / 2 : r.rps);
+      results.push(r);
+      if (!measuresReads) continue;
+      const read = await measureCase('ceiling', ceiling!.url, 'ceiling_list', conns, ids, session, opts, crss!, ceilingRps);
+      if (after) read.case = 'ceiling_list_after';
+      readCeilingRps.set(conns, after ? (readCeilingRps.get(conns)! + read.rps) / 2 : read.rps);
+      results.push(read);
+    }
+  };
   if (ceiling) {
     cleanups.push(() => ceiling.stop());
-    for (const conns of opts.connections) {
-      const r = await measureCase('ceiling', ceiling.url, 'ceiling_update', conns, ids, session, opts, crss!, ceilingRps);
-      ceilingRps.set(conns, r.rps);
-      results.push(r);
-    }
+    await measureCeilings(false);
   }
 
   for (const name of opts.cases) {
@@ -730,17 +750,15 @@ async function measureEngine(
   }
 
   if (ceiling) {
-    for (const conns of opts.connections) {
-      const again = await measureCase('ceiling', ceiling.url, 'ceiling_update', conns, ids, session, opts, crss!, ceilingRps);
-      again.case = 'ceiling_after';
-      results.push(again);
-      ceilingRps.set(conns, (ceilingRps.get(conns)! + again.rps) / 2);
-    }
+    await measureCeilings(true);
     for (const r of results) {
       const c = ceilingRps.get(r.connections);
       r.ratioToCeiling = c ? r.rps / c : null;
+      const read = readCeilingRps.get(r.connections);
+      if (r.engine !== 'ceiling' && (r.case === 'list_page' || r.case === 'search_email')) r.ratioToReadCeiling = read ? r.rps / read : null;
     }
     process.stdout.write(`  ceiling (mean of before and after) per connection count: ${[...ceilingRps].map(([k, v]) => `${k}: ${fmt(v)}`).join(', ')} req/s\n`);
+    if (readCeilingRps.size) process.stdout.write(`  read ceiling (mean of before and after): ${[...readCeilingRps].map(([k, v]) => `${k}: ${fmt(v)}`).join(', ')} req/s\n`);
     crss!.stop();
     await ceiling.stop();
   }
@@ -820,6 +838,11 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memMiB: Math.round(os.totalmem() / 2 ** 20), node: process.version, postgres: pgVersion },
     options: { ...opts, out: path.relative(root, opts.out) },
     ceiling: Object.fromEntries(ceilingRps),
+    // The read ceiling per connection count: the mean of its runs before and after the cases.
+    readCeiling: Object.fromEntries(opts.connections.map((n) => {
+      const runs = all.filter((c) => c.connections === n && (c.case === 'ceiling_list' || c.case === 'ceiling_list_after'));
+      return [n, runs.length ? runs.reduce((a, c) => a + c.rps, 0) / runs.length : null];
+    })),
     engines: reports,
   };
   fs.mkdirSync(path.dirname(opts.out), { recursive: true });
