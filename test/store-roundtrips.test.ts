@@ -17,6 +17,8 @@ import { seedUsers } from '../bench/seed.js';
 
 // Every statement the in-process server sends to PostgreSQL while `recording` is on.
 const sent: Array<{ text: string; named: boolean; values: unknown[] }> = [];
+/** While recording: "sent:<i>" as statement i goes to the client, "done:<i>" when its answer is in. */
+const timeline: string[] = [];
 let recording = false;
 const originalQuery = pg.Client.prototype.query;
 (pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
@@ -25,12 +27,20 @@ const originalQuery = pg.Client.prototype.query;
     const text = typeof first === 'string' ? first : String(first?.text ?? '');
     const values = (typeof first === 'object' && first !== null ? (first as { values?: unknown[] }).values : args[1]) as unknown[] | undefined;
     sent.push({ text, named: typeof first === 'object' && first !== null && typeof first.name === 'string', values: values ?? [] });
+    const i = sent.length - 1;
+    timeline.push(`sent:${i}`);
+    const out = (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+    if (out && typeof (out as Promise<unknown>).then === 'function') {
+      (out as Promise<unknown>).then(() => timeline.push(`done:${i}`), () => timeline.push(`done:${i}`));
+    }
+    return out;
   }
   return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
 };
 
 async function statementsOf<T>(work: () => Promise<T>): Promise<{ result: T; statements: typeof sent }> {
   sent.length = 0;
+  timeline.length = 0;
   recording = true;
   try {
     const result = await work();
@@ -216,6 +226,49 @@ for (const { engine, skip } of engines()) {
       const events = await http(s.url, `/api/admin/audit-events?target_type=user&target_id=${user.id}&action=user.updated`, { token: ADMIN_TOKEN });
       assert.equal(events.status, 200, events.text);
       assert.equal(events.body.items.length, 2);
+    });
+
+    it('PostgreSQL: a list page is read along with the credential check, both sent before either answers; a made-up token sends the check alone', { skip: engine !== 'postgres' }, async () => {
+      for (let i = 0; i < 7; i++) await createUser(s.url, { name: `Along ${i}` });
+      const path = '/api/admin/users?limit=5';
+      // First use of the token in this process: the check alone, then the page (and the last-used stamp).
+      const first = await http(s.url, path, { token: ADMIN_TOKEN });
+      assert.equal(first.status, 200, first.text);
+      await http(s.url, path, { cookie: admin.cookie });
+      for (const auth of [{ token: ADMIN_TOKEN }, { cookie: admin.cookie }]) {
+        const run = await statementsOf(() => http(s.url, path, auth));
+        assert.equal(run.result.status, 200, run.result.text);
+        assert.deepEqual(run.result.body, first.body, 'the same page as when read after the check');
+        const texts = run.statements.map((x) => x.text).join('\n');
+        assert.equal(run.statements.length, 2, texts);
+        assert.match(run.statements[0].text, 'token' in auth ? /from "api_tokens"/ : /from "sessions"/);
+        assert.match(run.statements[1].text, /from "users" where "deleted_at" is null order by "id" limit/);
+        // One round trip: the page went out before the check's answer came back.
+        assert.ok(timeline.indexOf('sent:1') < timeline.indexOf('done:0'), timeline.join(' '));
+      }
+      // The next page by cursor too.
+      const next = await statementsOf(() => http(s.url, `${path}&cursor=${first.body.next_cursor}`, { token: ADMIN_TOKEN }));
+      assert.equal(next.result.status, 200);
+      assert.equal(next.result.body.items[0].id > first.body.items[4].id, true);
+      assert.ok(timeline.indexOf('sent:1') < timeline.indexOf('done:0'), timeline.join(' '));
+      // A search, a filter or a value validation turns down: the page is read after the check, as before.
+      const search = await statementsOf(() => http(s.url, `${path}&q=along`, { token: ADMIN_TOKEN }));
+      assert.equal(search.result.status, 200);
+      assert.ok(timeline.indexOf('done:0') < timeline.indexOf('sent:1'), timeline.join(' '));
+      const bad = await statementsOf(() => http(s.url, '/api/admin/users?limit=500', { token: ADMIN_TOKEN }));
+      assert.equal(bad.result.status, 400);
+      assert.equal(bad.statements.length, 1);
+      // A token that never passed: the check alone, 401.
+      const madeUp = await statementsOf(() => http(s.url, path, { token: 'gha_made_up_0000000000000000000000000000' }));
+      assert.equal(madeUp.result.status, 401);
+      assert.equal(madeUp.statements.length, 1, madeUp.statements.map((x) => x.text).join('\n'));
+      // A signed-in member: the page is read along with the session check, and never sent (403).
+      await createUser(s.url, { email: 'member.along@example.com', password: 'member-password-1' });
+      const member = await signIn(s.url, 'member.along@example.com', 'member-password-1');
+      const refused = await statementsOf(() => http(s.url, path, { cookie: member.cookie }));
+      assert.equal(refused.result.status, 403);
+      assert.equal(refused.statements.length, 2);
+      assert.doesNotMatch(refused.result.text, /Along \d/);
     });
 
     it('PostgreSQL: a user-admin PUT of the whole user with only the name changed is two statements, its GET one', { skip: engine !== 'postgres' }, async () => {

@@ -123,6 +123,26 @@ class NamingClient {
     });
   }
 
+  /**
+   * Statements sent together: written to the socket in one write, without waiting for each answer
+   * (node-postgres's pipeline mode; each keeps its own Sync, so one failing does not abort the other).
+   * Settles when all have; fails with the first error.
+   */
+  async together(queries: readonly CompiledQuery[]): Promise<QueryResult[]> {
+    const stream = (this.client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection?.stream;
+    stream?.cork?.();
+    let pending: Array<Promise<QueryResult>>;
+    try {
+      pending = queries.map((q) => this.query(q.sql, q.parameters as unknown[]) as Promise<QueryResult>);
+    } finally {
+      stream?.uncork?.();
+    }
+    const settled = await Promise.allSettled(pending);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<QueryResult>).value);
+  }
+
   release(err?: Error | boolean): void {
     this.inTransaction = false;
     this.client.release(err);
@@ -155,6 +175,16 @@ export function namedStatementPool(pool: pg.Pool) {
       return wrapper;
     },
     end: () => pool.end(),
+    /** Statements read together on one connection (NamingClient.together); the pool must be in pipeline mode. */
+    async together(queries: readonly CompiledQuery[]): Promise<QueryResult[]> {
+      // Released as Kysely releases its connections (a client whose connection broke leaves the pool by itself).
+      const client = await this.connect();
+      try {
+        return await client.together(queries);
+      } finally {
+        client.release();
+      }
+    },
   };
 }
 
@@ -202,6 +232,8 @@ interface Template {
 export interface FixedQuery<A extends unknown[], R> {
   /** Runs the query with these values on `ex` (a Kysely instance or a transaction of the given engine). */
   execute(ex: Executor, engine: Engine, ...args: A): Promise<R[]>;
+  /** The query with these values, compiled for the engine, to run later (Store.readTogether). */
+  compile(ex: Executor, engine: Engine, ...args: A): CompiledQuery<R>;
 }
 
 /**
@@ -214,22 +246,25 @@ export function fixedQuery<A extends unknown[], R>(
   build: (ex: Executor, ...values: any[]) => Compilable<R>,
 ): FixedQuery<A, R> {
   const templates = new Map<Engine, Template>();
+  const compile = (ex: Executor, engine: Engine, args: unknown[]): CompiledQuery<R> => {
+    let t = templates.get(engine);
+    if (t === undefined) {
+      const slots = Array.from({ length: arity }, (_, i) => new Slot(i));
+      const compiled = build(ex, ...slots).compile();
+      const parts = compiled.parameters.map((p) => (p instanceof Slot ? p.index : { value: p }));
+      for (const s of slots) {
+        if (!parts.includes(s.index)) throw new Error(`fixed query: value ${s.index} is not used as a parameter in: ${compiled.sql}`);
+      }
+      t = { sql: compiled.sql, query: compiled.query, queryId: compiled.queryId, parts };
+      templates.set(engine, t);
+    }
+    const parameters = t.parts.map((p) => (typeof p === 'number' ? args[p] : p.value));
+    return { sql: t.sql, parameters, query: t.query, queryId: t.queryId } as CompiledQuery<R>;
+  };
   return {
     async execute(ex, engine, ...args) {
-      let t = templates.get(engine);
-      if (t === undefined) {
-        const slots = Array.from({ length: arity }, (_, i) => new Slot(i));
-        const compiled = build(ex, ...slots).compile();
-        const parts = compiled.parameters.map((p) => (p instanceof Slot ? p.index : { value: p }));
-        for (const s of slots) {
-          if (!parts.includes(s.index)) throw new Error(`fixed query: value ${s.index} is not used as a parameter in: ${compiled.sql}`);
-        }
-        t = { sql: compiled.sql, query: compiled.query, queryId: compiled.queryId, parts };
-        templates.set(engine, t);
-      }
-      const parameters = t.parts.map((p) => (typeof p === 'number' ? args[p] : p.value));
-      const result = await ex.executeQuery<R>({ sql: t.sql, parameters, query: t.query, queryId: t.queryId });
-      return result.rows;
+      return (await ex.executeQuery<R>(compile(ex, engine, args))).rows;
     },
+    compile: (ex, engine, ...args) => compile(ex, engine, args),
   };
 }

@@ -1,6 +1,7 @@
 // One session store for every surface. A session row is a session family (one sign-in); admin cookie
 // sessions carry rotating refresh tokens, opaque cookie sessions (account, user-admin) a token hash.
 // Revocation is a row update, so it is seen by every node on its next request.
+import type { CompiledQuery } from 'kysely';
 import { randomId, randomToken, sha256Hex } from '../../platform/crypto.js';
 import type { Store } from '../../store/db.js';
 import { nowIso, toBool, toIso, type Executor } from '../../store/sql.js';
@@ -256,15 +257,19 @@ export class SessionService {
     by: { id: string } | { token: string },
     kind?: SessionKind,
     targetUserId?: number,
-  ): Promise<{ session: ActiveSession; target: UserRow | undefined } | undefined> {
+    along?: CompiledQuery,
+  ): Promise<{ session: ActiveSession; target: UserRow | undefined; along?: unknown[] } | undefined> {
     const { db, engine } = this.store;
-    const [row] = 'id' in by
+    const check = 'id' in by
       ? targetUserId === undefined
-        ? await SESSION_BY_ID.execute(db, engine, by.id)
-        : await SESSION_BY_ID_WITH_USER.execute(db, engine, by.id, targetUserId)
+        ? SESSION_BY_ID.compile(db, engine, by.id)
+        : SESSION_BY_ID_WITH_USER.compile(db, engine, by.id, targetUserId)
       : targetUserId === undefined
-        ? await SESSION_BY_TOKEN.execute(db, engine, sha256Hex(by.token))
-        : await SESSION_BY_TOKEN_WITH_USER.execute(db, engine, sha256Hex(by.token), targetUserId);
+        ? SESSION_BY_TOKEN.compile(db, engine, sha256Hex(by.token))
+        : SESSION_BY_TOKEN_WITH_USER.compile(db, engine, sha256Hex(by.token), targetUserId);
+    // `along`: see TokensService.authenticateAndRead.
+    const [rows, alongRows] = along ? await this.store.readTogether([check, along]) : [(await db.executeQuery(check)).rows];
+    const row = rows[0] as Awaited<ReturnType<typeof SESSION_BY_ID.execute>>[number] | undefined;
     if (!row) return undefined;
     if (kind && row.kind !== kind) return undefined;
     if (row.revoked_at !== null || toIso(row.expires_at)! <= nowIso()) return undefined;
@@ -287,6 +292,7 @@ export class SessionService {
         },
       },
       target: targetUserId !== undefined ? targetUserRow(row as unknown as Record<string, unknown>) : undefined,
+      along: alongRows,
     };
   }
 

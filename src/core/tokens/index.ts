@@ -1,5 +1,6 @@
 // API tokens: admin tokens (act as an administrator, no user) and personal tokens (act as their owner,
 // with the owner's permissions). Only the SHA-256 of a token is stored; the secret is shown once.
+import type { CompiledQuery } from 'kysely';
 import type { Store } from '../../store/db.js';
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
 import { nowIso, toBool, toIso, type Executor } from '../../store/sql.js';
@@ -80,7 +81,13 @@ const TOKEN_BY_HASH_WITH_USER = fixedQuery<[string, number], TokenAuthRow>(2, (e
   withTargetUser(tokenByHash(ex, hash), targetUserId));
 type TokenAuthRow = Awaited<ReturnType<ReturnType<typeof tokenByHash>['executeTakeFirstOrThrow']>>;
 
+/** Token hashes remembered as having passed (TokensService.passed); past this many the set starts over. */
+const MAX_PASSED_TOKENS = 4096;
+
 export class TokensService {
+  /** Hashes of tokens that passed the check in this process: only those get reads sent along (authenticateAndRead). */
+  private readonly passed = new Set<string>();
+
   constructor(private readonly store: Store) {}
 
   async create(
@@ -140,17 +147,46 @@ export class TokensService {
   /**
    * authenticate(), and when `targetUserId` is given, that user's row read in the same statement (one round
    * trip instead of two for the routes about one user; the row is only used once the principal is allowed).
+   * `along`: a read of the route's own sent together with the check (Store.readTogether); its rows come
+   * back as `along`, for the caller to use only once the principal is allowed.
    */
   async authenticateAndRead(
     secret: string,
     targetUserId?: number,
-  ): Promise<{ principal: Principal & { kind: 'api_token' }; target: UserRow | undefined } | undefined> {
+    along?: CompiledQuery,
+  ): Promise<{ principal: Principal & { kind: 'api_token' }; target: UserRow | undefined; along?: unknown[] } | undefined> {
     if (secret.length < 16 || secret.length > 512) return undefined;
     const hash = sha256Hex(secret);
-    const [row] = targetUserId === undefined
-      ? await TOKEN_BY_HASH.execute(this.store.db, this.store.engine, hash)
-      : await TOKEN_BY_HASH_WITH_USER.execute(this.store.db, this.store.engine, hash, targetUserId);
-    if (!row) return undefined;
+    const { db, engine } = this.store;
+    const check = targetUserId === undefined ? TOKEN_BY_HASH.compile(db, engine, hash) : TOKEN_BY_HASH_WITH_USER.compile(db, engine, hash, targetUserId);
+    // The read along goes out only with a token this process has seen pass: made-up tokens cost the
+    // database the check alone, as before.
+    const readAlong = along !== undefined && this.passed.has(hash);
+    const [rows, alongRows] = readAlong ? await this.store.readTogether([check, along]) : [(await db.executeQuery(check)).rows];
+    const row = rows[0] as TokenAuthRow | undefined;
+    const principal = row ? this.principalOf(row) : undefined;
+    if (!principal) {
+      this.passed.delete(hash);
+      return undefined;
+    }
+    if (!readAlong && along !== undefined) {
+      if (this.passed.size >= MAX_PASSED_TOKENS) this.passed.clear();
+      this.passed.add(hash);
+    }
+    const lastUsed = toIso(row!.last_used_at);
+    const now = Date.now();
+    if (!lastUsed || now - Date.parse(lastUsed) > LAST_USED_GRANULARITY_MS) {
+      await this.store.db.updateTable('api_tokens').set({ last_used_at: new Date(now).toISOString() }).where('id', '=', row!.id).execute();
+    }
+    return {
+      principal,
+      target: targetUserId !== undefined ? targetUserRow(row as unknown as Record<string, unknown>) : undefined,
+      along: alongRows,
+    };
+  }
+
+  /** The principal a token row stands for; undefined when it expired or its owner may no longer act. */
+  private principalOf(row: TokenAuthRow): (Principal & { kind: 'api_token' }) | undefined {
     const now = Date.now();
     const expires = toIso(row.expires_at);
     if (expires && Date.parse(expires) <= now) return undefined;
@@ -160,14 +196,7 @@ export class TokensService {
       if (row.user_id === null || !toBool(row.is_active) || row.deleted_at !== null) return undefined;
       permissions = rootRolePermissions(row.root_role_id ?? 5);
     }
-    const lastUsed = toIso(row.last_used_at);
-    if (!lastUsed || now - Date.parse(lastUsed) > LAST_USED_GRANULARITY_MS) {
-      await this.store.db.updateTable('api_tokens').set({ last_used_at: new Date(now).toISOString() }).where('id', '=', row.id).execute();
-    }
-    return {
-      principal: { kind: 'api_token', tokenId: row.id, userId: row.user_id, permissions, label: `token:${row.name}` },
-      target: targetUserId !== undefined ? targetUserRow(row as unknown as Record<string, unknown>) : undefined,
-    };
+    return { kind: 'api_token', tokenId: row.id, userId: row.user_id, permissions, label: `token:${row.name}` };
   }
 
   // --- user-admin surface (Unleash personal access tokens) ---

@@ -1,7 +1,7 @@
 // The users service: every rule about users lives here, whichever surface calls it.
 import type { Store } from '../../store/db.js';
 import { nowIso, uniqueViolation, type Executor } from '../../store/sql.js';
-import type { Updateable } from 'kysely';
+import type { CompiledQuery, Updateable } from 'kysely';
 import type { UsersTable } from '../../store/schema.js';
 import { auditRow, recordAudit } from '../audit/index.js';
 import { isAdminPrincipal, type Principal, type RequestContext } from '../context.js';
@@ -10,7 +10,7 @@ import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } 
 import { isAdminRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
 import { revokeUserSessions, rotateSessionToken } from '../sessions/index.js';
 import type { LoginThrottle } from '../throttle/index.js';
-import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, toUser, toUserSummary, updateUserRowWithAudit, type ListShape, type UserRow } from './store.js';
+import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, plainPageQuery, toUser, toUserSummary, updateUserRowWithAudit, type ListShape, type UserRow } from './store.js';
 import type { NewUser, User, UserCursor, UserListQuery, UserPatch, UserSummary } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
 import { foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
@@ -151,6 +151,17 @@ const IDENTITY_COLUMNS: ReadonlySet<string> = new Set<string>([
   'email', 'email_key', 'username', 'username_key', 'root_role_id', 'is_active', 'email_verified_at', 'password_hash',
 ]);
 
+/** A list page's statement to read ahead (UsersService.summaryPageRead), and which page it is. */
+export interface PageRead {
+  key: string;
+  query: CompiledQuery;
+}
+
+/** Which page a UserListQuery asks for, as a string. */
+function pageKey(q: UserListQuery): string {
+  return `${q.limit}|${q.afterId ?? ''}|${q.afterKey ?? ''}|${q.q ?? ''}|${q.isActive ?? ''}|${q.isAdmin ?? ''}`;
+}
+
 export class UsersService {
   private readonly guards: IdentityGuard[] = [];
 
@@ -194,16 +205,27 @@ export class UsersService {
     return { items: rows.map(toUser), nextCursor };
   }
 
-  /** list(), reading only what a list shows (UserSummary). */
-  async listSummaries(q: UserListQuery): Promise<{ items: UserSummary[]; nextCursor: UserCursor | null }> {
-    const { rows, nextCursor } = await this.page(q, 'summary');
+  /**
+   * listSummaries(q)'s statement, to be read before the handler runs, along with the caller's credentials
+   * (the admin list's guard); undefined unless q is a plain page (no search, no filters). Hand the rows back
+   * to listSummaries as `read`: they are used only for the very same q.
+   */
+  summaryPageRead(q: UserListQuery): PageRead | undefined {
+    const query = plainPageQuery(this.store.db, this.store.engine, { ...q, limit: q.limit + 1 }, 'summary');
+    return query && { key: pageKey(q), query };
+  }
+
+  /** list(), reading only what a list shows (UserSummary). `read`: the page as read by summaryPageRead. */
+  async listSummaries(q: UserListQuery, opts: { read?: { key: string; rows: unknown[] } } = {}): Promise<{ items: UserSummary[]; nextCursor: UserCursor | null }> {
+    const read = opts.read && opts.read.key === pageKey(q) ? (opts.read.rows as UserRow[]) : undefined;
+    const { rows, nextCursor } = await this.page(q, 'summary', read);
     return { items: rows.map(toUserSummary), nextCursor };
   }
 
-  private async page(q: UserListQuery, shape: ListShape): Promise<{ rows: UserRow[]; nextCursor: UserCursor | null }> {
+  private async page(q: UserListQuery, shape: ListShape, read?: UserRow[]): Promise<{ rows: Array<UserRow & { search_key?: string }>; nextCursor: UserCursor | null }> {
     const query = { ...q, q: q.q ? foldKey(q.q.trim()) : undefined };
     // One more than the page: whether there is a next one.
-    const rows = await listUserRows(this.store.db, this.store.engine, { ...query, limit: q.limit + 1 }, shape);
+    const rows: Array<UserRow & { search_key?: string }> = read ?? await listUserRows(this.store.db, this.store.engine, { ...query, limit: q.limit + 1 }, shape);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.limit ? (query.q ? { id: last.id, key: last.search_key } : { id: last.id }) : null;

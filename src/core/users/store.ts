@@ -1,5 +1,5 @@
 // SQL and row mapping for users. No rules here.
-import { sql, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Updateable } from 'kysely';
+import { sql, type CompiledQuery, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Updateable } from 'kysely';
 import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
 import { parseJson, prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
 import type { User, UserListQuery, UserSummary } from './types.js';
@@ -140,6 +140,15 @@ const livePageAfter = (shape: ListShape) =>
     ex.selectFrom('users').select(columnsOf(shape)).where('deleted_at', 'is', null).where('id', '>', afterId).orderBy('id').limit(limit));
 const LIVE_PAGE = { full: livePage('full'), summary: livePage('summary') };
 const LIVE_PAGE_AFTER = { full: livePageAfter('full'), summary: livePageAfter('summary') };
+
+/**
+ * The plain page (no search, no filters) as a compiled statement, for reading it along with the caller's
+ * credentials (Store.readTogether); undefined for any other page. Its rows are what listUserRows returns.
+ */
+export function plainPageQuery(ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape): CompiledQuery | undefined {
+  if (q.q || q.isActive !== undefined || q.isAdmin !== undefined) return undefined;
+  return q.afterId === undefined ? LIVE_PAGE[shape].compile(ex, engine, q.limit) : LIVE_PAGE_AFTER[shape].compile(ex, engine, q.afterId, q.limit);
+}
 
 /**
  * A page of users: in id order after `afterId`, or, with `q`, a prefix search in search order (see

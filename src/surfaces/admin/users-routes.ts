@@ -6,7 +6,7 @@ import type { Core } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
 import { etagOf } from '../../core/users/service.js';
 import { readOf } from '../target-user.js';
-import type { UserPatch } from '../../core/users/types.js';
+import type { UserListQuery, UserPatch } from '../../core/users/types.js';
 import { requestContext } from '../../platform/http.js';
 import { CreateUserBody, Envelope, IdParams, IfMatchHeaders, ListUsersQuery, PatchUserBody, SelfPasswordBody, UserItem } from './schemas.js';
 import { decodeUserCursor, encodeUserCursor, userItem } from './serialize.js';
@@ -14,12 +14,34 @@ import { decodeUserCursor, encodeUserCursor, userItem } from './serialize.js';
 const ADMIN_PASSWORD_POLICY = { min: 8, max: 128 };
 const toBoolFlag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
 
+/**
+ * The plain list page (limit and cursor only) a raw query string asks for, read as validation will read it;
+ * undefined for anything else (a search, filters, a value validation would turn down or coerce).
+ */
+function plainPageOf(query: unknown): UserListQuery | undefined {
+  const q = query as Record<string, unknown>;
+  for (const key in q) if (key !== 'limit' && key !== 'cursor') return undefined;
+  let limit = 50;
+  if (q.limit !== undefined) {
+    if (typeof q.limit !== 'string' || !/^[1-9][0-9]{0,2}$/.test(q.limit) || Number(q.limit) > 200) return undefined;
+    limit = Number(q.limit);
+  }
+  let afterId: number | undefined;
+  if (q.cursor !== undefined) {
+    const after = typeof q.cursor === 'string' ? decodeUserCursor(q.cursor) : undefined;
+    if (!after || after.key !== undefined) return undefined;
+    afterId = after.id;
+  }
+  return { limit, afterId };
+}
+
 export async function userRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { core } = opts;
   const tags = ['admin: users'];
 
   app.get('/api/admin/users', {
+    config: { readsAlong: (req) => { const page = plainPageOf(req.query); return page && core.users.summaryPageRead(page); } },
     schema: {
       tags, summary: 'List users: in id order, or with q a prefix search on email/username/name in search order (by the matching key, then id); cursor = next_cursor', querystring: ListUsersQuery,
       response: { 200: Type.Object({ ok: Type.Boolean(), items: Type.Array(UserItem), next_cursor: Type.Union([Type.String(), Type.Null()]), limit: Type.Integer() }) },
@@ -34,7 +56,7 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
     if (after && (after.key !== undefined) !== (search !== undefined)) {
       throw invalid('cursor', 'invalid_cursor', search ? 'this cursor continues a list without q, not a search' : 'this cursor continues a search (q), not a list without q');
     }
-    const page = await core.users.listSummaries({ limit, afterId: after?.id, afterKey: after?.key, q: search, isActive: q.is_active, isAdmin: q.is_admin });
+    const page = await core.users.listSummaries({ limit, afterId: after?.id, afterKey: after?.key, q: search, isActive: q.is_active, isAdmin: q.is_admin }, { read: req.alongRead });
     return { ok: true, items: page.items.map(userItem), next_cursor: page.nextCursor ? encodeUserCursor(page.nextCursor) : null, limit };
   });
 
