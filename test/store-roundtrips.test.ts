@@ -251,10 +251,25 @@ for (const { engine, skip } of engines()) {
       assert.equal(next.result.status, 200);
       assert.equal(next.result.body.items[0].id > first.body.items[4].id, true);
       assert.ok(timeline.indexOf('sent:1') < timeline.indexOf('done:0'), timeline.join(' '));
-      // A search, a filter or a value validation turns down: the page is read after the check, as before.
+      // A search's first window too, and its next page.
+      const unpiped = await http(s.url, `${path}&q=along&is_active=true`, { token: ADMIN_TOKEN });
       const search = await statementsOf(() => http(s.url, `${path}&q=along`, { token: ADMIN_TOKEN }));
       assert.equal(search.result.status, 200);
+      assert.equal(search.statements.length, 2);
+      assert.match(search.statements[1].text, /union all/);
+      assert.ok(timeline.indexOf('sent:1') < timeline.indexOf('done:0'), timeline.join(' '));
+      assert.deepEqual(search.result.body.items.map((u: { name: string }) => u.name), ['Along 0', 'Along 1', 'Along 2', 'Along 3', 'Along 4']);
+      assert.deepEqual(search.result.body.items, unpiped.body.items, 'the same page as read after the check');
+      const searchNext = await statementsOf(() => http(s.url, `${path}&q=along&cursor=${search.result.body.next_cursor}`, { token: ADMIN_TOKEN }));
+      assert.deepEqual(searchNext.result.body.items.map((u: { name: string }) => u.name), ['Along 5', 'Along 6']);
+      assert.ok(timeline.indexOf('sent:1') < timeline.indexOf('done:0'), timeline.join(' '));
+      // Filters, or a value validation turns down: the page is read after the check, as before.
+      const filtered = await statementsOf(() => http(s.url, `${path}&q=along&is_active=true`, { token: ADMIN_TOKEN }));
+      assert.equal(filtered.result.status, 200);
       assert.ok(timeline.indexOf('done:0') < timeline.indexOf('sent:1'), timeline.join(' '));
+      const mismatched = await statementsOf(() => http(s.url, `${path}&q=along&cursor=${first.body.next_cursor}`, { token: ADMIN_TOKEN }));
+      assert.equal(mismatched.result.status, 400, 'a list cursor cannot continue a search');
+      assert.equal(mismatched.statements.length, 1);
       const bad = await statementsOf(() => http(s.url, '/api/admin/users?limit=500', { token: ADMIN_TOKEN }));
       assert.equal(bad.result.status, 400);
       assert.equal(bad.statements.length, 1);

@@ -10,7 +10,7 @@ import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } 
 import { isAdminRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
 import { revokeUserSessions, rotateSessionToken } from '../sessions/index.js';
 import type { LoginThrottle } from '../throttle/index.js';
-import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, plainPageQuery, toUser, toUserSummary, updateUserRowWithAudit, type ListShape, type UserRow } from './store.js';
+import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, firstPageQuery, toUser, toUserSummary, updateUserRowWithAudit, type ListShape, type UserRow } from './store.js';
 import type { NewUser, User, UserCursor, UserListQuery, UserPatch, UserSummary } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
 import { foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
@@ -206,26 +206,30 @@ export class UsersService {
   }
 
   /**
-   * listSummaries(q)'s statement, to be read before the handler runs, along with the caller's credentials
-   * (the admin list's guard); undefined unless q is a plain page (no search, no filters). Hand the rows back
-   * to listSummaries as `read`: they are used only for the very same q.
+   * The first statement of listSummaries(q), to be read before the handler runs, along with the caller's
+   * credentials (the admin list's guard); undefined where there is none to read ahead (firstPageQuery).
+   * Hand the rows back to listSummaries as `read`: they are used only for the very same q.
    */
   summaryPageRead(q: UserListQuery): PageRead | undefined {
-    const query = plainPageQuery(this.store.db, this.store.engine, { ...q, limit: q.limit + 1 }, 'summary');
+    const query = firstPageQuery(this.store.db, this.store.engine, this.listQuery(q), 'summary');
     return query && { key: pageKey(q), query };
   }
 
   /** list(), reading only what a list shows (UserSummary). `read`: the page as read by summaryPageRead. */
   async listSummaries(q: UserListQuery, opts: { read?: { key: string; rows: unknown[] } } = {}): Promise<{ items: UserSummary[]; nextCursor: UserCursor | null }> {
-    const read = opts.read && opts.read.key === pageKey(q) ? (opts.read.rows as UserRow[]) : undefined;
+    const read = opts.read && opts.read.key === pageKey(q) ? opts.read.rows : undefined;
     const { rows, nextCursor } = await this.page(q, 'summary', read);
     return { items: rows.map(toUserSummary), nextCursor };
   }
 
-  private async page(q: UserListQuery, shape: ListShape, read?: UserRow[]): Promise<{ rows: Array<UserRow & { search_key?: string }>; nextCursor: UserCursor | null }> {
-    const query = { ...q, q: q.q ? foldKey(q.q.trim()) : undefined };
-    // One more than the page: whether there is a next one.
-    const rows: Array<UserRow & { search_key?: string }> = read ?? await listUserRows(this.store.db, this.store.engine, { ...query, limit: q.limit + 1 }, shape);
+  /** The store's query for page q: the search prefix folded, one more row than the page (is there a next one?). */
+  private listQuery(q: UserListQuery): UserListQuery {
+    return { ...q, q: q.q ? foldKey(q.q.trim()) : undefined, limit: q.limit + 1 };
+  }
+
+  private async page(q: UserListQuery, shape: ListShape, read?: unknown[]): Promise<{ rows: Array<UserRow & { search_key?: string }>; nextCursor: UserCursor | null }> {
+    const query = this.listQuery(q);
+    const rows = await listUserRows(this.store.db, this.store.engine, query, shape, read);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.limit ? (query.q ? { id: last.id, key: last.search_key } : { id: last.id }) : null;

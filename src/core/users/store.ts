@@ -142,11 +142,18 @@ const LIVE_PAGE = { full: livePage('full'), summary: livePage('summary') };
 const LIVE_PAGE_AFTER = { full: livePageAfter('full'), summary: livePageAfter('summary') };
 
 /**
- * The plain page (no search, no filters) as a compiled statement, for reading it along with the caller's
- * credentials (Store.readTogether); undefined for any other page. Its rows are what listUserRows returns.
+ * The first statement listUserRows(q) runs, compiled, for reading it ahead along with the caller's
+ * credentials (Store.readTogether): a plain page's, or a PostgreSQL search's first window. Undefined for a
+ * filtered plain page (built per request) and a SQLite search. Hand its rows to listUserRows as `firstRead`.
  */
-export function plainPageQuery(ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape): CompiledQuery | undefined {
-  if (q.q || q.isActive !== undefined || q.isAdmin !== undefined) return undefined;
+export function firstPageQuery(ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape): CompiledQuery | undefined {
+  if (q.q) {
+    if (engine !== 'postgres') return undefined;
+    const s = searchStart(q);
+    return searchStatementsFor(engine, { shape, after: s.after !== undefined, isActive: q.isActive, isAdmin: q.isAdmin })
+      .page.compile(ex, engine, s.lo, s.hi, s.window, q.limit, ...(s.after === undefined ? [] : [s.after.key, s.after.id]));
+  }
+  if (q.isActive !== undefined || q.isAdmin !== undefined) return undefined;
   return q.afterId === undefined ? LIVE_PAGE[shape].compile(ex, engine, q.limit) : LIVE_PAGE_AFTER[shape].compile(ex, engine, q.afterId, q.limit);
 }
 
@@ -156,9 +163,14 @@ export function plainPageQuery(ex: Executor, engine: Engine, q: UserListQuery, s
  * reads only the SUMMARY_COLUMNS (the rows are then SummaryRow, read them with toUserSummary): a list page
  * read, parsed and threw away the password hash, keys and profile fields of 50 users it never showed.
  */
-export async function listUserRows(ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape = 'full'): Promise<Array<UserRow & Partial<SearchPosition>>> {
-  if (q.q) return searchUserRows(ex, engine, q, shape);
+export async function listUserRows(
+  ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape = 'full',
+  /** The rows of firstPageQuery(q), when they were read ahead. */
+  firstRead?: unknown[],
+): Promise<Array<UserRow & Partial<SearchPosition>>> {
+  if (q.q) return searchUserRows(ex, engine, q, shape, firstRead as Array<UserRow & SearchRowExtras> | undefined);
   if (q.isActive === undefined && q.isAdmin === undefined) {
+    if (firstRead) return firstRead as UserRow[];
     // The plain page (the console's, a sync job's): a fixed query.
     return q.afterId === undefined ? LIVE_PAGE[shape].execute(ex, engine, q.limit) : LIVE_PAGE_AFTER[shape].execute(ex, engine, q.afterId, q.limit);
   }
@@ -384,16 +396,29 @@ function searchStatementsFor(engine: Engine, variant: SearchVariant): SearchStat
 }
 
 /** A prefix search page (live users, search order, after the cursor `afterKey`/`afterId`); rows carry their search_key. */
-async function searchUserRows(ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape): Promise<Array<UserRow & SearchPosition>> {
+/** Where a search starts: its key range, its first window, the cursor it continues. */
+function searchStart(q: UserListQuery) {
   const lo = q.q!;
-  const hi = prefixUpperBound(lo);
-  let after = q.afterId !== undefined ? { key: q.afterKey ?? '', id: q.afterId } : undefined;
+  return {
+    lo,
+    hi: prefixUpperBound(lo),
+    window: Math.max(SEARCH_WINDOW_MIN, 4 * q.limit),
+    after: q.afterId !== undefined ? { key: q.afterKey ?? '', id: q.afterId } : undefined,
+  };
+}
+
+async function searchUserRows(
+  ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape, firstRead?: Array<UserRow & SearchRowExtras>,
+): Promise<Array<UserRow & SearchPosition>> {
+  const { lo, hi } = searchStart(q);
+  let { window, after } = searchStart(q);
   const out: Array<UserRow & SearchPosition> = [];
-  let window = Math.max(SEARCH_WINDOW_MIN, 4 * q.limit);
+  let ahead = firstRead;
   for (;;) {
     const statements = searchStatementsFor(engine, { shape, after: after !== undefined, isActive: q.isActive, isAdmin: q.isAdmin });
     const cursor = after === undefined ? [] : [after.key, after.id];
-    const rows = await statements.page.execute(ex, engine, lo, hi, window, q.limit - out.length, ...cursor);
+    const rows = ahead ?? await statements.page.execute(ex, engine, lo, hi, window, q.limit - out.length, ...cursor);
+    ahead = undefined;
     let windowEnd: { id: number; search_key: string } | undefined;
     for (const row of rows) {
       // The rows keep their search_keep/search_pos columns: copying them without would cost an object each.

@@ -15,24 +15,26 @@ const ADMIN_PASSWORD_POLICY = { min: 8, max: 128 };
 const toBoolFlag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
 
 /**
- * The plain list page (limit and cursor only) a raw query string asks for, read as validation will read it;
- * undefined for anything else (a search, filters, a value validation would turn down or coerce).
+ * The page a raw query string asks for (limit, cursor and q only), read as validation and the handler will
+ * read it; undefined for anything else (filters, a value validation would turn down or coerce, a cursor of
+ * the other kind): those pages are read after the credential check.
  */
-function plainPageOf(query: unknown): UserListQuery | undefined {
+function pageOf(query: unknown): UserListQuery | undefined {
   const q = query as Record<string, unknown>;
-  for (const key in q) if (key !== 'limit' && key !== 'cursor') return undefined;
+  for (const key in q) if (key !== 'limit' && key !== 'cursor' && key !== 'q') return undefined;
   let limit = 50;
   if (q.limit !== undefined) {
     if (typeof q.limit !== 'string' || !/^[1-9][0-9]{0,2}$/.test(q.limit) || Number(q.limit) > 200) return undefined;
     limit = Number(q.limit);
   }
-  let afterId: number | undefined;
+  if (q.q !== undefined && (typeof q.q !== 'string' || q.q.length > 254)) return undefined;
+  const search = (q.q as string | undefined) || undefined;
+  let after: ReturnType<typeof decodeUserCursor>;
   if (q.cursor !== undefined) {
-    const after = typeof q.cursor === 'string' ? decodeUserCursor(q.cursor) : undefined;
-    if (!after || after.key !== undefined) return undefined;
-    afterId = after.id;
+    after = typeof q.cursor === 'string' && q.cursor.length <= 1024 ? decodeUserCursor(q.cursor) : undefined;
+    if (!after || (after.key !== undefined) !== (search !== undefined)) return undefined;
   }
-  return { limit, afterId };
+  return { limit, afterId: after?.id, afterKey: after?.key, q: search };
 }
 
 export async function userRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
@@ -41,7 +43,7 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
   const tags = ['admin: users'];
 
   app.get('/api/admin/users', {
-    config: { readsAlong: (req) => { const page = plainPageOf(req.query); return page && core.users.summaryPageRead(page); } },
+    config: { readsAlong: (req) => { const page = pageOf(req.query); return page && core.users.summaryPageRead(page); } },
     schema: {
       tags, summary: 'List users: in id order, or with q a prefix search on email/username/name in search order (by the matching key, then id); cursor = next_cursor', querystring: ListUsersQuery,
       response: { 200: Type.Object({ ok: Type.Boolean(), items: Type.Array(UserItem), next_cursor: Type.Union([Type.String(), Type.Null()]), limit: Type.Integer() }) },
