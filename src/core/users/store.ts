@@ -395,7 +395,6 @@ function searchStatementsFor(engine: Engine, variant: SearchVariant): SearchStat
   return statements;
 }
 
-/** A prefix search page (live users, search order, after the cursor `afterKey`/`afterId`); rows carry their search_key. */
 /** Where a search starts: its key range, its first window, the cursor it continues. */
 function searchStart(q: UserListQuery) {
   const lo = q.q!;
@@ -407,6 +406,10 @@ function searchStart(q: UserListQuery) {
   };
 }
 
+/**
+ * A prefix search page (live users, search order, after the cursor `afterKey`/`afterId`); rows carry their
+ * search_key. `firstRead`: the first window's rows, when firstPageQuery read them ahead.
+ */
 async function searchUserRows(
   ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape, firstRead?: Array<UserRow & SearchRowExtras>,
 ): Promise<Array<UserRow & SearchPosition>> {
