@@ -94,6 +94,11 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     });
     // An idle client that errors (server restart) must not crash the process.
     pool.on('error', () => {});
+    // Nor one that is checked out: the pool listens for errors of idle clients only, and a client whose
+    // connection ends while it is lent but between two statements (PostgreSQL terminating backends on a
+    // restart or failover: FATAL 57P01) emits an 'error' nobody heard, which stopped the process. The
+    // statement in flight, if any, still fails with that error, and the pool drops the client on release.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const namingPool = named ? namedStatementPool(pool) : undefined;
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: (namingPool ?? pool) as never }) });
     return {

@@ -64,6 +64,25 @@ export function isForeignKeyViolation(err: unknown): boolean {
   return !!e && (e.code === '23503' || e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY');
 }
 
+/** Seconds a client is told to wait (Retry-After) when the store cannot be reached. */
+export const STORE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The store cannot serve right now, through no fault of the request: PostgreSQL unreachable, its connection
+ * lost or terminated (a restart, a failover: SQLSTATE class 08, 57P01-57P03), too many connections (53300),
+ * the pool's connect timeout; SQLite still locked after its busy timeout. Surfaces answer 503 with
+ * Retry-After, in their own error shape.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'SQLITE_BUSY'].includes(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /^Connection terminated|not queryable|timeout exceeded when trying to connect/.test(message);
+}
+
 /** Serialization failures / deadlocks / SQLite busy: safe to retry the whole transaction. */
 export function isRetryable(err: unknown): boolean {
   const e = err as { code?: string } | null;

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError, type DomainError } from '../../core/errors.js';
 import { fieldIssues } from '../../platform/http.js';
+import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../../store/sql.js';
 
 export const UNAUTHORIZED_MESSAGE = 'Authentication required. Please provide a valid API token';
 export const FORBIDDEN_MESSAGE = "You don't have permission to access this resource";
@@ -112,6 +113,14 @@ export function renderError(error: unknown, req: FastifyRequest): Rendered {
   if (status === 415) return { status, body: { error: 'unsupported_media_type', message: 'Send Content-Type: application/json', code: 415 } };
   if (status === 404) return { status, body: { error: 'Not Found', message: NOT_FOUND_MESSAGE, code: 404 } };
   if (status >= 400 && status < 500) return { status, body: { error: err.code ? err.code.toLowerCase() : 'bad_request', message: err.message } };
+  if (isStoreUnavailable(err)) {
+    req.log.warn({ err }, 'store unavailable');
+    return {
+      status: 503,
+      body: { error: 'service_unavailable', message: 'The store cannot be reached right now; try again shortly', code: 503 },
+      headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
+    };
+  }
   req.log.error({ err }, 'unhandled error');
   return { status: 500, body: { error: 'internal_error', where: req.routeOptions?.url ?? 'request', reason: 'unexpected_error' } };
 }

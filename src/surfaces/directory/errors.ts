@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError, type DomainError } from '../../core/errors.js';
 import { OAuthError } from '../../core/oauth/index.js';
+import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../../store/sql.js';
 
 export interface Rendered {
   status: number;
@@ -185,6 +186,10 @@ export function renderError(error: unknown, req: FastifyRequest): Rendered {
   if (status === 415) return { status, body: { message: 'Unsupported Media Type: send application/json.' } };
   if (status === 404) return { status, body: { message: 'Not Found.' } };
   if (status >= 400 && status < 500) return { status, body: { message: err.message } };
+  if (isStoreUnavailable(err)) {
+    req.log.warn({ err }, 'store unavailable');
+    return { status: 503, body: { message: 'Service Unavailable.' }, headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) } };
+  }
   req.log.error({ err }, 'unhandled error');
   return { status: 500, body: { message: 'Server Error.' } };
 }
@@ -211,6 +216,14 @@ export function renderOAuthError(error: unknown, req: FastifyRequest): Rendered 
   if (status === 413) return { status: 413, body: { error: 'invalid_request', error_description: 'The request body is too large.' } };
   if (status >= 400 && status < 500) {
     return { status: 400, body: { error: 'invalid_request', error_description: status === 415 ? 'Send application/x-www-form-urlencoded or application/json.' : 'The request body is malformed.' } };
+  }
+  if (isStoreUnavailable(err)) {
+    req.log.warn({ err }, 'store unavailable');
+    return {
+      status: 503,
+      body: { error: 'temporarily_unavailable', error_description: 'The server cannot issue tokens right now; try again shortly.' },
+      headers: { 'cache-control': 'no-store', pragma: 'no-cache', 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
+    };
   }
   req.log.error({ err }, 'unhandled error');
   return { status: 500, body: { error: 'server_error', error_description: 'The server encountered an unexpected error.' } };

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isDomainError, type DomainError } from '../../core/errors.js';
 import { uuid } from '../../platform/crypto.js';
 import { fieldIssues } from '../../platform/http.js';
+import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../../store/sql.js';
 
 export const LOGIN_PATH = '/auth/simple/login';
 export const AUTH_REQUIRED_MESSAGE =
@@ -120,6 +121,13 @@ export function renderError(error: unknown, req: FastifyRequest): Rendered {
   if (status === 415) return { status, body: body('ContentTypeError', 'Send the body as JSON (Content-Type: application/json).') };
   if (status === 404) return { status, body: body('NotFoundError', 'Could not find the resource you requested.') };
   if (status >= 400 && status < 500) return { status, body: body('BadDataError', err.message || 'The request could not be processed.') };
+  if (isStoreUnavailable(err)) {
+    return {
+      status: 503,
+      body: body('ServiceUnavailableError', 'The store cannot be reached right now; try again shortly.'),
+      headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
+    };
+  }
   return { status: 500, body: body('InternalError', 'Something went wrong on our side. Quote the error id when you report it.') };
 }
 
@@ -128,7 +136,8 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, rendered: Re
   const errorId = rendered.body.id;
   // reply.log writes the "request completed" line: the child logger puts the error id on it.
   reply.log = reply.log.child({ error_id: errorId, error_name: rendered.body.name });
-  if (rendered.status >= 500) req.log.error({ err: cause, error_id: errorId }, 'unhandled error');
+  if (rendered.status === 503) req.log.warn({ err: cause, error_id: errorId }, 'store unavailable');
+  else if (rendered.status >= 500) req.log.error({ err: cause, error_id: errorId }, 'unhandled error');
   if (rendered.headers) reply.headers(rendered.headers);
   return reply.code(rendered.status).type('application/json; charset=utf-8').send(rendered.body);
 }
