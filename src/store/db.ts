@@ -16,7 +16,7 @@ export interface Store {
   /**
    * Runs independent statements outside any transaction and returns their rows, in order. PostgreSQL with
    * named statements sends them together on one connection, one write and no wait between them (one round
-   * trip instead of several); elsewhere one after the other. Fails with the first error.
+   * trip instead of several); elsewhere, and a single statement, as Kysely runs it. Fails with the first error.
    */
   readTogether(queries: readonly CompiledQuery[]): Promise<unknown[][]>;
   close(): Promise<void>;
@@ -106,7 +106,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       engine: 'postgres',
       location: redactUrl(opts.databaseUrl),
       readTogether: namingPool
-        ? async (queries) => (await namingPool.together(queries)).map((r) => r.rows)
+        ? async (queries) => (queries.length === 1 ? oneAfterAnother(db, queries) : (await namingPool.together(queries)).map((r) => r.rows))
         : (queries) => oneAfterAnother(db, queries),
       close: () => db.destroy(),
     };

@@ -268,7 +268,7 @@ export class SessionService {
         ? SESSION_BY_TOKEN.compile(db, engine, sha256Hex(by.token))
         : SESSION_BY_TOKEN_WITH_USER.compile(db, engine, sha256Hex(by.token), targetUserId);
     // `along`: see TokensService.authenticateAndRead.
-    const [rows, alongRows] = along ? await this.store.readTogether([check, along]) : [(await db.executeQuery(check)).rows];
+    const [rows, alongRows] = await this.store.readTogether(along ? [check, along] : [check]);
     const row = rows[0] as Awaited<ReturnType<typeof SESSION_BY_ID.execute>>[number] | undefined;
     if (!row) return undefined;
     if (kind && row.kind !== kind) return undefined;

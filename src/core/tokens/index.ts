@@ -162,10 +162,10 @@ export class TokensService {
     // The read along goes out only with a token this process has seen pass: made-up tokens cost the
     // database the check alone, as before.
     const readAlong = along !== undefined && this.passed.has(hash);
-    const [rows, alongRows] = readAlong ? await this.store.readTogether([check, along]) : [(await db.executeQuery(check)).rows];
+    const [rows, alongRows] = await this.store.readTogether(readAlong ? [check, along] : [check]);
     const row = rows[0] as TokenAuthRow | undefined;
-    const principal = row ? this.principalOf(row) : undefined;
-    if (!principal) {
+    const principal = row && this.principalOf(row);
+    if (!row || !principal) {
       this.passed.delete(hash);
       return undefined;
     }
@@ -173,10 +173,10 @@ export class TokensService {
       if (this.passed.size >= MAX_PASSED_TOKENS) this.passed.clear();
       this.passed.add(hash);
     }
-    const lastUsed = toIso(row!.last_used_at);
+    const lastUsed = toIso(row.last_used_at);
     const now = Date.now();
     if (!lastUsed || now - Date.parse(lastUsed) > LAST_USED_GRANULARITY_MS) {
-      await this.store.db.updateTable('api_tokens').set({ last_used_at: new Date(now).toISOString() }).where('id', '=', row!.id).execute();
+      await this.store.db.updateTable('api_tokens').set({ last_used_at: new Date(now).toISOString() }).where('id', '=', row.id).execute();
     }
     return {
       principal,

@@ -413,8 +413,9 @@ function searchStart(q: UserListQuery) {
 async function searchUserRows(
   ex: Executor, engine: Engine, q: UserListQuery, shape: ListShape, firstRead?: Array<UserRow & SearchRowExtras>,
 ): Promise<Array<UserRow & SearchPosition>> {
-  const { lo, hi } = searchStart(q);
-  let { window, after } = searchStart(q);
+  const start = searchStart(q);
+  const { lo, hi } = start;
+  let { window, after } = start;
   const out: Array<UserRow & SearchPosition> = [];
   let ahead = firstRead;
   for (;;) {

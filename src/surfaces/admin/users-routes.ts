@@ -15,26 +15,33 @@ const ADMIN_PASSWORD_POLICY = { min: 8, max: 128 };
 const toBoolFlag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
 
 /**
+ * The page a list request asks for, from its limit, cursor and q; a string instead when the cursor cannot
+ * serve (the message a 400 gives). Used by the handler on the validated query and by the guard on the raw one.
+ */
+function listQueryOf(limit: number, cursor: string | undefined, q: string | undefined): UserListQuery | string {
+  const search = q || undefined;
+  const after = cursor ? decodeUserCursor(cursor) : undefined;
+  if (cursor && after === undefined) return 'cursor must be a next_cursor value from a previous page';
+  // A search pages in search order, a list in id order: a cursor of one cannot continue the other.
+  if (after && (after.key !== undefined) !== (search !== undefined)) {
+    return search ? 'this cursor continues a list without q, not a search' : 'this cursor continues a search (q), not a list without q';
+  }
+  return { limit, afterId: after?.id, afterKey: after?.key, q: search };
+}
+
+/**
  * The page a raw query string asks for (limit, cursor and q only), read as validation and the handler will
- * read it; undefined for anything else (filters, a value validation would turn down or coerce, a cursor of
- * the other kind): those pages are read after the credential check.
+ * read it; undefined for anything else (filters, a value validation would turn down or coerce, a refused
+ * cursor): those pages are read after the credential check.
  */
 function pageOf(query: unknown): UserListQuery | undefined {
   const q = query as Record<string, unknown>;
   for (const key in q) if (key !== 'limit' && key !== 'cursor' && key !== 'q') return undefined;
-  let limit = 50;
-  if (q.limit !== undefined) {
-    if (typeof q.limit !== 'string' || !/^[1-9][0-9]{0,2}$/.test(q.limit) || Number(q.limit) > 200) return undefined;
-    limit = Number(q.limit);
-  }
+  if (q.limit !== undefined && (typeof q.limit !== 'string' || !/^[1-9][0-9]{0,2}$/.test(q.limit) || Number(q.limit) > 200)) return undefined;
   if (q.q !== undefined && (typeof q.q !== 'string' || q.q.length > 254)) return undefined;
-  const search = (q.q as string | undefined) || undefined;
-  let after: ReturnType<typeof decodeUserCursor>;
-  if (q.cursor !== undefined) {
-    after = typeof q.cursor === 'string' && q.cursor.length <= 1024 ? decodeUserCursor(q.cursor) : undefined;
-    if (!after || (after.key !== undefined) !== (search !== undefined)) return undefined;
-  }
-  return { limit, afterId: after?.id, afterKey: after?.key, q: search };
+  if (q.cursor !== undefined && (typeof q.cursor !== 'string' || q.cursor.length > 1024)) return undefined;
+  const page = listQueryOf(q.limit === undefined ? 50 : Number(q.limit), q.cursor as string | undefined, q.q as string | undefined);
+  return typeof page === 'string' ? undefined : page;
 }
 
 export async function userRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
@@ -51,14 +58,9 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
   }, async (req) => {
     const q = req.query;
     const limit = q.limit ?? 50;
-    const search = q.q || undefined;
-    const after = q.cursor ? decodeUserCursor(q.cursor) : undefined;
-    if (q.cursor && after === undefined) throw invalid('cursor', 'invalid_cursor', 'cursor must be a next_cursor value from a previous page');
-    // A search pages in search order, a list in id order: a cursor of one cannot continue the other.
-    if (after && (after.key !== undefined) !== (search !== undefined)) {
-      throw invalid('cursor', 'invalid_cursor', search ? 'this cursor continues a list without q, not a search' : 'this cursor continues a search (q), not a list without q');
-    }
-    const page = await core.users.listSummaries({ limit, afterId: after?.id, afterKey: after?.key, q: search, isActive: q.is_active, isAdmin: q.is_admin }, { read: req.alongRead });
+    const query = listQueryOf(limit, q.cursor, q.q);
+    if (typeof query === 'string') throw invalid('cursor', 'invalid_cursor', query);
+    const page = await core.users.listSummaries({ ...query, isActive: q.is_active, isAdmin: q.is_admin }, { read: req.alongRead });
     return { ok: true, items: page.items.map(userItem), next_cursor: page.nextCursor ? encodeUserCursor(page.nextCursor) : null, limit };
   });
 
