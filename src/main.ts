@@ -31,7 +31,7 @@ async function readStdin(): Promise<string> {
 }
 
 function openFromConfig(config: Config) {
-  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: config.pgPoolSize, pgPreparedStatements: config.pgPreparedStatements });
+  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: config.pgPoolSize, pgReadLanes: config.pgReadLanes, pgPreparedStatements: config.pgPreparedStatements });
 }
 
 async function serve(config: Config): Promise<void> {

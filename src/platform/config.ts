@@ -25,6 +25,7 @@ export interface Config {
   /** SQLite durability: FULL keeps every acknowledged commit through power loss; NORMAL trades that for speed. */
   sqliteSynchronous: 'FULL' | 'NORMAL';
   pgPoolSize: number;
+  pgReadLanes: number;
   /** Named prepared statements on PostgreSQL (off behind poolers that cannot keep them). */
   pgPreparedStatements: boolean;
   trustProxy: boolean;
@@ -58,6 +59,7 @@ export const CONFIG_VARIABLES: ConfigVariable[] = [
   { name: 'LOG_LEVEL', meaning: 'pino log level (fatal, error, warn, info, debug, trace, silent)', default: 'info' },
   { name: 'GATEHOUSE_SQLITE_SYNCHRONOUS', meaning: 'FULL (durable through power loss) or NORMAL (faster, may lose the last commits on power loss)', default: 'FULL' },
   { name: 'GATEHOUSE_PG_POOL_SIZE', meaning: 'PostgreSQL connections per node', default: '10' },
+  { name: 'GATEHOUSE_PG_READ_LANES', meaning: 'PostgreSQL connections per node shared by the credential checks of concurrent requests (and the reads sent with them), in addition to the pool; 0 to check on pool connections (always so with GATEHOUSE_PG_PREPARED_STATEMENTS=false)', default: '2' },
   { name: 'GATEHOUSE_PG_PREPARED_STATEMENTS', meaning: 'false to send every statement unnamed (behind a pooler in transaction mode that cannot keep prepared statements, such as PgBouncer before 1.21)', default: 'true' },
   { name: 'GATEHOUSE_TRUST_PROXY', meaning: 'true to take the client address from X-Forwarded-For', default: 'false' },
   { name: 'GATEHOUSE_BODY_LIMIT', meaning: 'largest accepted request body in bytes', default: '65536' },
@@ -140,6 +142,7 @@ export function parseConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     sqliteSynchronous: sync,
     pgPoolSize: int(env, 'GATEHOUSE_PG_POOL_SIZE', 10, 1, 1000),
+    pgReadLanes: int(env, 'GATEHOUSE_PG_READ_LANES', 2, 0, 64),
     pgPreparedStatements: bool(env, 'GATEHOUSE_PG_PREPARED_STATEMENTS', true),
     trustProxy: bool(env, 'GATEHOUSE_TRUST_PROXY', false),
     bodyLimit: int(env, 'GATEHOUSE_BODY_LIMIT', 65536, 1024, 64 * 1024 * 1024),

@@ -6,7 +6,7 @@ import pg from 'pg';
 import SqliteDatabase from 'better-sqlite3';
 import type { Database } from './schema.js';
 import type { Engine } from './sql.js';
-import { namedStatementPool, statementCachingDatabase } from './statements.js';
+import { namedStatementPool, ReadLanes, StatementNames, statementCachingDatabase } from './statements.js';
 
 export interface Store {
   db: Kysely<Database>;
@@ -16,7 +16,8 @@ export interface Store {
   /**
    * Runs independent statements outside any transaction and returns their rows, in order. PostgreSQL with
    * named statements sends them together on one connection, one write and no wait between them (one round
-   * trip instead of several); elsewhere, and a single statement, as Kysely runs it. Fails with the first error.
+   * trip instead of several), on a connection shared with the reads of concurrent requests (ReadLanes in
+   * ./statements.ts); elsewhere as Kysely runs them. Fails with the first error.
    */
   readTogether(queries: readonly CompiledQuery[]): Promise<unknown[][]>;
   close(): Promise<void>;
@@ -27,9 +28,14 @@ export interface StoreOptions {
   dataDir: string;
   sqliteSynchronous?: 'FULL' | 'NORMAL';
   pgPoolSize?: number;
+  /** Connections shared by the reads of Store.readTogether (statements.ts ReadLanes); 0 for none. Default 2. */
+  pgReadLanes?: number;
   /** Named prepared statements (./statements.ts); false sends every statement unnamed. Default true. */
   pgPreparedStatements?: boolean;
 }
+
+/** A read lane that cannot connect within this long fails its reads (503) and is tried again on next use. */
+const LANE_CONNECT_TIMEOUT_MS = 5000;
 
 // pg returns int8 (bigint, count(*)) as strings; every id and count here fits in a double.
 const INT8_OID = 20;
@@ -82,15 +88,18 @@ export function redactUrl(url: string): string {
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (opts.databaseUrl) {
     const named = opts.pgPreparedStatements !== false;
-    const pool = new pg.Pool({
+    const clientConfig = {
       connectionString: opts.databaseUrl,
+      // Timestamps come back in UTC text, which timestamptzToIso turns into ISO-8601 without a Date.
+      options: '-c TimeZone=UTC',
+      types: pgTypes as unknown as pg.CustomTypesConfig,
+    };
+    const pool = new pg.Pool({
+      ...clientConfig,
       // Queries go out without waiting for the one before (readTogether); Kysely still waits for each of its
       // own, so everything else runs as before.
       ...(named ? { pipeline: true } : {}),
       max: opts.pgPoolSize ?? 10,
-      // Timestamps come back in UTC text, which timestamptzToIso turns into ISO-8601 without a Date.
-      options: '-c TimeZone=UTC',
-      types: pgTypes as unknown as pg.CustomTypesConfig,
     });
     // An idle client that errors (server restart) must not crash the process.
     pool.on('error', () => {});
@@ -99,16 +108,28 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     // restart or failover: FATAL 57P01) emits an 'error' nobody heard, which stopped the process. The
     // statement in flight, if any, still fails with that error, and the pool drops the client on release.
     pool.on('connect', (client) => client.on('error', () => {}));
-    const namingPool = named ? namedStatementPool(pool) : undefined;
+    const names = new StatementNames();
+    const namingPool = named ? namedStatementPool(pool, names) : undefined;
+    // The credential checks of concurrent requests, and the reads sent with them, share a few connections
+    // (ReadLanes). With prepared statements only: a pooler that cannot keep those may not keep pipelines.
+    const readLanes = named ? (opts.pgReadLanes ?? 2) : 0;
+    const lanes = readLanes > 0
+      ? new ReadLanes(() => new pg.Client({ ...clientConfig, pipeline: true, connectionTimeoutMillis: LANE_CONNECT_TIMEOUT_MS } as pg.ClientConfig), names, readLanes)
+      : undefined;
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: (namingPool ?? pool) as never }) });
     return {
       db,
       engine: 'postgres',
       location: redactUrl(opts.databaseUrl),
-      readTogether: namingPool
-        ? async (queries) => (queries.length === 1 ? oneAfterAnother(db, queries) : (await namingPool.together(queries)).map((r) => r.rows))
-        : (queries) => oneAfterAnother(db, queries),
-      close: () => db.destroy(),
+      readTogether: lanes
+        ? async (queries) => (await lanes.together(queries)).map((r) => r.rows)
+        : namingPool
+          ? async (queries) => (queries.length === 1 ? oneAfterAnother(db, queries) : (await namingPool.together(queries)).map((r) => r.rows))
+          : (queries) => oneAfterAnother(db, queries),
+      close: async () => {
+        await lanes?.close();
+        await db.destroy();
+      },
     };
   }
   fs.mkdirSync(opts.dataDir, { recursive: true });

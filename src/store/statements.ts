@@ -98,6 +98,8 @@ class NamingClient {
   /** Names this connection prepared before their tables changed shape, and the names used instead. */
   private readonly renamed = new Map<string, string>();
   private inTransaction = false;
+  /** A shared lane's socket is corked until the end of this event-loop turn (ReadLanes). */
+  private corked = false;
 
   constructor(private readonly client: pg.PoolClient, private readonly names: StatementNames) {}
 
@@ -128,8 +130,17 @@ class NamingClient {
    * (node-postgres's pipeline mode; each keeps its own Sync, so one failing does not abort the other).
    * Settles when all have; fails with the first error.
    */
-  async together(queries: readonly CompiledQuery[]): Promise<QueryResult[]> {
+  async together(queries: readonly CompiledQuery[], shared = false): Promise<QueryResult[]> {
     const stream = (this.client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection?.stream;
+    if (shared && !this.corked && stream?.cork) {
+      // A shared lane: what the rest of this event-loop turn sends on it goes out in the same write.
+      this.corked = true;
+      stream.cork();
+      setImmediate(() => {
+        this.corked = false;
+        stream.uncork?.();
+      });
+    }
     stream?.cork?.();
     let pending: Array<Promise<QueryResult>>;
     try {
@@ -141,6 +152,11 @@ class NamingClient {
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     return settled.map((r) => (r as PromiseFulfilledResult<QueryResult>).value);
+  }
+
+  /** Ends a client that is not the pool's (ReadLanes). */
+  async end(): Promise<void> {
+    await (this.client as unknown as pg.Client).end();
   }
 
   release(err?: Error | boolean): void {
@@ -160,8 +176,7 @@ class NamingClient {
 }
 
 /** The pool to give Kysely's PostgresDialect. */
-export function namedStatementPool(pool: pg.Pool) {
-  const names = new StatementNames();
+export function namedStatementPool(pool: pg.Pool, names = new StatementNames()) {
   // Kysely keys its connection objects by client: the same client must always get the same wrapper.
   const wrappers = new WeakMap<pg.PoolClient, NamingClient>();
   return {
@@ -186,6 +201,67 @@ export function namedStatementPool(pool: pg.Pool) {
       }
     },
   };
+}
+
+/**
+ * Connections shared by the reads of concurrent requests (Store.readTogether): each is a node-postgres
+ * client in pipeline mode, and every read goes out on it at once, without waiting for the reads of other
+ * requests ahead of it. The writes of one event-loop turn are corked into one socket write, so under load
+ * a PostgreSQL backend wakes once for the reads of many requests instead of once per request, and each
+ * request needs no pool client for its reads. Only single statements outside any transaction go here (the
+ * credential checks and the reads sent with them), each with its own Sync: one failing leaves the others be.
+ * A lane whose connection broke is replaced on next use; the reads that were on it fail (503).
+ */
+export class ReadLanes {
+  private readonly lanes: Array<Promise<NamingClient> | undefined>;
+  private next = 0;
+  private closed = false;
+
+  constructor(
+    private readonly open: () => pg.Client,
+    private readonly names: StatementNames,
+    count: number,
+  ) {
+    this.lanes = Array.from({ length: count }, () => undefined);
+  }
+
+  async together(queries: readonly CompiledQuery[]): Promise<QueryResult[]> {
+    const i = this.next;
+    this.next = (i + 1) % this.lanes.length;
+    const lane = await (this.lanes[i] ??= this.connect(i));
+    return lane.together(queries, true);
+  }
+
+  private connect(i: number): Promise<NamingClient> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    const client = this.open();
+    let connecting: Promise<NamingClient> | undefined;
+    // A broken connection (PostgreSQL restarted, a backend terminated) leaves the lane; the next read opens
+    // a new one. The reads that were on it fail with the connection's error; the listener also keeps an
+    // error between reads from being unheard, which would stop the process.
+    const gone = () => {
+      if (connecting !== undefined && this.lanes[i] === connecting) this.lanes[i] = undefined;
+    };
+    client.on('error', gone);
+    client.on('end', gone);
+    connecting = client.connect().then(
+      () => new NamingClient(client as unknown as pg.PoolClient, this.names),
+      (err: unknown) => {
+        gone();
+        throw err;
+      },
+    );
+    return connecting;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const open = this.lanes.splice(0);
+    await Promise.all(open.map(async (p) => {
+      const lane = await p?.catch(() => undefined);
+      await lane?.end();
+    }));
+  }
 }
 
 // SQLite: Kysely's driver calls better-sqlite3's prepare() (SQLite's compiler) for every query. A

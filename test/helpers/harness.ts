@@ -91,7 +91,7 @@ export async function startServer(engine: Engine, opts: StartOptions = {}): Prom
   });
   const store = await openStore({
     databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: 10,
-    pgPreparedStatements: config.pgPreparedStatements,
+    pgReadLanes: config.pgReadLanes, pgPreparedStatements: config.pgPreparedStatements,
   });
   await migrateToLatest(store);
   const core = await createCore(config, store);

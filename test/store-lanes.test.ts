@@ -1,0 +1,143 @@
+// PostgreSQL read lanes (ReadLanes in src/store/statements.ts): the credential checks of concurrent
+// requests, and the reads sent with them, share a few pipelined connections. What must hold: every request
+// gets its own answer however many are in flight on one connection, a failing read leaves the others on the
+// same connection be, a lane whose backend was terminated is replaced without a restart, the lane count is
+// what the configuration says, and 0 lanes serves the same answers from the pool.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { CompiledQuery } from 'kysely';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
+import { http } from './helpers/http.js';
+import { signIn, type AdminSession } from './helpers/admin.js';
+import { seedUsers } from '../bench/seed.js';
+
+const skip = engines()[1].skip;
+
+/** A statement that says which backend ran it and echoes its argument (parameterised: it goes out named). */
+const whoAmI = (n: number) => CompiledQuery.raw('select pg_backend_pid() as pid, $1::int as n', [n]);
+
+/** Every list page of 10 from the start, by cursor, read one after another. */
+async function pagesInOrder(url: string, headers: { token?: string; cookie?: string }): Promise<Array<{ cursor: string | undefined; ids: number[] }>> {
+  const pages: Array<{ cursor: string | undefined; ids: number[] }> = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const r = await http(url, `/api/admin/users?limit=10${cursor ? `&cursor=${cursor}` : ''}`, headers);
+    assert.equal(r.status, 200, r.text);
+    pages.push({ cursor, ids: r.body.items.map((u: { id: number }) => u.id) });
+    if (!r.body.next_cursor) return pages;
+    cursor = r.body.next_cursor;
+  }
+}
+
+describe('PostgreSQL read lanes: concurrent requests share the credential check connections', { skip }, () => {
+  let s: TestServer;
+  let admin: AdminSession;
+  before(async () => {
+    s = await startServer('postgres', { env: { GATEHOUSE_PG_READ_LANES: '2' } });
+    await seedUsers(s.store, 300, { hash: 'not-a-real-hash' });
+    admin = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+  });
+  after(async () => s?.close());
+
+  it('reads in flight together run on the configured number of connections, each answered with its own rows', async () => {
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => s.store.readTogether([whoAmI(i), whoAmI(1000 + i)])));
+    const pids = new Set<number>();
+    answers.forEach(([first, second], i) => {
+      const a = first[0] as { pid: number; n: number };
+      const b = second[0] as { pid: number; n: number };
+      assert.equal(a.n, i, `read ${i} got another read's answer`);
+      assert.equal(b.n, 1000 + i);
+      assert.equal(a.pid, b.pid, 'the reads of one call go on one connection');
+      pids.add(a.pid);
+    });
+    assert.equal(pids.size, 2, `60 concurrent calls on ${pids.size} connections, 2 configured`);
+  });
+
+  it('a read that fails leaves the reads around it on the same connection be', async () => {
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      s.store.readTogether([i % 5 === 2 ? CompiledQuery.raw('select 1 / $1::int as n', [0]) : whoAmI(i)]));
+    const settled = await Promise.allSettled(calls);
+    settled.forEach((r, i) => {
+      if (i % 5 === 2) {
+        assert.equal(r.status, 'rejected', `call ${i} should fail`);
+        assert.match(String((r as PromiseRejectedResult).reason?.message), /division by zero/);
+      } else {
+        assert.equal(r.status, 'fulfilled', `call ${i}: ${(r as PromiseRejectedResult).reason}`);
+        assert.equal(((r as PromiseFulfilledResult<unknown[][]>).value[0][0] as { n: number }).n, i);
+      }
+    });
+  });
+
+  it('concurrent requests with tokens, cookies and made-up tokens each get their own answer', async () => {
+    const byToken = await pagesInOrder(s.url, { token: ADMIN_TOKEN });
+    assert.ok(byToken.length >= 30, `${byToken.length} pages`);
+    const users = byToken.flatMap((p) => p.ids).slice(0, 40);
+    // Every page again, and single users, all at once, through both kinds of credential; a made-up token
+    // among them on every fifth request.
+    const requests = [
+      ...byToken.map((p, i) => ({ kind: 'page' as const, p, headers: i % 2 ? { cookie: admin.cookie } : { token: ADMIN_TOKEN } })),
+      ...users.map((id, i) => ({ kind: 'user' as const, id, headers: i % 5 === 4 ? { token: `gha_made_up_${'x'.repeat(24)}${i}` } : { token: ADMIN_TOKEN } })),
+    ];
+    const answers = await Promise.all(requests.map((r) => r.kind === 'page'
+      ? http(s.url, `/api/admin/users?limit=10${r.p.cursor ? `&cursor=${r.p.cursor}` : ''}`, r.headers)
+      : http(s.url, `/api/admin/users/${r.id}`, r.headers)));
+    answers.forEach((res, i) => {
+      const r = requests[i];
+      if (r.kind === 'page') {
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body.items.map((u: { id: number }) => u.id), r.p.ids, `page after ${r.p.cursor}`);
+      } else if ('token' in r.headers && r.headers.token !== ADMIN_TOKEN) {
+        assert.equal(res.status, 401, res.text);
+        assert.equal(res.body.items, undefined);
+        assert.doesNotMatch(res.text, /"email"/);
+      } else {
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.item.id, r.id);
+      }
+    });
+  });
+
+  it('a lane whose backend was terminated is replaced: the next requests are served without a restart', async () => {
+    const [[row]] = await s.store.readTogether([whoAmI(1)]);
+    const [[other]] = await s.store.readTogether([whoAmI(2)]);
+    const lanePids = [(row as { pid: number }).pid, (other as { pid: number }).pid];
+    const direct = new pg.Client({ connectionString: s.db.env.DATABASE_URL });
+    await direct.connect();
+    try {
+      for (const pid of lanePids) await direct.query('select pg_terminate_backend($1)', [pid]);
+    } finally {
+      await direct.end();
+    }
+    // The termination reaches the idle lanes as an error event; give it a moment to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (let i = 0; i < 6; i++) {
+      const r = await http(s.url, '/api/admin/users?limit=5', { token: ADMIN_TOKEN });
+      assert.equal(r.status, 200, `request ${i} after the lanes' backends were terminated: ${r.status} ${r.text}`);
+    }
+    const [[now]] = await s.store.readTogether([whoAmI(3)]);
+    assert.ok(!lanePids.includes((now as { pid: number }).pid), 'a new connection, not a terminated one');
+  });
+});
+
+describe('PostgreSQL read lanes turned off (GATEHOUSE_PG_READ_LANES=0): the checks go on pool connections', { skip }, () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer('postgres', { env: { GATEHOUSE_PG_READ_LANES: '0' } });
+    await seedUsers(s.store, 40, { hash: 'not-a-real-hash' });
+  });
+  after(async () => s?.close());
+
+  it('serves the same pages, users and refusals', async () => {
+    const pages = await pagesInOrder(s.url, { token: ADMIN_TOKEN });
+    assert.equal(pages.flatMap((p) => p.ids).length, 41, 'the 40 seeded users and the first admin');
+    const answers = await Promise.all(pages.map((p) => http(s.url, `/api/admin/users?limit=10${p.cursor ? `&cursor=${p.cursor}` : ''}`, { token: ADMIN_TOKEN })));
+    answers.forEach((r, i) => assert.deepEqual(r.body.items.map((u: { id: number }) => u.id), pages[i].ids));
+    const one = await http(s.url, `/api/admin/users/${pages[0].ids[1]}`, { token: ADMIN_TOKEN });
+    assert.equal(one.status, 200, one.text);
+    assert.equal((await http(s.url, `/api/admin/users/${pages[0].ids[1]}`, { token: `gha_made_up_${'y'.repeat(24)}` })).status, 401);
+    // Calls in flight together: each on a pool connection of its own, as many as the pool lends.
+    const answersTogether = await Promise.all(Array.from({ length: 12 }, (_, i) => s.store.readTogether([whoAmI(i)])));
+    answersTogether.forEach(([rows], i) => assert.equal((rows[0] as { n: number }).n, i));
+  });
+});
