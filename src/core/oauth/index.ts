@@ -301,7 +301,7 @@ export class OAuthService {
       return undefined;
     }
     if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string') return undefined;
-    const live = await findLiveOAuthSession(this.db, payload.sid);
+    const live = await findLiveOAuthSession(this.deps.store, payload.sid);
     if (!live || String(live.userId) !== payload.sub) return undefined;
     return {
       kind: 'user',

@@ -2,6 +2,8 @@
 import type { Generated, Selectable } from 'kysely';
 import type { NullableTimestamp, Timestamp } from '../../store/schema.js';
 import { nowIso, parseJson, toBool, toIso, type Executor } from '../../store/sql.js';
+import type { Store } from '../../store/db.js';
+import { fixedQuery } from '../../store/statements.js';
 
 export interface OAuthClientsTable {
   id: Generated<number>;
@@ -126,14 +128,26 @@ export interface LiveOAuthSession {
  * One indexed query on every request with an access token: the session is live and of kind 'oauth',
  * still linked to an existing client, and its user is active and not deleted.
  */
-export async function findLiveOAuthSession(ex: Executor, sessionId: string): Promise<LiveOAuthSession | undefined> {
-  const r = await ex
-    .selectFrom('sessions as s')
-    .innerJoin('oauth_sessions as o', 'o.session_id', 's.id')
-    .innerJoin('users as u', 'u.id', 's.user_id')
-    .select(['s.id', 's.user_id', 's.kind', 's.expires_at', 's.revoked_at', 'u.is_active', 'u.deleted_at', 'u.root_role_id', 'u.email', 'u.username'])
-    .where('s.id', '=', sessionId)
-    .executeTakeFirst();
+/** An OAuth session with its user's standing, by session id (the access token's `sid`). */
+const OAUTH_SESSION_BY_ID = fixedQuery<[string], OAuthSessionRow>(1, (ex, sessionId) => ex
+  .selectFrom('sessions as s')
+  .innerJoin('oauth_sessions as o', 'o.session_id', 's.id')
+  .innerJoin('users as u', 'u.id', 's.user_id')
+  .select(['s.id', 's.user_id', 's.kind', 's.expires_at', 's.revoked_at', 'u.is_active', 'u.deleted_at', 'u.root_role_id', 'u.email', 'u.username'])
+  .where('s.id', '=', sessionId));
+interface OAuthSessionRow {
+  id: string; user_id: number; kind: string; expires_at: Date | string; revoked_at: Date | string | null;
+  is_active: number | boolean; deleted_at: Date | string | null; root_role_id: number; email: string | null; username: string | null;
+}
+
+/**
+ * The live OAuth session an access token names, read as the other credential checks are (Store.readTogether:
+ * on PostgreSQL's read lanes); undefined when it is revoked, expired, not an OAuth session, or its user may
+ * no longer act.
+ */
+export async function findLiveOAuthSession(store: Store, sessionId: string): Promise<LiveOAuthSession | undefined> {
+  const [rows] = await store.readTogether([OAUTH_SESSION_BY_ID.compile(store.db, store.engine, sessionId)]);
+  const r = rows[0] as OAuthSessionRow | undefined;
   if (!r || r.kind !== 'oauth' || r.revoked_at !== null || toIso(r.expires_at)! <= nowIso()) return undefined;
   if (!toBool(r.is_active) || r.deleted_at !== null) return undefined;
   return { sessionId: r.id, userId: r.user_id, rootRoleId: r.root_role_id, label: r.email ?? r.username ?? `user:${r.user_id}` };
