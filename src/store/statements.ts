@@ -256,7 +256,8 @@ export class ReadLanes {
 
   async close(): Promise<void> {
     this.closed = true;
-    const open = this.lanes.splice(0);
+    const open = [...this.lanes];
+    this.lanes.fill(undefined);
     await Promise.all(open.map(async (p) => {
       const lane = await p?.catch(() => undefined);
       await lane?.end();
