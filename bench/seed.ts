@@ -7,7 +7,7 @@
 //   npm run seed -- --users 100k --batch 50000
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import argon2 from 'argon2';
+import { Algorithm, hash as argon2Hash } from '@node-rs/argon2';
 import { sql } from 'kysely';
 import { parseConfig } from '../src/platform/config.js';
 import { openStore, type Store } from '../src/store/db.js';
@@ -55,8 +55,8 @@ export function seededIdentity(n: number): { email: string; username: string; na
 
 export async function sharedHash(): Promise<string> {
   const config = parseConfig(process.env);
-  return argon2.hash(SEED_PASSWORD, {
-    type: argon2.argon2id,
+  return argon2Hash(SEED_PASSWORD, {
+    algorithm: Algorithm.Argon2id,
     memoryCost: config.argon2.memoryCost,
     timeCost: config.argon2.timeCost,
     parallelism: config.argon2.parallelism,

@@ -1,7 +1,9 @@
-// Password hashing: argon2id (OWASP parameters or stronger), computed on libuv's thread pool, never on the
-// event loop, and bounded by a queue so a burst of hashes cannot starve every other request.
-// Imported bcrypt hashes verify too and are upgraded to argon2id on the next successful sign-in.
-import argon2 from 'argon2';
+// Password hashing: argon2id (OWASP parameters or stronger), never on the event loop: on worker threads of
+// their own, at a lower scheduling priority than the threads serving requests, and bounded by a queue, so a
+// burst of hashes cannot starve every other request. Imported bcrypt hashes verify too and are upgraded to
+// argon2id on the next successful sign-in.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
 import type { Argon2Params } from '../../platform/config.js';
 import { invalid } from '../errors.js';
@@ -67,8 +69,91 @@ export interface VerifyResult {
   rehash?: string;
 }
 
+/**
+ * How much lower than the server's threads the hashing threads run (Linux nice value, added to the
+ * process's own). The hashes still get every cycle the requests leave; when both want the cores, the
+ * requests come first. Lowering one's own priority needs no privilege.
+ */
+export const HASH_THREAD_NICENESS = 10;
+
+/** The hashing thread's program: @node-rs/argon2's synchronous calls, so the work runs on this very thread. */
+const HASH_WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const os = require('node:os');
+const argon2 = require(workerData.argon2);
+try {
+  os.setPriority(0, Math.min(19, os.getPriority(0) + workerData.niceness));
+} catch {}
+parentPort.on('message', (m) => {
+  try {
+    const value = m.op === 'hash'
+      ? argon2.hashSync(m.password, { algorithm: 2, memoryCost: m.params.memoryCost, timeCost: m.params.timeCost, parallelism: m.params.parallelism })
+      : m.op === 'verify' ? argon2.verifySync(m.hash, m.password) : os.getPriority(0);
+    parentPort.postMessage({ id: m.id, value });
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
+  }
+});
+`;
+
+type HashJob = { op: 'hash'; password: string; params: Argon2Params } | { op: 'verify'; hash: string; password: string } | { op: 'niceness' };
+
+/** One hashing thread; a job at a time (the queue in front of the threads sees to that). */
+class HashThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private nextId = 0;
+  dead = false;
+
+  constructor(argon2Path: string) {
+    this.worker = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: { argon2: argon2Path, niceness: HASH_THREAD_NICENESS } });
+    this.worker.on('message', (m: { id?: number; value?: unknown; error?: string }) => {
+      if (m.id === undefined) return;
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (m.error !== undefined) p?.reject(new Error(m.error));
+      else p?.resolve(m.value);
+    });
+    const fail = (err: Error) => {
+      this.dead = true;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`hashing thread exited (${code})`)));
+    // An idle hashing thread does not keep the process alive; one with a job does (run). After the
+    // listeners: adding a 'message' listener refs the worker again.
+    this.worker.unref();
+  }
+
+  run<T>(job: HashJob): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.ref();
+      this.worker.postMessage({ id, ...job });
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+/** The argon2id parameters of a PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash), or undefined. */
+function phcParams(hash: string): { type: string; version: number; m: number; t: number; p: number } | undefined {
+  const parts = hash.split('$');
+  if (parts.length < 5 || !parts[1].startsWith('argon2')) return undefined;
+  const version = parts[2].startsWith('v=') ? Number(parts[2].slice(2)) : 16;
+  const params = Object.fromEntries((parts[2].startsWith('v=') ? parts[3] : parts[2]).split(',').map((kv) => kv.split('=')));
+  return { type: parts[1], version, m: Number(params.m), t: Number(params.t), p: Number(params.p) };
+}
+
 export class PasswordHasher {
   private readonly queue: Semaphore;
+  private readonly idle: HashThread[] = [];
+  private readonly argon2Path = createRequire(import.meta.url).resolve('@node-rs/argon2');
   private dummyHash: Promise<string> | undefined;
 
   constructor(private readonly params: Argon2Params, concurrency: number) {
@@ -79,15 +164,32 @@ export class PasswordHasher {
     return this.queue.queued;
   }
 
+  /** The nice value a hashing thread runs at, as that thread reads it. */
+  threadNiceness(): Promise<number> {
+    return this.onThread<number>({ op: 'niceness' });
+  }
+
+  /** Stops the hashing threads (they would not keep the process alive anyway). */
+  async close(): Promise<void> {
+    await Promise.all(this.idle.splice(0).map((t) => t.terminate()));
+  }
+
+  /** A job on an idle hashing thread (the queue's bound means one is free), started when none is. */
+  private onThread<T>(job: HashJob): Promise<T> {
+    return this.queue.run(async () => {
+      let thread = this.idle.pop();
+      while (thread?.dead) thread = this.idle.pop();
+      thread ??= new HashThread(this.argon2Path);
+      try {
+        return await thread.run<T>(job);
+      } finally {
+        if (!thread.dead) this.idle.push(thread);
+      }
+    });
+  }
+
   hash(password: string): Promise<string> {
-    return this.queue.run(() =>
-      argon2.hash(password, {
-        type: argon2.argon2id,
-        memoryCost: this.params.memoryCost,
-        timeCost: this.params.timeCost,
-        parallelism: this.params.parallelism,
-      }),
-    );
+    return this.onThread<string>({ op: 'hash', password, params: this.params });
   }
 
   /**
@@ -98,7 +200,7 @@ export class PasswordHasher {
     if (!hash) {
       this.dummyHash ??= this.hash('gatehouse-dummy-password');
       const dummy = await this.dummyHash;
-      await this.queue.run(() => argon2.verify(dummy, password).catch(() => false));
+      await this.onThread<boolean>({ op: 'verify', hash: dummy, password }).catch(() => false);
       return { ok: false };
     }
     if (hash.startsWith('$2a$') || hash.startsWith('$2b$') || hash.startsWith('$2y$')) {
@@ -107,16 +209,14 @@ export class PasswordHasher {
       const ok = await this.queue.run(() => bcrypt.compare(password, hash.replace(/^\$2y\$/, '$2b$')));
       return ok ? { ok, rehash: await this.hash(password) } : { ok };
     }
-    if (!hash.startsWith('$argon2')) return { ok: false };
-    const ok = await this.queue.run(() => argon2.verify(hash, password).catch(() => false));
+    const stored = phcParams(hash);
+    if (!stored) return { ok: false };
+    const ok = await this.onThread<boolean>({ op: 'verify', hash, password }).catch(() => false);
     if (!ok) return { ok };
-    // All three parameters: argon2's own default parallelism (4) differs from ours (1), and without it
-    // every login would re-hash and rewrite a hash that is already current.
-    const weaker = argon2.needsRehash(hash, {
-      memoryCost: this.params.memoryCost,
-      timeCost: this.params.timeCost,
-      parallelism: this.params.parallelism,
-    });
-    return weaker ? { ok, rehash: await this.hash(password) } : { ok };
+    // Re-hashed when any parameter differs from ours (all three: a hash with another parallelism is not
+    // current either), or when it is an older variant or version of argon2.
+    const current = stored.type === 'argon2id' && stored.version === 19 && stored.m === this.params.memoryCost &&
+      stored.t === this.params.timeCost && stored.p === this.params.parallelism;
+    return current ? { ok } : { ok, rehash: await this.hash(password) };
   }
 }
