@@ -11,6 +11,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type Te
 import { http } from './helpers/http.js';
 import { signIn, type AdminSession } from './helpers/admin.js';
 import { seedUsers } from '../bench/seed.js';
+import { isStoreUnavailable } from '../src/store/sql.js';
 
 const skip = engines()[1].skip;
 
@@ -96,6 +97,37 @@ describe('PostgreSQL read lanes: concurrent requests share the credential check 
         assert.equal(res.body.item.id, r.id);
       }
     });
+  });
+
+  it('reads in flight on a lane whose backend is terminated fail as the store being unavailable, and nothing hangs', async () => {
+    // Two slow reads, one per lane, and quick ones queued behind them on the same connections.
+    const slow = [0, 1].map((n) => s.store.readTogether([CompiledQuery.raw('select pg_backend_pid() as pid, pg_sleep(5) as slept, $1::int as n', [n])]));
+    const behind = Array.from({ length: 6 }, (_, i) => s.store.readTogether([whoAmI(100 + i)]));
+    // Observed from the start: they fail while this test is still terminating the backends.
+    const outcome = Promise.allSettled([...slow, ...behind]);
+    const direct = new pg.Client({ connectionString: s.db.env.DATABASE_URL });
+    await direct.connect();
+    try {
+      let rows: Array<{ pid: number }> = [];
+      for (let i = 0; i < 60 && rows.length < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        ({ rows } = await direct.query(`select pid from pg_stat_activity where datname = current_database() and state = 'active' and query like '%pg_sleep(5)%' and pid <> pg_backend_pid()`));
+      }
+      assert.equal(rows.length, 2, 'both slow reads are running');
+      for (const r of rows) await direct.query('select pg_terminate_backend($1)', [r.pid]);
+    } finally {
+      await direct.end();
+    }
+    const settled = await outcome;
+    for (const r of settled) {
+      assert.equal(r.status, 'rejected', 'every read on a terminated connection fails');
+      assert.ok(isStoreUnavailable((r as PromiseRejectedResult).reason), `a store-unavailable error (503), got: ${(r as PromiseRejectedResult).reason}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const [[again]] = await s.store.readTogether([whoAmI(7)]);
+    assert.equal((again as { n: number }).n, 7, 'the next read is served on a new connection');
+    const r = await http(s.url, '/api/admin/users?limit=5', { token: ADMIN_TOKEN });
+    assert.equal(r.status, 200, r.text);
   });
 
   it('a lane whose backend was terminated is replaced: the next requests are served without a restart', async () => {
