@@ -88,6 +88,9 @@ export function redactUrl(url: string): string {
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (opts.databaseUrl) {
     const named = opts.pgPreparedStatements !== false;
+    // The credential checks of concurrent requests, and the reads sent with them, share a few connections
+    // (ReadLanes). With prepared statements only: a pooler that cannot keep those may not keep pipelines.
+    const readLanes = named ? (opts.pgReadLanes ?? 2) : 0;
     const clientConfig = {
       connectionString: opts.databaseUrl,
       // Timestamps come back in UTC text, which timestamptzToIso turns into ISO-8601 without a Date.
@@ -96,9 +99,9 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     };
     const pool = new pg.Pool({
       ...clientConfig,
-      // Queries go out without waiting for the one before (readTogether); Kysely still waits for each of its
-      // own, so everything else runs as before.
-      ...(named ? { pipeline: true } : {}),
+      // Without read lanes, readTogether sends its statements on a pool client without waiting for the one
+      // before; Kysely still waits for each of its own, so everything else runs as before.
+      ...(named && readLanes === 0 ? { pipeline: true } : {}),
       max: opts.pgPoolSize ?? 10,
     });
     // An idle client that errors (server restart) must not crash the process.
@@ -110,9 +113,6 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     pool.on('connect', (client) => client.on('error', () => {}));
     const names = new StatementNames();
     const namingPool = named ? namedStatementPool(pool, names) : undefined;
-    // The credential checks of concurrent requests, and the reads sent with them, share a few connections
-    // (ReadLanes). With prepared statements only: a pooler that cannot keep those may not keep pipelines.
-    const readLanes = named ? (opts.pgReadLanes ?? 2) : 0;
     const lanes = readLanes > 0
       ? new ReadLanes(() => new pg.Client({ ...clientConfig, pipeline: true, connectionTimeoutMillis: LANE_CONNECT_TIMEOUT_MS } as pg.ClientConfig), names, readLanes)
       : undefined;

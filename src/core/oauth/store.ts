@@ -128,17 +128,15 @@ export interface LiveOAuthSession {
  * One indexed query on every request with an access token: the session is live and of kind 'oauth',
  * still linked to an existing client, and its user is active and not deleted.
  */
-/** An OAuth session with its user's standing, by session id (the access token's `sid`). */
-const OAUTH_SESSION_BY_ID = fixedQuery<[string], OAuthSessionRow>(1, (ex, sessionId) => ex
+const oauthSessionById = (ex: Executor, sessionId: string) => ex
   .selectFrom('sessions as s')
   .innerJoin('oauth_sessions as o', 'o.session_id', 's.id')
   .innerJoin('users as u', 'u.id', 's.user_id')
   .select(['s.id', 's.user_id', 's.kind', 's.expires_at', 's.revoked_at', 'u.is_active', 'u.deleted_at', 'u.root_role_id', 'u.email', 'u.username'])
-  .where('s.id', '=', sessionId));
-interface OAuthSessionRow {
-  id: string; user_id: number; kind: string; expires_at: Date | string; revoked_at: Date | string | null;
-  is_active: number | boolean; deleted_at: Date | string | null; root_role_id: number; email: string | null; username: string | null;
-}
+  .where('s.id', '=', sessionId);
+type OAuthSessionRow = Awaited<ReturnType<ReturnType<typeof oauthSessionById>['executeTakeFirstOrThrow']>>;
+/** An OAuth session with its user's standing, by session id (the access token's `sid`). */
+const OAUTH_SESSION_BY_ID = fixedQuery<[string], OAuthSessionRow>(1, oauthSessionById);
 
 /**
  * The live OAuth session an access token names, read as the other credential checks are (Store.readTogether:
