@@ -3,10 +3,12 @@
 // a profile PATCH two (that read, then the version-guarded UPDATE with its audit INSERT), whether the
 // caller comes with a bearer token or a session cookie. The reads made together with the credentials must
 // never leak past a refused credential. Named statements: each parameterised SQL text is prepared once
-// per connection, except those marked to be planned per execution.
+// per connection, except those marked to be planned per execution. SQLite rows, read as arrays, are the
+// objects better-sqlite3 would give, also after a schema change.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
@@ -371,6 +373,65 @@ for (const { engine, skip } of engines()) {
         await assert.rejects(conn.transaction().execute((trx) => probe.execute(trx, engine, 1)), /cached plan must not change result type/);
         assert.deepEqual(await probe.execute(conn, engine, 1), [{ id: 1, a: 'x', b: 'y', c: 3 }]);
       });
+    });
+
+    it('SQLite: rows are the objects better-sqlite3 gives (duplicate names, odd names, nulls, types)', { skip: engine !== 'sqlite' }, async () => {
+      const text = 'select 1 as a, 2 as a, ? as "__proto__", null as "n", \'x y\' as "with space", x\'0102\' as "blob", 5.5 as "real", 9007199254740993 as "big" from (select 1 union all select 2 union all select 3)';
+      const ours = (await s.store.db.executeQuery(CompiledQuery.raw(text, [7]))).rows as Array<Record<string, unknown>>;
+      // better-sqlite3's own objects, on a connection of its own to the same file.
+      const plain = new BetterSqlite3(s.store.location, { readonly: true });
+      try {
+        const direct = plain.prepare(text).all(7) as Array<Record<string, unknown>>;
+        assert.equal(ours.length, 3);
+        const row = ours[0];
+        assert.equal(Object.getPrototypeOf(row), Object.prototype);
+        assert.deepEqual(Object.keys(row), ['a', '__proto__', 'n', 'with space', 'blob', 'real', 'big']);
+        // better-sqlite3 sets a column named __proto__ as the prototype (its value is lost); here it is kept as
+        // an own property, as on PostgreSQL. Every other column is the same.
+        assert.deepEqual(Object.keys(row).filter((k) => k !== '__proto__'), Object.keys(direct[0]));
+        assert.equal(row.a, 2, 'the last of two same-named columns wins');
+        assert.equal(Object.getOwnPropertyDescriptor(row, '__proto__')?.value, 7);
+        for (const k of ['a', 'n', 'with space', 'blob', 'real', 'big']) assert.deepEqual(row[k], direct[0][k], k);
+        assert.ok(Buffer.isBuffer(row.blob));
+        // Each row is an object of its own.
+        ours[1].a = 99;
+        assert.equal(ours[2].a, 2);
+      } finally {
+        plain.close();
+      }
+    });
+
+    it('SQLite: a kept statement reads the table as it is after a schema change (added, renamed, dropped columns)', { skip: engine !== 'sqlite' }, async () => {
+      await sql`create table gh_shape_probe (id integer primary key, a text)`.execute(s.store.db);
+      await sql`insert into gh_shape_probe (id, a) values (1, 'x')`.execute(s.store.db);
+      const probe = fixedQuery<[number], Record<string, unknown>>(1, (ex, id) =>
+        (ex as unknown as Kysely<any>).selectFrom('gh_shape_probe').selectAll().where('id', '=', id));
+      assert.deepEqual(await probe.execute(s.store.db, engine, 1), [{ id: 1, a: 'x' }]);
+      await sql`alter table gh_shape_probe add column b text default 'y'`.execute(s.store.db);
+      assert.deepEqual(await probe.execute(s.store.db, engine, 1), [{ id: 1, a: 'x', b: 'y' }]);
+      // The same number of columns under other names.
+      await sql`alter table gh_shape_probe rename column a to z`.execute(s.store.db);
+      assert.deepEqual(await probe.execute(s.store.db, engine, 1), [{ id: 1, z: 'x', b: 'y' }]);
+      await sql`alter table gh_shape_probe drop column b`.execute(s.store.db);
+      assert.deepEqual(await probe.execute(s.store.db, engine, 1), [{ id: 1, z: 'x' }]);
+      // A column added by another connection to the file.
+      const other = new BetterSqlite3(s.store.location);
+      try {
+        other.exec(`alter table gh_shape_probe add column c integer default 3`);
+      } finally {
+        other.close();
+      }
+      assert.deepEqual(await probe.execute(s.store.db, engine, 1), [{ id: 1, z: 'x', c: 3 }]);
+      await sql`drop table gh_shape_probe`.execute(s.store.db);
+    });
+
+    it('SQLite: streamed rows are objects too', { skip: engine !== 'sqlite' }, async () => {
+      const streamed: Array<Record<string, unknown>> = [];
+      for await (const row of s.store.db.selectFrom('users').select(['id', 'email']).orderBy('id').limit(3).stream()) streamed.push(row);
+      const listed = await s.store.db.selectFrom('users').select(['id', 'email']).orderBy('id').limit(3).execute();
+      assert.ok(streamed.length > 0);
+      assert.deepEqual(streamed, listed);
+      assert.deepEqual(Object.keys(streamed[0]), ['id', 'email']);
     });
 
     it('PostgreSQL: a connection prepares a named statement once and reuses it', { skip: engine !== 'postgres' }, async () => {
