@@ -13,7 +13,7 @@ import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
 import { asSession, createUser, signIn, type AdminSession } from './helpers/admin.js';
-import { fixedQuery, StatementNames } from '../src/store/statements.js';
+import { fixedQuery, sqliteText, StatementNames } from '../src/store/statements.js';
 import { listUserRows } from '../src/core/users/store.js';
 import { seedUsers } from '../bench/seed.js';
 
@@ -423,6 +423,23 @@ for (const { engine, skip } of engines()) {
       }
       assert.deepEqual(await probe.execute(s.store.db, engine, 1), [{ id: 1, z: 'x', c: 3 }]);
       await sql`drop table gh_shape_probe`.execute(s.store.db);
+    });
+
+    it('SQLite: parameters go to SQLite as +? (planned once for any value), never inside literals, quoted names or comments', { skip: engine !== 'sqlite' }, async () => {
+      assert.equal(sqliteText('select "id" from "users" where "id" > ? order by "id" limit ? offset ?'),
+        'select "id" from "users" where "id" > +? order by "id" limit +? offset +?');
+      assert.equal(sqliteText(`select '?' as q, "a?" as [b?], \`c?\`, ? -- why?\n, ? /* ? */, 'it''s ?', ?`),
+        `select '?' as q, "a?" as [b?], \`c?\`, +? -- why?\n, +? /* ? */, 'it''s ?', +?`);
+      assert.equal(sqliteText('insert into t (a, b) values (?, ?)'), 'insert into t (a, b) values (+?, +?)');
+      assert.equal(sqliteText("select 'no parameter ?"), "select 'no parameter ?");
+      assert.equal(sqliteText('select 1'), 'select 1');
+      // Through the store: the literal and the quoted name stay as written, the values bind in order.
+      const text = `select '?' as "q?", ? as v, ? || 'x' as s, ? is null as n from (select 1 union all select 2 union all select 3) limit ? offset ?`;
+      const rows = (await s.store.db.executeQuery(CompiledQuery.raw(text, [5, 'a', null, 2, 1]))).rows;
+      assert.deepEqual(rows, [{ 'q?': '?', v: 5, s: 'ax', n: 1 }, { 'q?': '?', v: 5, s: 'ax', n: 1 }]);
+      const page = await s.store.db.selectFrom('users').select('id').orderBy('id').limit(2).offset(1).execute();
+      const all = await s.store.db.selectFrom('users').select('id').orderBy('id').execute();
+      assert.deepEqual(page, all.slice(1, 3));
     });
 
     it('SQLite: streamed rows are objects too', { skip: engine !== 'sqlite' }, async () => {

@@ -313,6 +313,56 @@ function arrayRowStatement(statement: BetterSqlite3.Statement, schema: { changes
 /** Statements that change the schema: row builders made before one are made again. */
 const SCHEMA_STATEMENT = /^\s*(create|alter|drop)\s/i;
 
+// SQLite plans some statements for the values bound to them: a LIMIT or OFFSET given as a parameter, and
+// (better-sqlite3 builds SQLite with STAT4, and once ANALYZE has run) a parameter compared with an indexed
+// column. Such a statement is marked to be prepared again (parsed and planned) each time a value is bound:
+// every list page and search went through SQLite's parser again (perf: 8% of a list page's samples, 19% of
+// a search's). Given as `+?`, a parameter is the same value (unary plus is a no-op in SQLite, and neither
+// form has an affinity) but SQLite no longer plans for it: each statement is planned once, for any value,
+// as on PostgreSQL (see the search's statements in src/core/users/store.ts). The one plan that needs a
+// bound value, LIKE 'prefix%' through an index, is not used here (every LIKE here starts with %).
+
+/**
+ * The text SQLite prepares for a statement: every parameter `?` outside string literals, quoted names and
+ * comments written as `+?`.
+ */
+export function sqliteText(text: string): string {
+  if (!text.includes('?')) return text;
+  let out = '';
+  let from = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === "'" || c === '"' || c === '`' || c === '[') {
+      // A literal or a quoted name: to its closing quote (a doubled quote inside is one character).
+      const close = c === '[' ? ']' : c;
+      let j = i + 1;
+      for (;;) {
+        j = text.indexOf(close, j);
+        if (j === -1) return out + text.slice(from);
+        if (close !== ']' && text[j + 1] === close) j += 2;
+        else break;
+      }
+      i = j + 1;
+    } else if (c === '-' && text[i + 1] === '-') {
+      const j = text.indexOf('\n', i);
+      if (j === -1) return out + text.slice(from);
+      i = j + 1;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const j = text.indexOf('*/', i + 2);
+      if (j === -1) return out + text.slice(from);
+      i = j + 2;
+    } else if (c === '?') {
+      out += `${text.slice(from, i)}+?`;
+      from = i + 1;
+      i++;
+    } else {
+      i++;
+    }
+  }
+  return out + text.slice(from);
+}
+
 /** The database Kysely's SqliteDialect sees: prepare() returns the kept statement for a known text. */
 export function statementCachingDatabase(db: BetterSqlite3.Database) {
   const statements = new Map<string, SqliteStatement>();
@@ -322,7 +372,7 @@ export function statementCachingDatabase(db: BetterSqlite3.Database) {
       if (SCHEMA_STATEMENT.test(text)) schema.changes++;
       const known = statements.get(text);
       if (known !== undefined) return known;
-      const statement = arrayRowStatement(db.prepare(text), schema);
+      const statement = arrayRowStatement(db.prepare(sqliteText(text)), schema);
       if (keepsPrepared(text, statements.size)) statements.set(text, statement);
       return statement;
     },
