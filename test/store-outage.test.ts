@@ -117,3 +117,34 @@ describe('PostgreSQL unreachable under a running server: 503 with Retry-After, t
     assert.equal(r.status, 200, r.text);
   });
 });
+
+// Shutting down closes the store once the listener has stopped, but a request whose client went away is no
+// longer waited for and may still be running (a password change waiting for its hash): what it meets then
+// is a closed store, which answers 503 like any other outage, never 500.
+for (const { engine, skip } of engines()) {
+  describe(`a request that meets a closed store [${engine}]`, { skip }, () => {
+    let s: TestServer;
+    before(async () => {
+      s = await startServer(engine);
+    });
+    after(async () => {
+      await s?.close();
+    });
+
+    it('answers 503 with Retry-After in the admin and user-admin shapes', async () => {
+      assert.equal((await http(s.url, '/api/admin/users?limit=5', { token: ADMIN_TOKEN })).status, 200);
+      await s.store.close();
+      for (const path of ['/api/admin/users?limit=5', '/api/admin/users/1']) {
+        const r = await http(s.url, path, { token: ADMIN_TOKEN });
+        assert.equal(r.status, 503, `${path}: ${r.status} ${r.text}`);
+        assert.equal(r.headers.get('retry-after'), '1');
+        assert.equal(r.body.error, 'service_unavailable', r.text);
+      }
+      const patch = await http(s.url, '/api/admin/users/1', { method: 'PATCH', token: ADMIN_TOKEN, body: { name: 'After Close' } });
+      assert.equal(patch.status, 503, patch.text);
+      const u = await http(s.url, '/api/admin/user-admin', { headers: { authorization: ADMIN_TOKEN } });
+      assert.equal(u.status, 503, u.text);
+      assert.equal(u.body.name, 'ServiceUnavailableError', u.text);
+    });
+  });
+}

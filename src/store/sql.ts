@@ -70,8 +70,8 @@ export const STORE_RETRY_AFTER_SECONDS = 1;
 /**
  * The store cannot serve right now, through no fault of the request: PostgreSQL unreachable, its connection
  * lost or terminated (a restart, a failover: SQLSTATE class 08, 57P01-57P03), too many connections (53300),
- * the pool's connect timeout; SQLite still locked after its busy timeout. Surfaces answer 503 with
- * Retry-After, in their own error shape.
+ * the pool's connect timeout; SQLite still locked after its busy timeout; the store closed while a request
+ * was still running (shutting down). Surfaces answer 503 with Retry-After, in their own error shape.
  */
 export function isStoreUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
@@ -80,7 +80,9 @@ export function isStoreUnavailable(err: unknown): boolean {
   if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'SQLITE_BUSY'].includes(code)) return true;
   const message = typeof e.message === 'string' ? e.message : '';
-  return /^Connection terminated|not queryable|timeout exceeded when trying to connect/.test(message);
+  // The last three: the store was closed under a request still running (the node shutting down, its
+  // connections already closed): Kysely's, the read lanes' and node-postgres's pool's words for it.
+  return /^Connection terminated|not queryable|timeout exceeded when trying to connect|^driver has already been destroyed|^the store is closed|^Cannot use a pool after calling end/.test(message);
 }
 
 /** Serialization failures / deadlocks / SQLite busy: safe to retry the whole transaction. */
