@@ -268,12 +268,11 @@ export class ReadLanes {
 // SQLite: Kysely's driver calls better-sqlite3's prepare() (SQLite's compiler) for every query. A
 // better-sqlite3 Statement can be run again with new parameters, and Kysely runs one query at a time on
 // the connection, so statements are kept per SQL text and reused (same bounds as the names above).
-
 //
 // Rows are read as arrays too: better-sqlite3 builds a row object by setting each column's name on an empty
 // object, which makes a new string for the name and moves the object through a map per column, for every
-// row (a third of the server's time on a page of 50 at 1M users, in perf). The rows are made into objects
-// with the row builders above, as on PostgreSQL.
+// row (about a fifth of the server's samples on pages of 50 at 1M users, in perf). The rows are made into
+// objects with the row builders above, as on PostgreSQL.
 
 /** What Kysely's SQLite driver calls on a statement. */
 type SqliteStatement = Pick<BetterSqlite3.Statement, 'reader' | 'all' | 'run' | 'iterate'>;
