@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
 import { signIn, type AdminSession } from './helpers/admin.js';
@@ -53,6 +53,35 @@ describe('PostgreSQL read lanes: concurrent requests share the credential check 
       pids.add(a.pid);
     });
     assert.equal(pids.size, 2, `60 concurrent calls on ${pids.size} connections, 2 configured`);
+  });
+
+  it('lane statements are planned once (generic plans), never again for the values of an execution', async () => {
+    const ids = (await http(s.url, '/api/admin/users?limit=20', { token: ADMIN_TOKEN })).body.items.map((u: { id: number }) => u.id);
+    const cursor = (await http(s.url, '/api/admin/users?limit=5', { token: ADMIN_TOKEN })).body.next_cursor;
+    // More executions than the five PostgreSQL's default plan cache plans for their values, on each lane.
+    for (let i = 0; i < 14; i++) {
+      const auth = i % 2 === 0 ? { token: ADMIN_TOKEN } : { cookie: admin.cookie };
+      for (const path of [`/api/admin/users/${ids[i]}`, `/api/admin/users?limit=10&cursor=${cursor}`, `/api/admin/users?limit=10&q=${'abcdefghijklmn'[i]}`]) {
+        const r = await http(s.url, path, auth);
+        assert.equal(r.status, 200, r.text);
+      }
+    }
+    // Two calls in a row go to the two lanes.
+    const plansOf = CompiledQuery.raw(
+      "select pg_backend_pid() as pid, current_setting('plan_cache_mode') as mode, coalesce(sum(generic_plans), 0)::int as generic, coalesce(sum(custom_plans), 0)::int as custom from pg_prepared_statements",
+    );
+    const lanes = (await Promise.all([s.store.readTogether([plansOf]), s.store.readTogether([plansOf])])).map(([[row]]) => row as { pid: number; mode: string; generic: number; custom: number });
+    assert.equal(new Set(lanes.map((l) => l.pid)).size, 2, JSON.stringify(lanes));
+    for (const lane of lanes) {
+      assert.equal(lane.custom, 0, `plans made for one execution's values: ${JSON.stringify(lanes)}`);
+      assert.equal(lane.mode, 'force_generic_plan');
+    }
+    // 42 requests: a credential check each, with the user, the page or the search's first window.
+    assert.ok(lanes[0].generic + lanes[1].generic >= 42 * 2, JSON.stringify(lanes));
+    // The pool keeps PostgreSQL's default: its statements (filtered lists, the audit log, OFFSET pages)
+    // may want a plan for their values.
+    const pool = await sql<{ mode: string }>`select current_setting('plan_cache_mode') as mode`.execute(s.store.db);
+    assert.equal(pool.rows[0].mode, 'auto');
   });
 
   it('a read that fails leaves the reads around it on the same connection be', async () => {
