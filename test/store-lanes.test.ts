@@ -2,7 +2,8 @@
 // requests, and the reads sent with them, share a few pipelined connections. What must hold: every request
 // gets its own answer however many are in flight on one connection, a failing read leaves the others on the
 // same connection be, a lane whose backend was terminated is replaced without a restart, the lane count is
-// what the configuration says, and 0 lanes serves the same answers from the pool.
+// what the configuration says, lane statements are planned once (generic plans), and 0 lanes serves the same
+// answers from the pool.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
