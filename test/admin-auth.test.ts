@@ -1,4 +1,4 @@
-// Admin-surface authentication (CONTRACTS.md "Surface 1", issue 2): sign-in, cookies, session families,
+// Admin-surface authentication (docs/admin.md, issue 2): sign-in, cookies, session families,
 // refresh rotation and reuse detection, CSRF, sign-out, login throttling and admin API tokens.
 import assert from 'node:assert/strict';
 import net from 'node:net';

@@ -1,4 +1,4 @@
-// Bad input never yields a 500 on the admin surface (issue 2, CONTRACTS.md "Shared core rules"): every answer is
+// Bad input never yields a 500 on the admin surface (issue 2, docs/contracts.md "Shared core rules"): every answer is
 // a 4xx in the admin shape, and a rejected request writes nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,5 +1,5 @@
-// Contract coverage (CONTRACTS.md "Every change made through any surface writes one audit event (actor,
-// action, target, before/after with secrets removed, ip, user agent, time)"; DESIGN.md "Every mutating core
+// Contract coverage (docs/contracts.md "Every change made through any surface writes one audit event (actor,
+// action, target, before/after with secrets removed, ip, user agent, time)"; docs/architecture.md "Every mutating core
 // call takes the acting Principal and request context"): every mutating route of the four surfaces, run
 // once, adds exactly one audit event naming the caller, the target, the address and the user agent.
 import assert from 'node:assert/strict';

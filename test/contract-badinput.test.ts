@@ -1,4 +1,4 @@
-// Contract coverage (CONTRACTS.md "Shared core rules": "Bad input of any kind (malformed JSON, wrong types,
+// Contract coverage (docs/contracts.md "Shared core rules": "Bad input of any kind (malformed JSON, wrong types,
 // oversized body, unknown id, `__proto__` keys, huge strings) gets a 4xx in the surface's error shape. Never
 // a 500, never a stack trace"): one battery of bad bodies sent to every route of the four surfaces that
 // takes a body, sign-in and token routes included, each answer checked against that surface's shape.

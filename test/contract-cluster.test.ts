@@ -1,5 +1,5 @@
-// Contract coverage (CONTRACTS.md admin auth "checked against the store on every request", "Sessions: one
-// store"; DESIGN.md "Revocation is visible to every node on the next request"): two Gatehouse nodes on one
+// Contract coverage (docs/contracts.md admin auth "checked against the store on every request", "Sessions: one
+// store"; docs/architecture.md "Revocation is visible to every node on the next request"): two Gatehouse nodes on one
 // database. Sessions of every kind made on node A work on node B, and a revocation made on one node is
 // refused by the other on the very next request, with no wait for a cache or a token expiry.
 import assert from 'node:assert/strict';

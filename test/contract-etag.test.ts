@@ -1,4 +1,4 @@
-// Contract coverage (DESIGN.md "Decisions": "a request with If-Match that is stale gets 412 on every
+// Contract coverage (docs/architecture.md: "a request with If-Match that is stale gets 412 on every
 // surface"): the directory surface's other user writes (soft delete, restore, role sync) honour If-Match as
 // PUT does; a stale one answers 412 {message} and changes nothing, a current one (or none) goes through.
 // The user-admin change-password route honours it as the user-admin PUT does.

@@ -1,4 +1,4 @@
-// Contract coverage (CONTRACTS.md "Shared core rules": emails and usernames): the same rules on every surface
+// Contract coverage (docs/contracts.md "Shared core rules": emails and usernames): the same rules on every surface
 // that takes them. Emails are trimmed, stored case-folded, unique across the whole deployment whatever the
 // surface that made them, and validated as mailboxes (local part <= 64, a domain with a TLD, <= 254 in
 // all). Usernames are trimmed, unique case-insensitively across surfaces, without "@" or control characters.

@@ -1,4 +1,4 @@
-// Contract coverage (CONTRACTS.md "Shared core rules" on passwords, DESIGN.md "Decisions" on argon2id):
+// Contract coverage (docs/contracts.md "Shared core rules" on passwords, docs/architecture.md on argon2id):
 // imported bcrypt hashes verify on every sign-in route and are upgraded to argon2id on that login; stored
 // hashes carry OWASP's parameters or stronger; the 8-character minimum holds on every surface; a password
 // change through any surface ends every other session of that user on every surface.

@@ -1,4 +1,4 @@
-// Contract coverage for DESIGN.md "Decisions" that live below the surfaces: case-insensitive uniqueness kept
+// Contract coverage for the decisions in docs/architecture.md that live below the surfaces: case-insensitive uniqueness kept
 // by the database itself (normalised key columns with plain unique indexes, on both engines); SQLite durable
 // by default (WAL, synchronous=FULL); opaque tokens are 32 random bytes stored only as SHA-256; password
 // hashing never on the event loop; one session store under per-surface cookie names (a cookie of one

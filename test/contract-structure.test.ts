@@ -1,4 +1,4 @@
-// Contract coverage for the DESIGN.md "Decisions" that are about how the code is built rather than how it
+// Contract coverage for the decisions in docs/architecture.md about how the code is built rather than how it
 // answers: Node 20+, TypeScript strict, ESM, Fastify 5, TypeBox schemas, Kysely over pg and better-sqlite3,
 // argon2 and jose, and configuration read from the environment only by config.ts (main.ts hands it over).
 import assert from 'node:assert/strict';

@@ -17,7 +17,7 @@ export const BANS_CHANNEL = 'gatehouse_bans';
 /** Remembered verdicts per client address (cleared when full and on every reload). */
 const VERDICTS_MAX = 50_000;
 
-/** What a refused request is told (CONTRACTS.md: {ban_type, ban_value, reason, banned_at}). */
+/** What a refused request is told (docs/contracts.md: {ban_type, ban_value, reason, banned_at}). */
 export interface BanNotice {
   ban_type: string;
   ban_value: string;

@@ -1,4 +1,4 @@
-// Request and response schemas of the account surface (seed 002 and CONTRACTS.md "Surface 2").
+// Request and response schemas of the account surface (seed 002 and docs/account.md).
 // Email syntax is the core's rule (checked there, reported as Zod's invalid_string issue); the schemas
 // hold types and the length bounds that keep oversized input out.
 import Type from 'typebox';

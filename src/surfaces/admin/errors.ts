@@ -1,4 +1,4 @@
-// The admin surface's error shapes (seeds 000/001 and CONTRACTS.md), rendered in one place.
+// The admin surface's error shapes (seeds 000/001 and docs/contracts.md), rendered in one place.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError, type DomainError } from '../../core/errors.js';
 import { fieldIssues } from '../../platform/http.js';

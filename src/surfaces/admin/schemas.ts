@@ -1,4 +1,4 @@
-// Request and response schemas of the admin surface (seed 000 and CONTRACTS.md "Surface 1").
+// Request and response schemas of the admin surface (seed 000 and docs/admin.md).
 import Type, { type TSchema } from 'typebox';
 import { MAX_ID } from '../../store/sql.js';
 

@@ -1,4 +1,4 @@
-// The directory surface's error shapes (seed 003, CONTRACTS.md "Surface 3"): Laravel's JSON errors.
+// The directory surface's error shapes (seed 003, docs/directory.md): Laravel's JSON errors.
 // 401 {message:"Unauthenticated."}, 403/404 {message}, 422 {error:"validation_error", message,
 // errors:{field:[messages]}} with Laravel's wording, and RFC 6749 §5.2 errors on /oauth/token.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
