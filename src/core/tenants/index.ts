@@ -14,8 +14,8 @@ import { isForeignKeyViolation, MAX_ID, toIso, uniqueViolation, type Executor } 
 import {
   deleteMembershipRow, deleteTenantRoleRow, deleteTenantRow, findMembershipRow, findMemberUserRow, findTenantRoleByRef, findTenantRoleRow,
   findTenantRolesByIds, findTenantRow, insertMembership, insertTenant, insertTenantRole, listDirectoryRows, listMemberRows,
-  listTenantRoleRows, listTenantRows, memberAccessRows, memberRoleRows, setMembershipDeleted, syncMemberRoles, tenantIdsOfUser,
-  updateTenantRoleRow, updateTenantRow, type SortBy, type Tenant, type TenantRole,
+  listTenantRoleRows, listTenantRows, lockMembershipsOfUser, memberAccessRows, memberRoleRows, permissionsInAllTenants, setMembershipDeleted,
+  syncMemberRoles, tenantIdsOfUser, updateTenantRoleRow, updateTenantRow, type SortBy, type Tenant, type TenantRole,
 } from './store.js';
 
 export type { Tenant, TenantRole, SortBy } from './store.js';
@@ -56,6 +56,8 @@ export interface DirectoryListInput {
 }
 
 const UNAUTHORIZED = 'This action is unauthorized.';
+/** The directory's 403 is `{message}` alone, so the message says which rule refused (reason target_out_of_reach). */
+const OUT_OF_REACH = 'This action is unauthorized: the user holds access that yours does not cover.';
 
 function mapTenantUnique(err: unknown): never {
   const key = uniqueViolation(err);
@@ -310,8 +312,8 @@ export class TenantsService {
 
   /** The target must be a member of the tenant (live unless `trashed`); root admins are out of reach of tenant callers. */
   private async loadTarget(ex: Executor, access: TenantAccess, id: number, opts: { trashed?: 'only' | 'with'; write?: boolean; lock?: boolean } = {}): Promise<DirectoryUser> {
-    // Under a write lock, the membership row is locked first (alone: the users row is locked by
-    // UsersService.update in that order), then read with its user.
+    // Under a write lock, the membership row is locked first, then read with its user. (updateUser locks
+    // every membership of the target instead, then UsersService.update locks the users row: one order.)
     if (opts.lock) await findMembershipRow(ex, this.engine, access.tenantId, id, { forUpdate: true });
     const row = await findMemberUserRow(ex, access.tenantId, id);
     if (!row || row.deleted_at !== null) throw notFound('user', 'User not found.');
@@ -321,10 +323,29 @@ export class TenantsService {
     const roles = (await memberRoleRows(ex, access.tenantId, [id])).get(id) ?? [];
     if (opts.write && !access.isRoot && access.userId !== id) {
       if (isAdminRole(user.rootRoleId) || !this.covers(access, roles.flatMap((r) => r.permissions))) {
-        throw forbidden('target_out_of_reach', UNAUTHORIZED);
+        throw forbidden('target_out_of_reach', OUT_OF_REACH);
       }
     }
     return { user, roles, deletedAt };
+  }
+
+  /**
+   * The rule for changes to a user's account itself (the users row: password, email, username, name,
+   * is_active, profile), which every tenant of the user shares, as opposed to their roles and membership
+   * in this tenant. A tenant caller may make such a change only when their permissions in this tenant
+   * include every permission the target holds in any tenant (soft-deleted memberships count: a restore
+   * brings their roles back) and the target has no root role above Member. Otherwise power in one tenant
+   * would reach into another: a new password lets the caller sign in as the target wherever the target is
+   * strong, and deactivation shuts the target out of every tenant. Root callers (root Owner/Admin, admin
+   * API tokens) and users changing their own account are not limited by it.
+   *
+   * `target` must be the user row as read in the writing transaction, after lockMembershipsOfUser, so the
+   * decision is made on what the write will change and no role granted meanwhile is missed.
+   */
+  private async assertAccountReach(ex: Executor, access: TenantAccess, target: User): Promise<void> {
+    if (access.isRoot || access.userId === target.id) return;
+    if (target.rootRoleId !== ROOT_ROLES.Member) throw forbidden('target_out_of_reach', OUT_OF_REACH);
+    if (!this.covers(access, await permissionsInAllTenants(ex, target.id))) throw forbidden('target_out_of_reach', OUT_OF_REACH);
   }
 
   private async view(ex: Executor, tenantId: number, id: number): Promise<DirectoryUser> {
@@ -415,16 +436,23 @@ export class TenantsService {
     this.require(access, 'users.update');
     if (roleIds !== undefined) this.require(access, 'roles.assign');
     // Checked before any validation of the body, so a non-member answers 404 whatever was sent.
-    await this.loadTarget(this.db, access, id, { write: true });
+    const early = await this.loadTarget(this.db, access, id, { write: true });
+    // A new password always changes the account: refuse an out-of-reach target before paying for the hash
+    // (the transaction below decides again on fresh data).
+    if (patch.password !== undefined) await this.assertAccountReach(this.db, access, early.user);
     let view: DirectoryUser | undefined;
-    // UsersService opens the transaction once the password (if any) is hashed; inside it the membership is
-    // locked and re-checked first (it may have ended since), then the user row is updated, then the roles.
+    // UsersService opens the transaction once the password (if any) is hashed; inside it every membership
+    // of the target is locked (in tenant order) and this one re-checked (it may have ended since), then the
+    // user row is locked and read, the account rule is applied if the row would change, then it is
+    // updated, then the roles in this tenant.
     await this.deps.users.update(access.principal, ctx, id, { ...patch, rootRoleId: undefined, isAdmin: undefined }, {
       ifMatch: opts.ifMatch,
       onEmpty: 'noop',
       keepSessionId: access.principal.kind === 'user' ? access.principal.sessionId : null,
+      authorize: (trx, before) => this.assertAccountReach(trx, access, before),
       transaction: (work) => this.db.transaction().execute(async (trx) => {
-        await this.loadTarget(trx, access, id, { write: true, lock: true });
+        await lockMembershipsOfUser(trx, this.engine, id);
+        await this.loadTarget(trx, access, id, { write: true });
         const result = await work(trx);
         if (roleIds !== undefined) {
           const target = await this.loadTarget(trx, access, id, { write: true });

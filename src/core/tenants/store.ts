@@ -268,6 +268,32 @@ export async function memberAccessRows(ex: Executor, tenantId: number, userId: n
   return { member: true, permissions: [...permissions] };
 }
 
+/**
+ * Locks (PostgreSQL) every membership row of a user, live or soft-deleted, in tenant order: a change to
+ * the user's account serialises with role and membership changes of that user in any tenant. One order
+ * for every caller that takes more than one of them, so two such transactions cannot deadlock.
+ */
+export async function lockMembershipsOfUser(ex: Executor, engine: Engine, userId: number): Promise<void> {
+  if (engine !== 'postgres') return; // SQLite serialises writers itself.
+  await ex.selectFrom('tenant_members').select('tenant_id').where('user_id', '=', userId).orderBy('tenant_id').forUpdate().execute();
+}
+
+/**
+ * Every permission a user holds through tenant roles, in every tenant (soft-deleted memberships too: a
+ * restore brings their roles back).
+ */
+export async function permissionsInAllTenants(ex: Executor, userId: number): Promise<string[]> {
+  const rows = await ex
+    .selectFrom('tenant_user_roles as ur')
+    .innerJoin('roles as r', 'r.id', 'ur.role_id')
+    .select('r.permissions')
+    .where('ur.user_id', '=', userId)
+    .execute();
+  const out = new Set<string>();
+  for (const r of rows) for (const p of parseJson<string[]>(r.permissions, [])) out.add(p);
+  return [...out].sort();
+}
+
 /** The tenant roles each of `userIds` holds in `tenantId`. */
 export async function memberRoleRows(ex: Executor, tenantId: number, userIds: number[]): Promise<Map<number, TenantRole[]>> {
   const out = new Map<number, TenantRole[]>();

@@ -54,6 +54,12 @@ export interface UpdateOptions {
    * version is still the one read, so a stale read costs a retry, never a lost update.
    */
   read?: Prefetched;
+  /**
+   * Runs in the update's transaction once the target row is locked and the update is known to change it
+   * (a patch that changes nothing skips it): the caller's last word on whether this user may be changed,
+   * decided on fresh data. It throws to refuse, and then nothing is written.
+   */
+  authorize?: (trx: Executor, before: User, changed: string[]) => Promise<void>;
 }
 
 /** A user row read earlier in the same request (row undefined: there was no such user). */
@@ -391,7 +397,7 @@ export class UsersService {
     delete values._password;
     const passwordHash = password !== undefined ? await this.hasher.hash(password) : undefined;
 
-    if (this.store.engine === 'postgres' && !opts.ex && !opts.transaction && passwordHash === undefined && patch.isAdmin === undefined) {
+    if (this.store.engine === 'postgres' && !opts.ex && !opts.transaction && !opts.authorize && passwordHash === undefined && patch.isAdmin === undefined) {
       const done = await this.updateProfileOptimistic(principal, ctx, id, values, opts);
       // undefined: a concurrent write won the race; the locking path below serialises with it.
       if (done) return done;
@@ -420,6 +426,7 @@ export class UsersService {
       }
       if (passwordHash !== undefined) changes.password_hash = passwordHash;
       const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key'));
+      if (changedKeys.length > 0 && opts.authorize) await opts.authorize(trx, before, changedKeys);
 
       const losesAdmin =
         isAdminRole(before.rootRoleId) && before.isActive &&
