@@ -14,6 +14,7 @@ import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, firs
 import type { NewUser, User, UserCursor, UserListQuery, UserPatch, UserSummary } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
 import { foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
+import { emailKey, usernameKey } from '../identity/index.js';
 // user-admin surface (invites)
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
 import { toIso } from '../../store/sql.js';
@@ -94,6 +95,7 @@ const PROFILE_LIMITS: Record<(typeof PROFILE_FIELDS)[number], number> = {
 const UNIQUE_FIELD: Record<string, string> = {
   'users.email_key': 'email',
   'users.username_key': 'username',
+  'users.username_skeleton': 'username',
 };
 
 export const LANGUAGES = ['Turkish', 'English', 'Other'] as const;
@@ -138,6 +140,9 @@ function mapUnique(err: unknown): never {
   const key = uniqueViolation(err);
   if (key !== undefined) {
     const field = UNIQUE_FIELD[key] ?? 'id';
+    // A lookalike (same confusable skeleton, another key) is the same conflict as the same name: the
+    // surfaces answer it in their username-taken shape.
+    if (key === 'users.username_skeleton') throw conflict(field, 'username_taken', 'A user with this username, or one that looks the same, already exists');
     throw conflict(field, `${field}_taken`, `A user with this ${field} already exists`);
   }
   throw err;
@@ -148,7 +153,7 @@ function mapUnique(err: unknown): never {
  * revocation on role and activity): an update changing one of them takes the locking path.
  */
 const IDENTITY_COLUMNS: ReadonlySet<string> = new Set<string>([
-  'email', 'email_key', 'username', 'username_key', 'root_role_id', 'is_active', 'email_verified_at', 'password_hash',
+  'email', 'email_key', 'username', 'username_key', 'username_skeleton', 'root_role_id', 'is_active', 'email_verified_at', 'password_hash',
 ]);
 
 /** A list page's statement to read ahead (UsersService.summaryPageRead), and which page it is. */
@@ -194,8 +199,8 @@ export class UsersService {
 
   /** For sign-in: the user and their password hash, by email or username (case-insensitive). */
   async findForLogin(identifier: string): Promise<{ user: User; passwordHash: string | null } | undefined> {
-    const key = identifier.includes('@') ? identifier.trim().toLowerCase() : foldKey(identifier.trim());
-    const row = await findUserRowByLogin(this.store.db, key);
+    // One key for both columns: an email's key and a username's key are made the same way (core/identity).
+    const row = await findUserRowByLogin(this.store.db, usernameKey(identifier));
     return row ? { user: toUser(row), passwordHash: row.password_hash } : undefined;
   }
 
@@ -242,16 +247,18 @@ export class UsersService {
     if (input.email !== undefined) {
       const email = normalizeEmail(input.email);
       out.email = email;
-      out.email_key = email;
+      out.email_key = emailKey(email);
     }
     if (input.username !== undefined) {
       if (input.username === null) {
         out.username = null;
         out.username_key = null;
+        out.username_skeleton = null;
       } else {
-        const { username, key } = normalizeUsername(input.username);
+        const { username, key, skeleton } = normalizeUsername(input.username);
         out.username = username;
         out.username_key = key;
+        out.username_skeleton = skeleton;
       }
     }
     if (input.name !== undefined) {
@@ -335,6 +342,7 @@ export class UsersService {
         .values({
           username: values.username ?? null,
           username_key: values.username_key ?? null,
+          username_skeleton: values.username_skeleton ?? null,
           name: values.name ?? null,
           name_key: values.name_key ?? null,
           email: values.email ?? null,
@@ -419,7 +427,7 @@ export class UsersService {
         if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
       }
       if (passwordHash !== undefined) changes.password_hash = passwordHash;
-      const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key'));
+      const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key') && !k.endsWith('_skeleton'));
 
       const losesAdmin =
         isAdminRole(before.rootRoleId) && before.isActive &&
@@ -679,7 +687,7 @@ export class UsersService {
     // PUT of the whole user, as user-admin clients send it) they change nothing, and the edit stays here.
     if (Object.keys(changes).some((k) => IDENTITY_COLUMNS.has(k))) return undefined;
     if (values.root_role_id !== undefined && isAdminRole(values.root_role_id) && !isAdminPrincipal(principal)) return undefined;
-    const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key'));
+    const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key') && !k.endsWith('_skeleton'));
     if (changedKeys.length === 0) return { user: before, changed: [], sessionsRevoked: 0 };
     const set = { ...changes, updated_at: nowIso(), version: before.version + 1 } as Updateable<UsersTable>;
     // The row the write will produce (the version guard means nothing else changed it in between).
