@@ -237,7 +237,10 @@ for (const { engine, skip } of engines()) {
         legacy('alice', 'old-alice@example.com'),
         legacy('\u0430lice', 'old-cyrillic@example.com'),
         legacy('ma\u200bllory', 'old-mallory@example.com'),
+        // Keyed by the older fold, which left a final sigma as ς.
+        legacy('ΟΔΥΣΣΕΥΣ', 'old-greek@example.com'),
       ]).execute();
+      await (store.db as any).insertInto('tenants').values({ name: 'ΝΑΟΣ', name_key: 'ναος', created_at: now, updated_at: now }).execute();
       await (store.db as any).insertInto('aliases').values({
         address: 'mal\u200clory@example.org', address_key: 'mal\u200clory@example.org', address_local: 'mal\u200clory', goto: 'x@example.com',
         goto_key: 'x@example.com', goto_domain: 'example.com', active: 1, user_id: null, created: now, modified: now, version: 1,
@@ -248,11 +251,17 @@ for (const { engine, skip } of engines()) {
       try {
         const ids = Object.fromEntries((await s.store.db.selectFrom('users').select(['id', 'email']).execute()).map((r) => [r.email, r.id]));
         // The later lookalike still signs in (by email and by its own username) once it has a password.
-        for (const email of ['old-alice@example.com', 'old-cyrillic@example.com', 'old-mallory@example.com']) {
+        for (const email of ['old-alice@example.com', 'old-cyrillic@example.com', 'old-mallory@example.com', 'old-greek@example.com']) {
           const set = await admin(s.url, `/api/admin/users/${ids[email]}`, { password: PASSWORD }, 'PATCH');
           assert.equal(set.status, 200, set.text);
         }
         assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: '\u0430lice', password: PASSWORD } })).status, 200);
+        // Keys made by the older fold are recomputed: the Greek name signs in whichever way its sigma is written.
+        for (const identifier of ['ΟΔΥΣΣΕΥΣ', 'οδυσσευς', 'οδυσσευσ']) {
+          assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier, password: PASSWORD } })).status, 200, identifier);
+        }
+        const tenant = await s.store.db.selectFrom('tenants').select('name_key').executeTakeFirstOrThrow();
+        assert.equal(tenant.name_key, 'ναοσ');
         // A new lookalike of the pair conflicts.
         assertAdminConflict(await admin(s.url, '/api/admin/users', { email: uniqueEmail('new'), password: PASSWORD, username: 'alic\u0435' }), 'new lookalike of legacy rows');
         // The legacy invisible spelling of mallory is matched by a name ban on mallory: sign-in refused,

@@ -8,7 +8,7 @@
 // they keep their names and can still sign in, a ban still finds them (bans compute their skeleton from the
 // username), and a rename gives them one. The username and name keys are recomputed with the current fold
 // (it now also folds the Greek final sigma ς to σ); a recomputed username key that another account already
-// holds is left as it was.
+// holds is left as it was; tenant and role name keys, made by the same fold, likewise.
 //
 // The backfill computes skeletons with today's core/identity. A later change to that function (a newer
 // confusables table) needs a migration of its own that recomputes them.
@@ -80,6 +80,28 @@ async function backfillAliases(db: Kysely<any>): Promise<void> {
   }
 }
 
+/**
+ * Tenant and role name keys are made by the same fold: recomputed where it changed (a name with a final
+ * sigma), unless another tenant (or role of the same tenant) already holds the new key.
+ */
+async function refoldNameKeys(db: Kysely<any>): Promise<void> {
+  const tenants = await db.selectFrom('tenants').select(['id', 'name', 'name_key']).execute() as Array<{ id: number; name: string; name_key: string }>;
+  for (const row of tenants) {
+    const key = identityKey(row.name);
+    if (key === row.name_key) continue;
+    const holder = await db.selectFrom('tenants').select('id').where('name_key', '=', key).executeTakeFirst();
+    if (!holder) await db.updateTable('tenants').set({ name_key: key }).where('id', '=', row.id).execute();
+  }
+  const roles = await db.selectFrom('roles').select(['id', 'name', 'name_key', 'type', 'tenant_id']).execute() as Array<{ id: number; name: string; name_key: string; type: string; tenant_id: number | null }>;
+  for (const row of roles) {
+    const key = identityKey(row.name);
+    if (key === row.name_key) continue;
+    let q = db.selectFrom('roles').select('id').where('name_key', '=', key).where('type', '=', row.type);
+    q = row.tenant_id === null ? q.where('tenant_id', 'is', null) : q.where('tenant_id', '=', row.tenant_id);
+    if (!(await q.executeTakeFirst())) await db.updateTable('roles').set({ name_key: key }).where('id', '=', row.id).execute();
+  }
+}
+
 async function up(db: Kysely<any>, engine: Engine): Promise<void> {
   const t = columnTypes(engine);
   await db.schema.alterTable('users').addColumn('username_skeleton', t.key).execute();
@@ -87,6 +109,7 @@ async function up(db: Kysely<any>, engine: Engine): Promise<void> {
   await backfillUsers(db);
   await backfillBans(db);
   await backfillAliases(db);
+  await refoldNameKeys(db);
   // Uniqueness in the database: two writers racing with lookalikes get one row and one 409.
   await db.schema.createIndex('users_username_skeleton_uq').on('users').column('username_skeleton').unique().execute();
   await db.schema.createIndex('bans_type_skeleton_idx').on('bans').columns(['ban_type', 'value_skeleton']).execute();
