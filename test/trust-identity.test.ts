@@ -256,6 +256,10 @@ for (const { engine, skip } of engines()) {
           assert.equal(set.status, 200, set.text);
         }
         assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: '\u0430lice', password: PASSWORD } })).status, 200);
+        // Its profile can be edited with its username sent back unchanged (as clients PUT the whole user).
+        const edit = await admin(s.url, `/api/admin/users/${ids['old-cyrillic@example.com']}`, { username: '\u0430lice', name: 'Still Here' }, 'PATCH');
+        assert.equal(edit.status, 200, edit.text);
+        assert.equal(edit.body.item.name, 'Still Here');
         // Keys made by the older fold are recomputed: the Greek name signs in whichever way its sigma is written.
         for (const identifier of ['ΟΔΥΣΣΕΥΣ', 'οδυσσευς', 'οδυσσευσ']) {
           assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier, password: PASSWORD } })).status, 200, identifier);

@@ -156,6 +156,23 @@ const IDENTITY_COLUMNS: ReadonlySet<string> = new Set<string>([
   'email', 'email_key', 'username', 'username_key', 'username_skeleton', 'root_role_id', 'is_active', 'email_verified_at', 'password_hash',
 ]);
 
+/**
+ * The columns of `values` that differ from `row`. A username sent unchanged keeps its stored key and
+ * skeleton: a row from before migration 0009 may hold none (a lookalike of an older account), and a PUT of
+ * the whole user must not claim one for it (409) when it renames nothing.
+ */
+function changedColumns(row: UserRow, values: Updateable<UsersTable>): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
+  }
+  if (values.username !== undefined && values.username === row.username) {
+    delete changes.username_key;
+    delete changes.username_skeleton;
+  }
+  return changes;
+}
+
 /** A list page's statement to read ahead (UsersService.summaryPageRead), and which page it is. */
 export interface PageRead {
   key: string;
@@ -422,10 +439,7 @@ export class UsersService {
       }
 
       // Only what actually differs is a change.
-      const changes: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(values)) {
-        if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
-      }
+      const changes = changedColumns(row, values);
       if (passwordHash !== undefined) changes.password_hash = passwordHash;
       const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key') && !k.endsWith('_skeleton'));
 
@@ -678,10 +692,7 @@ export class UsersService {
     if (!row || row.deleted_at !== null) throw notFound('user');
     const before = toUser(row);
     if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
-    const changes: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(values)) {
-      if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
-    }
+    const changes = changedColumns(row, values);
     // Identity, role and activity changes have rules of their own (ban and uniqueness checks, the last
     // admin, session revocation, the verified flag): the locking path takes them. Sent but unchanged (a
     // PUT of the whole user, as user-admin clients send it) they change nothing, and the edit stays here.
