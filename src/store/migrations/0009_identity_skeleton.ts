@@ -23,9 +23,10 @@ const BATCH = 500;
 async function setColumn(db: Kysely<any>, table: string, column: string, pairs: Array<[number, string | null]>): Promise<void> {
   for (let i = 0; i < pairs.length; i += BATCH) {
     const rows = pairs.slice(i, i + BATCH).map(([id, value]) => sql`(cast(${id} as integer), cast(${value} as text))`);
+    // UPDATE … FROM (PostgreSQL; SQLite since 3.33): a join, where a correlated sub-select per row made
+    // PostgreSQL scan the whole batch for each row (15.5 s for 100,000 users, against 6 s on SQLite).
     await sql`with v(id, val) as (values ${sql.join(rows)})
-      update ${sql.table(table)} set ${sql.ref(column)} = (select v.val from v where v.id = ${sql.ref(`${table}.id`)})
-      where ${sql.ref(`${table}.id`)} in (select v.id from v)`.execute(db);
+      update ${sql.table(table)} set ${sql.ref(column)} = v.val from v where ${sql.ref(`${table}.id`)} = v.id`.execute(db);
   }
 }
 
