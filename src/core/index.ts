@@ -79,3 +79,4 @@ export async function bootstrap(core: Core): Promise<{ adminCreated: boolean }> 
 
 export { DomainError, isDomainError } from './errors.js';
 export type { Principal, RequestContext } from './context.js';
+export { checkUsername, emailKey, identityKey, identitySkeleton, usernameKey } from './identity/index.js';

@@ -11,6 +11,8 @@ export interface UsersTable {
   id: Generated<number>;
   username: string | null;
   username_key: string | null;
+  /** The username's confusable skeleton (core/identity identitySkeleton), unique: no two usernames look alike. */
+  username_skeleton: string | null;
   name: string | null;
   name_key: string | null;
   email: string | null;

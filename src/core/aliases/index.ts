@@ -9,8 +9,9 @@ import type { Principal, RequestContext } from '../context.js';
 import type { CoreDeps } from '../deps.js';
 import { conflict, invalid, notFound, preconditionFailed } from '../errors.js';
 import { etagOf, ifMatchSatisfied } from '../users/service.js';
-import { emailDomain, foldKey, normalizeEmail } from '../users/validation.js';
+import { emailDomain, normalizeEmail } from '../users/validation.js';
 import { assertNotBanned } from '../bans/index.js';
+import { identitySkeleton } from '../identity/index.js';
 import { findAliasRow, listAliasRows, lockActiveAliasesMatching, toAlias, type Alias, type AliasListQuery, type AliasRow } from './store.js';
 
 export type { Alias, AliasListQuery } from './store.js';
@@ -42,7 +43,8 @@ function columnsOf(address: string, goto: string) {
   return {
     address,
     address_key: address,
-    address_local: foldKey(localPart(address)),
+    // The local part's confusable skeleton: what name bans match (core/identity, as for usernames).
+    address_local: identitySkeleton(localPart(address)),
     goto,
     goto_key: goto,
     goto_domain: emailDomain(goto),
@@ -66,7 +68,7 @@ export async function disableAliasesMatching(
   ctx: RequestContext,
   ban: { id: number; banType: string; banValue: string },
 ): Promise<number> {
-  const rows = await lockActiveAliasesMatching(trx, engine, ban);
+  const rows = await lockActiveAliasesMatching(trx, engine, { ...ban, nameSkeleton: ban.banType === 'name' ? identitySkeleton(ban.banValue) : undefined });
   if (rows.length === 0) return 0;
   const now = nowIso();
   const ids = rows.map((r) => r.id);
@@ -117,7 +119,7 @@ export class AliasesService {
     const active = input.active ?? true;
     const now = nowIso();
     return this.store.db.transaction().execute(async (trx) => {
-      if (active) await assertNotBanned(trx, { email: goto, name: cols.address_local }, { email: 'goto', name: 'address' });
+      if (active) await assertNotBanned(trx, { email: goto, name: localPart(cols.address) }, { email: 'goto', name: 'address' });
       const row = await trx
         .insertInto('aliases')
         .values({ ...cols, active: active ? 1 : 0, user_id: input.userId ?? null, created: now, modified: now })
@@ -152,7 +154,7 @@ export class AliasesService {
       if (changed.length === 0) return { alias: before, changed };
       const willBeActive = (next.active ?? row.active) === 1;
       if (willBeActive && (changes.address !== undefined || changes.goto !== undefined || changes.active === 1)) {
-        await assertNotBanned(trx, { email: cols.goto, name: cols.address_local }, { email: 'goto', name: 'address' });
+        await assertNotBanned(trx, { email: cols.goto, name: localPart(cols.address) }, { email: 'goto', name: 'address' });
       }
       const updated = await trx
         .updateTable('aliases')

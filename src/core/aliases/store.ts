@@ -78,13 +78,13 @@ export async function listAliasRows(ex: Executor, q: AliasListQuery): Promise<Al
 }
 
 /** Active aliases a ban matches: email → goto, domain → goto's domain or a subdomain, name → address local part. */
-export async function lockActiveAliasesMatching(ex: Executor, engine: Engine, ban: { banType: string; banValue: string }): Promise<AliasRow[]> {
+export async function lockActiveAliasesMatching(ex: Executor, engine: Engine, ban: { banType: string; banValue: string; nameSkeleton?: string }): Promise<AliasRow[]> {
   let q = ex.selectFrom('aliases').selectAll().where('active', '=', 1);
   if (ban.banType === 'email') q = q.where('goto_key', '=', ban.banValue);
   else if (ban.banType === 'domain') {
     // Domain values hold only [a-z0-9.-]: no LIKE wildcard can hide in them.
     q = q.where((eb) => eb.or([eb('goto_domain', '=', ban.banValue), eb('goto_domain', 'like', `%.${ban.banValue}`)]));
-  } else if (ban.banType === 'name') q = q.where('address_local', '=', ban.banValue);
+  } else if (ban.banType === 'name') q = q.where('address_local', '=', ban.nameSkeleton ?? ban.banValue);
   else return [];
   if (engine === 'postgres') q = q.forUpdate();
   return q.orderBy('id').execute();

@@ -6,6 +6,15 @@ import type { PasswordHasher } from '../passwords/index.js';
 import type { LoginThrottle } from '../throttle/index.js';
 import type { User } from '../users/types.js';
 import type { UsersService } from '../users/service.js';
+import { usernameKey } from '../identity/index.js';
+
+/**
+ * The sign-in throttle's account key: the resolved user's id, or (no such user) the identifier's identity key,
+ * bounded in length.
+ */
+export function accountThrottleKey(identifier: string, userId: number | undefined): string {
+  return userId !== undefined ? `user:${userId}` : `name:${usernameKey(identifier.slice(0, 640)).slice(0, 320)}`;
+}
 
 /** Runs after the password is verified, before a session is made (bans hook in here). Throws to refuse. */
 export type LoginGuard = (user: User, ctx: RequestContext, ex?: Executor) => Promise<void> | void;
@@ -26,12 +35,17 @@ export class AuthService {
   /**
    * Verifies an email-or-username and password. Unknown users cost the same time as known ones; every
    * failure looks the same to the caller; failures are counted per account and per address.
+   *
+   * The account counter belongs to the account the identifier resolves to (its user id), however it was
+   * spelled: by email or by username, in any case, in fullwidth, mathematical or circled letters (all one
+   * identity key, core/identity). An identifier that resolves to no one is counted under its identity key,
+   * so guesses at unknown names are throttled too.
    */
   async verifyCredentials(identifier: string, password: string, ctx: RequestContext): Promise<User> {
-    const account = identifier.trim().toLowerCase().slice(0, 320);
+    const found = identifier.length <= 320 ? await this.users.findForLogin(identifier) : undefined;
+    const account = accountThrottleKey(identifier, found?.user.id);
     // Counted before the password is checked, so parallel guesses cannot outrun the limit.
     await this.throttle.attempt(account, ctx.ip);
-    const found = identifier.length <= 320 ? await this.users.findForLogin(identifier) : undefined;
     const verdict = await this.hasher.verify(found?.passwordHash ?? null, password);
     const usable = found && found.user.isActive && found.user.deletedAt === null;
     if (!verdict.ok || !usable) {

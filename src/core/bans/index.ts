@@ -9,6 +9,7 @@ import { conflict, DomainError, invalid, notFound, preconditionFailed } from '..
 import { revokeUserSessions } from '../sessions/index.js';
 import { etagOf, ifMatchSatisfied } from '../users/service.js';
 import { normalizeText } from '../users/validation.js';
+import { identitySkeleton } from '../identity/index.js';
 import { disableAliasesMatching } from '../aliases/index.js';
 import { BANS_CHANNEL, IpBanCache, noticeOf, type BanNotice } from './cache.js';
 import { parseIp, parseRange, rangeContains } from './ip.js';
@@ -16,7 +17,7 @@ import {
   bumpBansVersion, findBanRow, findUnrevokedBans, isBanActive, listBanRows, toBan,
   type Ban, type BanListQuery,
 } from './store.js';
-import { BAN_TYPES, normalizeBanValue, probeCandidates, type BanProbe, type BanType } from './values.js';
+import { BAN_TYPES, banMatchKey, normalizeBanValue, probeCandidates, type BanProbe, type BanType } from './values.js';
 
 export { BAN_TYPES, type BanType, type BanProbe } from './values.js';
 export { isBanActive, type Ban } from './store.js';
@@ -179,6 +180,7 @@ export class BansService {
         .values({
           ban_type: type,
           ban_value: value,
+          value_skeleton: banMatchKey(type, value),
           reason,
           created_at: now,
           updated_at: now,
@@ -260,9 +262,11 @@ export class BansService {
 
       let ban = before;
       if (changed.length > 0) {
+        // The match key follows the pair it is computed from.
+        const matchKey = changes.ban_type !== undefined || changes.ban_value !== undefined ? { value_skeleton: banMatchKey(type, value) } : {};
         const updated = await trx
           .updateTable('bans')
-          .set({ ...changes, updated_at: now, version: before.version + 1 })
+          .set({ ...changes, ...matchKey, updated_at: now, version: before.version + 1 })
           .where('id', '=', id)
           .where('version', '=', before.version)
           .returningAll()
@@ -355,10 +359,19 @@ export class BansService {
       }
       return n;
     }
-    let q = trx.selectFrom('users').select('id');
+    let q = trx.selectFrom('users').select(['id', 'username', 'username_skeleton']);
     if (ban.banType === 'email') q = q.where('email_key', '=', ban.banValue);
     else if (ban.banType === 'domain') q = q.where((eb) => eb.or([eb('email_key', 'like', `%@${ban.banValue}`), eb('email_key', 'like', `%.${ban.banValue}`)]));
-    else q = q.where('username_key', '=', ban.banValue);
+    else {
+      // By skeleton, as sign-in matches it. Rows without one (lookalikes that existed before skeletons were
+      // unique, migration 0009) are judged by their username's skeleton here.
+      const skeleton = banMatchKey('name', ban.banValue)!;
+      q = q.where((eb) => eb.or([eb('username_skeleton', '=', skeleton), eb.and([eb('username_skeleton', 'is', null), eb('username', 'is not', null)])]));
+      const users = (await q.execute()).filter((u) => u.username_skeleton === skeleton || (u.username !== null && identitySkeleton(u.username) === skeleton));
+      let n = 0;
+      for (const u of users) n += await revokeUserSessions(trx, u.id, 'banned');
+      return n;
+    }
     const users = await q.execute();
     let n = 0;
     for (const u of users) n += await revokeUserSessions(trx, u.id, 'banned');

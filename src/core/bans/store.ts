@@ -8,6 +8,8 @@ export interface BansTable {
   id: Generated<number>;
   ban_type: string;
   ban_value: string;
+  /** Name bans: the confusable skeleton of ban_value, what matching compares (values.ts banMatchKey); else null. */
+  value_skeleton: string | null;
   reason: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -97,7 +99,10 @@ export async function listBanRows(ex: Executor, q: BanListQuery): Promise<BanRow
   return query.orderBy('id', 'desc').limit(q.limit).execute();
 }
 
-/** Unrevoked bans among the given (type, value) pairs (expiry is judged by the caller, against the clock). */
+/**
+ * Unrevoked bans among the given (type, value) pairs (expiry is judged by the caller, against the clock).
+ * Name values are skeletons, compared with value_skeleton; the others with ban_value.
+ */
 export async function findUnrevokedBans(ex: Executor, pairs: Array<{ type: BanType; values: string[] }>): Promise<BanRow[]> {
   const wanted = pairs.filter((p) => p.values.length > 0);
   if (wanted.length === 0) return [];
@@ -105,7 +110,7 @@ export async function findUnrevokedBans(ex: Executor, pairs: Array<{ type: BanTy
     .selectFrom('bans')
     .selectAll()
     .where('revoked_at', 'is', null)
-    .where((eb) => eb.or(wanted.map((p) => eb.and([eb('ban_type', '=', p.type), eb('ban_value', 'in', p.values)]))))
+    .where((eb) => eb.or(wanted.map((p) => eb.and([eb('ban_type', '=', p.type), eb(p.type === 'name' ? 'value_skeleton' : 'ban_value', 'in', p.values)]))))
     .orderBy('id')
     .execute();
 }

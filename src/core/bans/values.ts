@@ -3,6 +3,7 @@
 import { domainToASCII } from 'node:url';
 import { invalid } from '../errors.js';
 import { emailDomain, foldKey, hasControlChars, isValidDomain, normalizeEmail } from '../users/validation.js';
+import { emailKey, identitySkeleton } from '../identity/index.js';
 import { formatRange, parseRange } from './ip.js';
 
 export const BAN_TYPES = ['email', 'domain', 'ip', 'name'] as const;
@@ -73,20 +74,31 @@ export function domainAndParents(domain: string): string[] {
   return out;
 }
 
-/** What an identity offers to ban matching: the email (exact and by domain) and a name key. */
+/**
+ * What a name ban matches by: the confusable skeleton of its value (core/identity), so a ban on "mallory"
+ * also refuses "mаllory" (Cyrillic а), "ma\u200bllory" and "ｍａｌｌｏｒｙ". Null for the other types.
+ */
+export function banMatchKey(type: BanType, value: string): string | null {
+  return type === 'name' ? identitySkeleton(value) : null;
+}
+
+/** What an identity offers to ban matching: the email (exact and by domain) and a name (username, alias local part). */
 export interface BanProbe {
   email?: string;
   name?: string;
 }
 
-/** The (type, value) pairs that would refuse this probe. */
+/**
+ * The (type, values) pairs that would refuse this probe: email and domain values are compared with
+ * ban_value, name values (skeletons) with the ban's match key.
+ */
 export function probeCandidates(probe: BanProbe): Array<{ type: BanType; values: string[] }> {
   const out: Array<{ type: BanType; values: string[] }> = [];
   if (probe.email) {
-    const email = probe.email.trim().toLowerCase();
+    const email = emailKey(probe.email);
     out.push({ type: 'email', values: [email] });
     if (email.includes('@')) out.push({ type: 'domain', values: domainAndParents(emailDomain(email)) });
   }
-  if (probe.name) out.push({ type: 'name', values: [foldKey(probe.name.trim())] });
+  if (probe.name) out.push({ type: 'name', values: [identitySkeleton(probe.name)] });
   return out;
 }

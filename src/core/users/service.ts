@@ -14,6 +14,7 @@ import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, firs
 import type { NewUser, User, UserCursor, UserListQuery, UserPatch, UserSummary } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
 import { foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
+import { emailKey, usernameKey } from '../identity/index.js';
 // user-admin surface (invites)
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
 import { toIso } from '../../store/sql.js';
@@ -100,6 +101,7 @@ const PROFILE_LIMITS: Record<(typeof PROFILE_FIELDS)[number], number> = {
 const UNIQUE_FIELD: Record<string, string> = {
   'users.email_key': 'email',
   'users.username_key': 'username',
+  'users.username_skeleton': 'username',
 };
 
 export const LANGUAGES = ['Turkish', 'English', 'Other'] as const;
@@ -144,6 +146,9 @@ function mapUnique(err: unknown): never {
   const key = uniqueViolation(err);
   if (key !== undefined) {
     const field = UNIQUE_FIELD[key] ?? 'id';
+    // A lookalike (same confusable skeleton, another key) is the same conflict as the same name: the
+    // surfaces answer it in their username-taken shape.
+    if (key === 'users.username_skeleton') throw conflict(field, 'username_taken', 'A user with this username, or one that looks the same, already exists');
     throw conflict(field, `${field}_taken`, `A user with this ${field} already exists`);
   }
   throw err;
@@ -154,8 +159,25 @@ function mapUnique(err: unknown): never {
  * revocation on role and activity): an update changing one of them takes the locking path.
  */
 const IDENTITY_COLUMNS: ReadonlySet<string> = new Set<string>([
-  'email', 'email_key', 'username', 'username_key', 'root_role_id', 'is_active', 'email_verified_at', 'password_hash',
+  'email', 'email_key', 'username', 'username_key', 'username_skeleton', 'root_role_id', 'is_active', 'email_verified_at', 'password_hash',
 ]);
+
+/**
+ * The columns of `values` that differ from `row`. A username sent unchanged keeps its stored key and
+ * skeleton: a row from before migration 0009 may hold none (a lookalike of an older account), and a PUT of
+ * the whole user must not claim one for it (409) when it renames nothing.
+ */
+function changedColumns(row: UserRow, values: Updateable<UsersTable>): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
+  }
+  if (values.username !== undefined && values.username === row.username) {
+    delete changes.username_key;
+    delete changes.username_skeleton;
+  }
+  return changes;
+}
 
 /** A list page's statement to read ahead (UsersService.summaryPageRead), and which page it is. */
 export interface PageRead {
@@ -200,8 +222,8 @@ export class UsersService {
 
   /** For sign-in: the user and their password hash, by email or username (case-insensitive). */
   async findForLogin(identifier: string): Promise<{ user: User; passwordHash: string | null } | undefined> {
-    const key = identifier.includes('@') ? identifier.trim().toLowerCase() : foldKey(identifier.trim());
-    const row = await findUserRowByLogin(this.store.db, key);
+    // One key for both columns: an email's key and a username's key are made the same way (core/identity).
+    const row = await findUserRowByLogin(this.store.db, usernameKey(identifier));
     return row ? { user: toUser(row), passwordHash: row.password_hash } : undefined;
   }
 
@@ -248,16 +270,18 @@ export class UsersService {
     if (input.email !== undefined) {
       const email = normalizeEmail(input.email);
       out.email = email;
-      out.email_key = email;
+      out.email_key = emailKey(email);
     }
     if (input.username !== undefined) {
       if (input.username === null) {
         out.username = null;
         out.username_key = null;
+        out.username_skeleton = null;
       } else {
-        const { username, key } = normalizeUsername(input.username);
+        const { username, key, skeleton } = normalizeUsername(input.username);
         out.username = username;
         out.username_key = key;
+        out.username_skeleton = skeleton;
       }
     }
     if (input.name !== undefined) {
@@ -341,6 +365,7 @@ export class UsersService {
         .values({
           username: values.username ?? null,
           username_key: values.username_key ?? null,
+          username_skeleton: values.username_skeleton ?? null,
           name: values.name ?? null,
           name_key: values.name_key ?? null,
           email: values.email ?? null,
@@ -420,12 +445,9 @@ export class UsersService {
       }
 
       // Only what actually differs is a change.
-      const changes: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(values)) {
-        if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
-      }
+      const changes = changedColumns(row, values);
       if (passwordHash !== undefined) changes.password_hash = passwordHash;
-      const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key'));
+      const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key') && !k.endsWith('_skeleton'));
       if (changedKeys.length > 0 && opts.authorize) await opts.authorize(trx, before, changedKeys);
 
       const losesAdmin =
@@ -677,16 +699,13 @@ export class UsersService {
     if (!row || row.deleted_at !== null) throw notFound('user');
     const before = toUser(row);
     if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
-    const changes: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(values)) {
-      if ((row as Record<string, unknown>)[key] !== value) changes[key] = value;
-    }
+    const changes = changedColumns(row, values);
     // Identity, role and activity changes have rules of their own (ban and uniqueness checks, the last
     // admin, session revocation, the verified flag): the locking path takes them. Sent but unchanged (a
     // PUT of the whole user, as user-admin clients send it) they change nothing, and the edit stays here.
     if (Object.keys(changes).some((k) => IDENTITY_COLUMNS.has(k))) return undefined;
     if (values.root_role_id !== undefined && isAdminRole(values.root_role_id) && !isAdminPrincipal(principal)) return undefined;
-    const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key'));
+    const changedKeys = Object.keys(changes).filter((k) => !k.endsWith('_key') && !k.endsWith('_skeleton'));
     if (changedKeys.length === 0) return { user: before, changed: [], sessionsRevoked: 0 };
     const set = { ...changes, updated_at: nowIso(), version: before.version + 1 } as Updateable<UsersTable>;
     // The row the write will produce (the version guard means nothing else changed it in between).

@@ -1,5 +1,6 @@
 // Identity rules shared by every surface: email syntax and normalisation, usernames, names.
 import { invalid } from '../errors.js';
+import { checkUsername, identityKey, type CheckedUsername } from '../identity/index.js';
 
 const LOCAL_ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
 const LOCAL_RE = new RegExp(`^${LOCAL_ATOM}(\\.${LOCAL_ATOM})*$`);
@@ -47,27 +48,14 @@ export function emailDomain(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1);
 }
 
-/** The case-insensitive lookup key of a username or name. */
+/** The case-insensitive lookup key of a username or name: the one identity key (core/identity). */
 export function foldKey(value: string): string {
-  return value.normalize('NFKC').toLowerCase();
+  return identityKey(value);
 }
 
-export function normalizeUsername(raw: string, field = 'username', maxLength = 255): { username: string; key: string } {
-  const username = raw.trim();
-  if (username.length === 0) {
-    throw invalid(field, 'too_short', 'Username must not be empty', { constraints: { minLength: 1, maxLength } });
-  }
-  if (Array.from(username).length > maxLength) {
-    throw invalid(field, 'too_long', `Username must be at most ${maxLength} characters`, { constraints: { minLength: 1, maxLength } });
-  }
-  // The fold counts too: NFKC turns a fullwidth ＠ (U+FF20) or ﹫ into "@", and the key is what sign-in matches.
-  if (username.includes('@') || foldKey(username).includes('@')) {
-    throw invalid(field, 'invalid_username', 'Username must not contain "@"', { hint: 'Usernames cannot look like emails' });
-  }
-  if (hasControlChars(username)) {
-    throw invalid(field, 'invalid_characters', 'Username must not contain control characters');
-  }
-  return { username, key: foldKey(username) };
+/** A username for storing: trimmed, checked (core/identity checkUsername), with its key and confusable skeleton. */
+export function normalizeUsername(raw: string, field = 'username', maxLength = 255): CheckedUsername {
+  return checkUsername(raw, field, maxLength);
 }
 
 /** Free text (names, titles, reasons): trimmed, no control characters, at most `maxLength` characters. */
