@@ -1,12 +1,12 @@
 // Builds the Fastify application over a Core. Building is separate from listening (tests and the CLI
 // both call buildApp and then listen on a port of their choosing).
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './platform/config.js';
-import { clientIp, createHttpServer } from './platform/http.js';
+import { clientIp, createHttpServer, redactUrl } from './platform/http.js';
 import type { Core } from './core/index.js';
 import { adminSurface, renderAdminError, sendAdminError } from './surfaces/admin/index.js';
 import { opsRoutes } from './surfaces/ops/index.js';
@@ -21,8 +21,17 @@ export interface BuildOptions {
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
-    // Request logs carry method, url, address and request id; never headers or bodies.
+    // Request logs carry method, url, address and request id; never headers or bodies, and never the value
+    // of a secret query parameter (an invite link's ?token=…): redactUrl.
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], remove: true },
+    serializers: {
+      req: (req: FastifyRequest) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+        remoteAddress: req.ip,
+        remotePort: req.socket?.remotePort,
+      }),
+    },
   };
 }
 
