@@ -93,7 +93,24 @@ export async function buildApp(core: Core, options: BuildOptions = {}): Promise<
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The API reference page: its scripts and styles from this origin (and the page's own inline ones, by
+  // hash: swagger-ui's staticCSP), never framed. swagger-ui's own policy allows framing by 'self' and
+  // upgrades requests to https (which breaks the page served over plain http): both replaced.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (header: string) =>
+      header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/\s*upgrade-insecure-requests;?/, '') + ' form-action \'self\';',
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const route = req.routeOptions.url;
+    if (route === '/docs' || route?.startsWith('/docs/')) {
+      reply.header('x-frame-options', 'DENY').header('x-content-type-options', 'nosniff');
+    }
+    // Anything answered to an authenticated caller is that caller's: no shared or browser cache keeps it.
+    else if ((req.principal || req.accountSession) && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
 
   // Requests that match no route answer in the error shape of the surface their path belongs to.
   app.setNotFoundHandler((req, reply) => {
