@@ -137,6 +137,24 @@ describe('one server per DATA_DIR', () => {
   });
 });
 
+describe('several servers on one PostgreSQL database', { skip: engines()[1].skip }, () => {
+  it('all start: the DATA_DIR lock is the embedded store\'s alone', async () => {
+    const db = await freshDatabase('postgres');
+    const procs: Array<ReturnType<typeof spawnGatehouse>> = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const port = await freePort();
+        // Both also share a DATA_DIR, which PostgreSQL servers do not use.
+        procs.push(spawnGatehouse(['serve'], serverEnv(db, port, { DATA_DIR: path.join(os.tmpdir(), 'gatehouse-shared-unused') })));
+        await waitForOk(`http://127.0.0.1:${port}/readyz`);
+      }
+    } finally {
+      for (const p of procs) await stop(p);
+      await db.drop();
+    }
+  });
+});
+
 describe('GATEHOUSE_TRUST_PROXY at start', () => {
   it('refuses a bare true, saying why; takes a hop count or addresses/CIDRs', async () => {
     const r = await runGatehouse(['serve'], { env: baseEnv({ GATEHOUSE_TRUST_PROXY: 'true', DATA_DIR: path.join(os.tmpdir(), 'gatehouse-unused') }) });
