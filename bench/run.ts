@@ -28,7 +28,14 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 // ---------------------------------------------------------------------------------------------- options
 
-const ALL_CASES = ['patch_cookie', 'patch_token', 'put_useradmin', 'get_user', 'list_page', 'search_email', 'password_change'] as const;
+/**
+ * Sign-in cases: sequences of single sign-ins timed one by one, not autocannon load. signin_flood: a sign-in's
+ * latency quiet and under a 48-way sign-up flood (the hash queue puts sign-in checks first); signin_timing:
+ * the median of a wrong password for a known user against an unknown user (equal work on both paths).
+ */
+const SIGN_IN_CASES = ['signin_flood', 'signin_timing'] as const;
+const ALL_CASES = ['patch_cookie', 'patch_token', 'put_useradmin', 'get_user', 'list_page', 'search_email', 'password_change', ...SIGN_IN_CASES] as const;
+const isSignInCase = (name: string): name is (typeof SIGN_IN_CASES)[number] => (SIGN_IN_CASES as readonly string[]).includes(name);
 
 const USAGE = `npm run bench -- [options]
 
@@ -461,7 +468,102 @@ function caseSpec(name: CaseName, ids: { lo: number; hi: number }, session: Sess
         headers: json,
         next: () => ({ path: `/ceiling/users/${randomId()}`, body: JSON.stringify({ name: `Bench Ceiling ${++counter}` }) }),
       };
+    case 'signin_flood':
+    case 'signin_timing':
+      throw new Error(`${name} is not a load case (runSignInCase)`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------- sign-in cases
+
+interface SignInResult {
+  engine: Engine;
+  case: (typeof SIGN_IN_CASES)[number];
+  /** signin_flood: quiet and flooded; signin_timing: known user (wrong password) and unknown user. */
+  a: { label: string; p50: number; p90: number; n: number };
+  b: { label: string; p50: number; p90: number; n: number };
+  /** signin_flood: b.p50 ÷ a.p50 (the goal is under 2); signin_timing: a.p50 − b.p50 in ms (the goal is within 1). */
+  figure: number;
+  note: string;
+}
+
+async function timedSignIn(url: string, identifier: string, password: string, expect: number): Promise<number> {
+  const t0 = performance.now();
+  const r = await fetch(`${url}/api/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identifier, password }) });
+  await r.arrayBuffer();
+  const ms = performance.now() - t0;
+  if (r.status !== expect) throw new Error(`sign-in answered ${r.status}, expected ${expect}`);
+  return ms;
+}
+
+function spread(label: string, xs: number[]): SignInResult['a'] {
+  const s = [...xs].sort((x, y) => x - y);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { label, p50: at(0.5), p90: at(0.9), n: s.length };
+}
+
+async function runSignInCase(engine: Engine, url: string, name: (typeof SIGN_IN_CASES)[number], opts: Options, rss: RssSampler): Promise<SignInResult> {
+  const n = opts.quick ? 20 : 60;
+  await settle(rss);
+  if (name === 'signin_flood') {
+    const series = async () => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) out.push(await timedSignIn(url, ADMIN_EMAIL, ADMIN_PASSWORD, 200));
+      return out;
+    };
+    for (let i = 0; i < 5; i++) await timedSignIn(url, ADMIN_EMAIL, ADMIN_PASSWORD, 200); // warm-up
+    const quiet = await series();
+    // 48 clients signing up back to back (each a new account: one argon2id hash, the insert, a session).
+    let stop = false;
+    let signUps = 0;
+    let signUpErrors = 0;
+    const tag = randomBytes(4).toString('hex');
+    const flood = Array.from({ length: 48 }, async (_, w) => {
+      for (let i = 0; !stop; i++) {
+        const r = await fetch(`${url}/api/auth/sign-up`, {
+          method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: `flood-${tag}-${w}-${i}@example.com`, password: 'flood-password-1' }),
+        }).catch(() => undefined);
+        await r?.arrayBuffer();
+        if (r?.status === 200) signUps++;
+        else signUpErrors++;
+      }
+    });
+    await sleep(1000); // the hash queue fills first
+    const t0 = performance.now();
+    const flooded = await series();
+    const seconds = (performance.now() - t0) / 1000;
+    stop = true;
+    await Promise.all(flood);
+    const a = spread('quiet', quiet);
+    const b = spread('48 sign-ups at once', flooded);
+    return { engine, case: name, a, b, figure: b.p50 / a.p50, note: `${fmt(signUps / (seconds + 1))} sign-ups/s, ${signUpErrors} sign-up errors` };
+  }
+  // signin_timing: known user with a wrong password against an unknown user, interleaved (the order
+  // alternates) so drift hits both alike.
+  const known: number[] = [];
+  const unknown: number[] = [];
+  const tag = randomBytes(4).toString('hex');
+  for (let i = 0; i < 5; i++) {
+    await timedSignIn(url, ADMIN_EMAIL, `wrong-password-${i}`, 401);
+    await timedSignIn(url, `nobody-${tag}-w${i}@example.com`, `wrong-password-${i}`, 401);
+  }
+  for (let i = 0; i < n * 2; i++) {
+    const k = () => timedSignIn(url, ADMIN_EMAIL, `wrong-password-${i}`, 401).then((ms) => known.push(ms));
+    const u = () => timedSignIn(url, `nobody-${tag}-${i}@example.com`, `wrong-password-${i}`, 401).then((ms) => unknown.push(ms));
+    if (i % 2) await k().then(u);
+    else await u().then(k);
+  }
+  const a = spread('known user, wrong password', known);
+  const b = spread('unknown user', unknown);
+  return { engine, case: name, a, b, figure: a.p50 - b.p50, note: '' };
+}
+
+function printSignIn(r: SignInResult): void {
+  const figure = r.case === 'signin_flood' ? `×${fmt(r.figure, 2)}` : `${r.figure >= 0 ? '+' : ''}${fmt(r.figure, 2)} ms`;
+  process.stdout.write(
+    `  ${r.engine.padEnd(8)} ${r.case.padEnd(16)}   1  p50 ${r.a.label} ${fmt(r.a.p50, 1)} ms (p90 ${fmt(r.a.p90, 1)}) vs ${r.b.label} ${fmt(r.b.p50, 1)} ms (p90 ${fmt(r.b.p90, 1)}): ${figure}${r.note ? `; ${r.note}` : ''}\n`,
+  );
 }
 
 /** One request of the case, checked: the suite never silently measures a stream of errors. */
@@ -568,6 +670,7 @@ interface EngineReport {
   plans: Plan[];
   cases: CaseResult[];
   interference: InterferenceResult[];
+  signIn: SignInResult[];
   rssHwmMiB: number;
   profile: string | null;
 }
@@ -705,7 +808,7 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
   const plans = await capturePlans(engine, { url: pgDb?.url, file: sqliteFile }, ids);
   if (opts.plansOnly) {
     for (const p of plans) process.stdout.write(`\n#### ${p.query}\n\n${p.sql}\n-- ${JSON.stringify(p.params)}\n\n${p.plan}\n`);
-    return { engine, users: opts.users[engine], seedSeconds: seeded.ms / 1000, ids, plans, cases: [], interference: [], rssHwmMiB: 0, profile: null };
+    return { engine, users: opts.users[engine], seedSeconds: seeded.ms / 1000, ids, plans, cases: [], interference: [], signIn: [], rssHwmMiB: 0, profile: null };
   }
 
   // One directory per server: node writes one profile per thread (main thread and tsx's loader thread).
@@ -724,6 +827,10 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
       GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       // The suite outlives the default 10-minute access cookie.
       GATEHOUSE_ACCESS_TTL: '86400',
+      // The sign-in cases sign in, fail and sign up from one address far past the production limits.
+      GATEHOUSE_LOGIN_MAX_FAILURES: '1000000',
+      GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',
+      GATEHOUSE_SIGNUP_MAX_PER_ADDRESS: '1000000',
       LOG_LEVEL: 'warn',
     },
     '/readyz',
@@ -752,7 +859,7 @@ async function measureEngine(
   // The reads have a ceiling of their own (ceiling_list: the list page's SELECT on the same bare route
   // server), measured the same way when list or search pages are; they are also divided by it, because a
   // read's latency at 16 connections is bounded by what the machine does for the bare read.
-  const ceiling = engine === 'postgres' ? await startProcess(['dist/bench/ceiling.js'], { DATABASE_URL: pgUrl! }, '/healthz') : undefined;
+  const ceiling = engine === 'postgres' && opts.cases.some((c) => !isSignInCase(c)) ? await startProcess(['dist/bench/ceiling.js'], { DATABASE_URL: pgUrl! }, '/healthz') : undefined;
   const crss = ceiling ? new RssSampler(ceiling.pid) : undefined;
   const readCeilingRps = new Map<number, number>();
   const measuresReads = opts.cases.some((c) => c === 'list_page' || c === 'search_email');
@@ -774,7 +881,14 @@ async function measureEngine(
     await measureCeilings(false);
   }
 
+  const signInResults: SignInResult[] = [];
   for (const name of opts.cases) {
+    if (isSignInCase(name)) {
+      const r = await runSignInCase(engine, server.url, name, opts, rss);
+      printSignIn(r);
+      signInResults.push(r);
+      continue;
+    }
     for (const conns of opts.connections) {
       results.push(await measureCase(engine, server.url, name as CaseName, conns, ids, session, opts, rss, ceilingRps));
     }
@@ -831,7 +945,7 @@ async function measureEngine(
   allCases.push(...results);
   process.stdout.write(`[${engine}] server peak RSS (VmHWM) ${fmt(hwm)} MiB; ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   return {
-    engine, users: opts.users[engine], seedSeconds: seeded.ms / 1000, ids, plans, cases: results, interference,
+    engine, users: opts.users[engine], seedSeconds: seeded.ms / 1000, ids, plans, cases: results, interference, signIn: signInResults,
     rssHwmMiB: hwm, profile: opts.profile ? largestFile(profileDir) : null,
   };
 }
@@ -883,6 +997,7 @@ async function main(): Promise<void> {
   for (const r of reports) {
     process.stdout.write(`  [${r.engine}, ${fmt(r.users)} users, seeded in ${r.seedSeconds.toFixed(1)} s, peak RSS ${fmt(r.rssHwmMiB)} MiB]\n`);
     for (const c of r.cases) printRow(c);
+    for (const c of r.signIn) printSignIn(c);
     for (const i of r.interference) {
       process.stdout.write(`  ${r.engine.padEnd(8)} ${(i.case + '+pw').padEnd(16)} ${String(i.connections).padStart(3)}  p99 ×${fmt(i.ratio, 2)} with password changes flat out (${fmt(i.quietP99, 1)} → ${fmt(i.loadedP99, 1)} ms)\n`);
     }

@@ -1,12 +1,12 @@
 // Builds the Fastify application over a Core. Building is separate from listening (tests and the CLI
 // both call buildApp and then listen on a port of their choosing).
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './platform/config.js';
-import { clientIp, createHttpServer } from './platform/http.js';
+import { clientIp, createHttpServer, redactUrl } from './platform/http.js';
 import type { Core } from './core/index.js';
 import { adminSurface, renderAdminError, sendAdminError } from './surfaces/admin/index.js';
 import { opsRoutes } from './surfaces/ops/index.js';
@@ -21,8 +21,17 @@ export interface BuildOptions {
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
-    // Request logs carry method, url, address and request id; never headers or bodies.
+    // Request logs carry method, url, address and request id; never headers or bodies, and never the value
+    // of a secret query parameter (an invite link's ?token=…): redactUrl.
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], remove: true },
+    serializers: {
+      req: (req: FastifyRequest) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+        remoteAddress: req.ip,
+        remotePort: req.socket?.remotePort,
+      }),
+    },
   };
 }
 
@@ -84,7 +93,24 @@ export async function buildApp(core: Core, options: BuildOptions = {}): Promise<
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The API reference page: its scripts and styles from this origin (and the page's own inline ones, by
+  // hash: swagger-ui's staticCSP), never framed. swagger-ui's own policy allows framing by 'self' and
+  // upgrades requests to https (which breaks the page served over plain http): both replaced.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (header: string) =>
+      header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/\s*upgrade-insecure-requests;?/, '') + ' form-action \'self\';',
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const route = req.routeOptions.url;
+    if (route === '/docs' || route?.startsWith('/docs/')) {
+      reply.header('x-frame-options', 'DENY').header('x-content-type-options', 'nosniff');
+    }
+    // Anything answered to an authenticated caller is that caller's: no shared or browser cache keeps it.
+    else if ((req.principal || req.accountSession) && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
 
   // Requests that match no route answer in the error shape of the surface their path belongs to.
   app.setNotFoundHandler((req, reply) => {

@@ -7,6 +7,7 @@ import { isDomainError } from './core/errors.js';
 import { ROOT_ROLES } from './core/roles/index.js';
 import { configHelp, ConfigError, parseConfig, type Config } from './platform/config.js';
 import { openStore } from './store/db.js';
+import { DataDirLockedError, lockDataDir } from './store/lock.js';
 import { migrateToLatest } from './store/migrate.js';
 import { schedulePurge } from './core/maintenance/index.js';
 
@@ -35,6 +36,8 @@ function openFromConfig(config: Config) {
 }
 
 async function serve(config: Config): Promise<void> {
+  // One server per embedded store: a second process on this DATA_DIR stops here, naming the first.
+  const lock = config.databaseUrl ? undefined : lockDataDir(config.dataDir);
   const store = await openFromConfig(config);
   await migrateToLatest(store);
   const core = await createCore(config, store);
@@ -57,6 +60,7 @@ async function serve(config: Config): Promise<void> {
     stopPurge();
     await app.close();
     await store.close();
+    lock?.release();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -136,6 +140,7 @@ main(process.argv.slice(2)).then(
   },
   (err) => {
     if (err instanceof ConfigError) process.stderr.write(`configuration error: ${err.message}\n`);
+    else if (err instanceof DataDirLockedError) process.stderr.write(`gatehouse: ${err.message}\n`);
     else process.stderr.write(`gatehouse: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     process.exit(1);
   },

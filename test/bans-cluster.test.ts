@@ -28,7 +28,7 @@ for (const { engine, skip } of engines()) {
     };
 
     before(async () => {
-      const env = { GATEHOUSE_TRUST_PROXY: 'true' };
+      const env = { GATEHOUSE_TRUST_PROXY: '1' };
       a = await startServer(engine, { env });
       b = await startServer(engine, { env, db: a.db });
     });

@@ -50,7 +50,7 @@ for (const { engine, skip } of engines()) {
 
     before(async () => {
       // The client address comes from X-Forwarded-For, so one test client can be many addresses.
-      s = await startServer(engine, { env: { GATEHOUSE_TRUST_PROXY: 'true' } });
+      s = await startServer(engine, { env: { GATEHOUSE_TRUST_PROXY: '1' } });
     });
     after(async () => s?.close());
 

@@ -8,6 +8,7 @@ import { ROOT_ROLES } from './roles/index.js';
 import { SessionService } from './sessions/index.js';
 import { resolveServerSecret } from './settings/index.js';
 import { LoginThrottle } from './throttle/index.js';
+import { SignUpGate } from './throttle/signup.js';
 import { TokensService } from './tokens/index.js';
 import { UsersService } from './users/service.js';
 import type { CoreDeps } from './deps.js';
@@ -21,6 +22,8 @@ export interface Core extends CoreDeps {
   aliases: AliasesService;
   tenants: TenantsService;
   oauth: OAuthService;
+  /** Self-service sign-up: open or closed, and a per-address limit. */
+  signup: SignUpGate;
 }
 
 export async function createCore(config: Config, store: Store): Promise<Core> {
@@ -44,6 +47,7 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
     aliases: new AliasesService(deps),
     tenants: new TenantsService(deps),
     oauth: new OAuthService(deps),
+    signup: new SignUpGate(store, config),
   };
   core.bans.install();
   return core;

@@ -1,4 +1,5 @@
 // The one place that reads the environment. Everything else receives a Config.
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -28,7 +29,19 @@ export interface Config {
   pgReadLanes: number;
   /** Named prepared statements on PostgreSQL (off behind poolers that cannot keep them). */
   pgPreparedStatements: boolean;
-  trustProxy: boolean;
+  /**
+   * Which proxies may name the client in X-Forwarded-For: false (none), a hop count, or their addresses /
+   * CIDRs (Fastify's trustProxy). The client address is the rightmost entry not added by a trusted proxy.
+   */
+  trustProxy: false | number | string[];
+  /** The origin (scheme://host[:port], no trailing slash) of links the server builds; undefined = http://HOST:<listening port>. */
+  publicUrl: string | undefined;
+  /** open: anyone may create an account with POST /api/auth/sign-up; closed: 403. */
+  signup: 'open' | 'closed';
+  /** Sign-ups per client address (IPv6 by /64) within the login window before 429. */
+  signupMaxPerAddress: number;
+  /** When set, GET /metrics needs "Authorization: Bearer <this>". */
+  metricsToken: string | undefined;
   bodyLimit: number;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
@@ -61,7 +74,11 @@ export const CONFIG_VARIABLES: ConfigVariable[] = [
   { name: 'GATEHOUSE_PG_POOL_SIZE', meaning: 'PostgreSQL connections per node', default: '10' },
   { name: 'GATEHOUSE_PG_READ_LANES', meaning: 'PostgreSQL connections per node shared by the credential checks of concurrent requests (and the reads sent with them), in addition to the pool; 0 to check on pool connections (always so with GATEHOUSE_PG_PREPARED_STATEMENTS=false)', default: '2' },
   { name: 'GATEHOUSE_PG_PREPARED_STATEMENTS', meaning: 'false to send every statement unnamed (behind a pooler in transaction mode that cannot keep prepared statements, such as PgBouncer before 1.21)', default: 'true' },
-  { name: 'GATEHOUSE_TRUST_PROXY', meaning: 'true to take the client address from X-Forwarded-For', default: 'false' },
+  { name: 'GATEHOUSE_TRUST_PROXY', meaning: 'the proxies in front of Gatehouse, whose X-Forwarded-For entries are believed: a hop count (1 = one proxy) or a comma list of their addresses/CIDRs; the client address is the rightmost entry no trusted proxy added. "true" is refused (it would let any client choose its own address)', default: 'false' },
+  { name: 'GATEHOUSE_PUBLIC_URL', meaning: 'the origin clients reach Gatehouse at (https://id.example.com): links the server builds (invite links, pagination) and the origin cookie-authenticated writes must come from; never taken from the Host header', default: 'http://HOST:PORT' },
+  { name: 'GATEHOUSE_SIGNUP', meaning: 'open: anyone may create an account (POST /api/auth/sign-up); closed: sign-up answers 403', default: 'open' },
+  { name: 'GATEHOUSE_SIGNUP_MAX_PER_ADDRESS', meaning: 'sign-ups per client address (IPv6 grouped by /64) within GATEHOUSE_LOGIN_WINDOW before 429', default: '20' },
+  { name: 'GATEHOUSE_METRICS_TOKEN', meaning: 'when set, GET /metrics needs "Authorization: Bearer <token>" (at least 16 characters)', default: 'unset (public)' },
   { name: 'GATEHOUSE_BODY_LIMIT', meaning: 'largest accepted request body in bytes', default: '65536' },
   { name: 'GATEHOUSE_ACCESS_TTL', meaning: 'admin access-cookie lifetime in seconds (also caps OAuth access tokens, which live at most 300)', default: '600' },
   { name: 'GATEHOUSE_REFRESH_TTL', meaning: 'refresh-token (session family) lifetime in seconds', default: '2592000' },
@@ -96,6 +113,51 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+/** GATEHOUSE_TRUST_PROXY: false, a hop count, or proxy addresses/CIDRs. A bare true is refused. */
+function trustProxyOf(raw: string | undefined): false | number | string[] {
+  const value = (raw ?? '').trim();
+  if (value === '' || /^(0|false|no|off)$/i.test(value)) return false;
+  if (/^(true|yes|on)$/i.test(value)) {
+    throw new ConfigError(
+      'GATEHOUSE_TRUST_PROXY=true is refused: it would believe every X-Forwarded-For entry, so any client could name its own ' +
+      'address (dodging per-address throttles and ip bans, forging the audit log). Give the number of proxies in front of ' +
+      'Gatehouse (e.g. 1) or their addresses/CIDRs (e.g. 10.0.0.5,192.168.0.0/16)',
+    );
+  }
+  if (/^[0-9]+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 32) throw new ConfigError(`GATEHOUSE_TRUST_PROXY: a hop count must be at most 32, got "${raw}"`);
+    return hops;
+  }
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const family = net.isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const bitsOk = bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= max);
+    if (!family || !bitsOk || extra !== undefined) {
+      throw new ConfigError(`GATEHOUSE_TRUST_PROXY: "${entry}" is neither a hop count nor an IP address or CIDR`);
+    }
+  }
+  return entries;
+}
+
+/** GATEHOUSE_PUBLIC_URL: an http(s) origin, kept without a trailing slash. */
+function publicUrlOf(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`GATEHOUSE_PUBLIC_URL must be an http(s) URL such as https://id.example.com, got "${raw}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(`GATEHOUSE_PUBLIC_URL must be an http(s) URL without credentials, query or fragment, got "${raw}"`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
 export function parseConfig(env: Env = process.env): Config {
   const surfacesRaw = env.GATEHOUSE_SURFACES?.trim();
   const surfaces = new Set<SurfaceName>();
@@ -126,6 +188,10 @@ export function parseConfig(env: Env = process.env): Config {
   if (sync !== 'FULL' && sync !== 'NORMAL') {
     throw new ConfigError('GATEHOUSE_SQLITE_SYNCHRONOUS must be FULL or NORMAL');
   }
+  const signup = (env.GATEHOUSE_SIGNUP?.trim() || 'open').toLowerCase();
+  if (signup !== 'open' && signup !== 'closed') throw new ConfigError(`GATEHOUSE_SIGNUP must be open or closed, got "${env.GATEHOUSE_SIGNUP}"`);
+  const metricsToken = env.GATEHOUSE_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('GATEHOUSE_METRICS_TOKEN must be at least 16 characters');
   const memoryCost = int(env, 'GATEHOUSE_ARGON2_MEMORY', 19456, 19456, 4 * 1024 * 1024);
   const timeCost = int(env, 'GATEHOUSE_ARGON2_TIME', 2, 2, 100);
   return {
@@ -144,7 +210,11 @@ export function parseConfig(env: Env = process.env): Config {
     pgPoolSize: int(env, 'GATEHOUSE_PG_POOL_SIZE', 10, 1, 1000),
     pgReadLanes: int(env, 'GATEHOUSE_PG_READ_LANES', 2, 0, 64),
     pgPreparedStatements: bool(env, 'GATEHOUSE_PG_PREPARED_STATEMENTS', true),
-    trustProxy: bool(env, 'GATEHOUSE_TRUST_PROXY', false),
+    trustProxy: trustProxyOf(env.GATEHOUSE_TRUST_PROXY),
+    publicUrl: publicUrlOf(env.GATEHOUSE_PUBLIC_URL),
+    signup,
+    signupMaxPerAddress: int(env, 'GATEHOUSE_SIGNUP_MAX_PER_ADDRESS', 20, 1, 1_000_000),
+    metricsToken,
     bodyLimit: int(env, 'GATEHOUSE_BODY_LIMIT', 65536, 1024, 64 * 1024 * 1024),
     accessTtlSeconds: int(env, 'GATEHOUSE_ACCESS_TTL', 600, 1, 86400),
     refreshTtlSeconds: int(env, 'GATEHOUSE_REFRESH_TTL', 30 * 86400, 60, 365 * 86400),

@@ -1,6 +1,7 @@
 // HTTP plumbing shared by every surface: the Fastify instance, validators, request ids, client address.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { isUtf8 } from 'node:buffer';
+import net from 'node:net';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Config, SurfaceName } from './config.js';
@@ -29,6 +30,10 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 /** How a surface renders a request the router refuses before any route runs (a badly encoded URL, an over-long parameter). */
 export type FrameworkErrorRenderer = (err: DomainError, req: FastifyRequest) => { status: number; body: unknown; headers?: Record<string, string> };
 
+function trustHops(hops: number) {
+  return (_address: string, hop: number): boolean => hop < hops;
+}
+
 export function createHttpServer(config: Config, logger: FastifyServerOptions['logger'], renderFrameworkError?: FrameworkErrorRenderer): FastifyInstance {
   const app = Fastify({
     // The router refuses some URLs before any hook runs; they still get the error shape and a request id.
@@ -47,7 +52,9 @@ export function createHttpServer(config: Config, logger: FastifyServerOptions['l
     },
     logger,
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // A hop count trusts that many proxies nearest to us (the socket peer is hop 0), as Fastify does for a
+    // number; a list trusts those addresses/CIDRs. Either way the client is the rightmost untrusted hop.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : uuid();
@@ -131,6 +138,41 @@ function findNul(value: unknown, path: string, depth = 0): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The base (origin, and path prefix if any) of every link the server builds: GATEHOUSE_PUBLIC_URL, else
+ * http://HOST:<the port this connection came in on>. Never the Host header, which the client writes.
+ */
+export function publicBaseUrl(config: Config, req: FastifyRequest): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = net.isIPv6(config.host) ? `[${config.host}]` : config.host;
+  return `http://${host}:${req.socket.localPort ?? config.port}`;
+}
+
+/** Query parameters whose values are secrets (invite and reset tokens, OAuth codes, passwords, keys). */
+const SECRET_PARAM = /token|secret|password|passwd|pwd|code|key|signature|sig|auth|session|cookie|otp|nonce|credential/i;
+
+/**
+ * The URL as a request log may show it: the value of every secret query parameter (a name matching
+ * SECRET_PARAM: token, code, secret, password, refresh_token, access_token, api_key …) replaced with
+ * [REDACTED]; the path and other parameters as sent.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const parts = url.slice(q + 1).split('&').map((part) => {
+    const eq = part.indexOf('=');
+    const rawName = eq < 0 ? part : part.slice(0, eq);
+    let name = rawName;
+    try {
+      name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+    } catch {
+      // A name that does not decode is judged as sent.
+    }
+    return eq >= 0 && SECRET_PARAM.test(name) ? `${rawName}=[REDACTED]` : part;
+  });
+  return `${url.slice(0, q)}?${parts.join('&')}`;
 }
 
 /** The client address, with IPv4-mapped IPv6 (::ffff:a.b.c.d) reduced to IPv4. */

@@ -78,7 +78,11 @@ export function isStoreUnavailable(err: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
   const code = typeof e.code === 'string' ? e.code : '';
   if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'SQLITE_BUSY'].includes(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  // SQLite busy or locked, in every extended form (SQLITE_BUSY_SNAPSHOT: a read transaction that turned into a
+  // write after another connection committed; SQLITE_BUSY_RECOVERY, SQLITE_LOCKED_SHAREDCACHE …): the
+  // request is sound, the store is momentarily taken. Never a 500.
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return true;
   const message = typeof e.message === 'string' ? e.message : '';
   // The last three: the store was closed under a request still running (the node shutting down, its
   // connections already closed): Kysely's, the read lanes' and node-postgres's pool's words for it.
@@ -88,7 +92,7 @@ export function isStoreUnavailable(err: unknown): boolean {
 /** Serialization failures / deadlocks / SQLite busy: safe to retry the whole transaction. */
 export function isRetryable(err: unknown): boolean {
   const e = err as { code?: string } | null;
-  return !!e && (e.code === '40001' || e.code === '40P01' || e.code === 'SQLITE_BUSY');
+  return !!e && (e.code === '40001' || e.code === '40P01' || (typeof e.code === 'string' && e.code.startsWith('SQLITE_BUSY')));
 }
 
 /** The upper bound of a prefix range: every string starting with `prefix` is >= prefix and < this. */

@@ -35,28 +35,37 @@ export function checkPassword(field: string, password: string, policy: PasswordP
 }
 
 /**
- * At most `size` tasks at once, the rest wait in arrival order. A finishing task hands its slot straight to
- * the next waiter: were the slot freed and the waiter woken, a task arriving in between would take the slot
- * and the woken waiter would run as well. Under a flood of password changes that let more hashes run at once
- * than the bound (each with its 19 MiB), which is what the bench's 64-connection case showed.
+ * How urgent a hashing job is. 'signin': a password check someone is waiting on to sign in (and the
+ * re-hash that completes it); 'other': hashing a new password (sign-up, password change, create). Under a
+ * flood of the second kind (an open sign-up hammered from many addresses), sign-ins go first.
+ */
+export type HashPriority = 'signin' | 'other';
+
+/**
+ * At most `size` tasks at once, the rest wait: 'signin' waiters before 'other' ones, each kind in arrival
+ * order. A finishing task hands its slot straight to the next waiter: were the slot freed and the waiter
+ * woken, a task arriving in between would take the slot and the woken waiter would run as well. Under a
+ * flood of password changes that let more hashes run at once than the bound (each with its 19 MiB), which
+ * is what the bench's 64-connection case showed. A running task is never interrupted; a sign-in waits at
+ * most for the tasks already running (and other sign-ins ahead of it).
  */
 export class Semaphore {
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Record<HashPriority, Array<() => void>> = { signin: [], other: [] };
   constructor(private readonly size: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
+  async run<T>(fn: () => Promise<T>, priority: HashPriority = 'other'): Promise<T> {
     if (this.active < this.size) this.active++;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else await new Promise<void>((resolve) => this.waiting[priority].push(resolve));
     try {
       return await fn();
     } finally {
-      const next = this.waiting.shift();
+      const next = this.waiting.signin.shift() ?? this.waiting.other.shift();
       if (next) next();
       else this.active--;
     }
   }
   get queued(): number {
-    return this.waiting.length;
+    return this.waiting.signin.length + this.waiting.other.length;
   }
   get running(): number {
     return this.active;
@@ -175,7 +184,7 @@ export class PasswordHasher {
   }
 
   /** A job on an idle hashing thread (the queue's bound means one is free), started when none is. */
-  private onThread<T>(job: HashJob): Promise<T> {
+  private onThread<T>(job: HashJob, priority: HashPriority = 'other'): Promise<T> {
     return this.queue.run(async () => {
       let thread = this.idle.pop();
       while (thread?.dead) thread = this.idle.pop();
@@ -185,38 +194,40 @@ export class PasswordHasher {
       } finally {
         if (!thread.dead) this.idle.push(thread);
       }
-    });
+    }, priority);
   }
 
-  hash(password: string): Promise<string> {
-    return this.onThread<string>({ op: 'hash', password, params: this.params });
+  /** A new password's hash (sign-up, change, create): behind any sign-in waiting for its check. */
+  hash(password: string, priority: HashPriority = 'other'): Promise<string> {
+    return this.onThread<string>({ op: 'hash', password, params: this.params }, priority);
   }
 
   /**
    * Verifies `password` against `hash`. With no hash (unknown user, no password set) it verifies against
-   * a dummy hash of the same cost, so the answer takes the same time either way.
+   * a dummy hash of the same cost, so the answer takes the same time either way. Sign-in work: it goes
+   * ahead of every other hashing job waiting in the queue.
    */
   async verify(hash: string | null | undefined, password: string): Promise<VerifyResult> {
     if (!hash) {
-      this.dummyHash ??= this.hash('gatehouse-dummy-password');
+      this.dummyHash ??= this.hash('gatehouse-dummy-password', 'signin');
       const dummy = await this.dummyHash;
-      await this.onThread<boolean>({ op: 'verify', hash: dummy, password }).catch(() => false);
+      await this.onThread<boolean>({ op: 'verify', hash: dummy, password }, 'signin').catch(() => false);
       return { ok: false };
     }
     if (hash.startsWith('$2a$') || hash.startsWith('$2b$') || hash.startsWith('$2y$')) {
       // bcryptjs runs on this thread in short slices (it yields between rounds): behind the same queue as
       // argon2, so a burst of imported accounts signing in cannot take more than the queue's share.
-      const ok = await this.queue.run(() => bcrypt.compare(password, hash.replace(/^\$2y\$/, '$2b$')));
-      return ok ? { ok, rehash: await this.hash(password) } : { ok };
+      const ok = await this.queue.run(() => bcrypt.compare(password, hash.replace(/^\$2y\$/, '$2b$')), 'signin');
+      return ok ? { ok, rehash: await this.hash(password, 'signin') } : { ok };
     }
     const stored = phcParams(hash);
     if (!stored) return { ok: false };
-    const ok = await this.onThread<boolean>({ op: 'verify', hash, password }).catch(() => false);
+    const ok = await this.onThread<boolean>({ op: 'verify', hash, password }, 'signin').catch(() => false);
     if (!ok) return { ok };
     // Re-hashed when any parameter differs from ours (all three: a hash with another parallelism is not
     // current either), or when it is an older variant or version of argon2.
     const current = stored.type === 'argon2id' && stored.version === 19 && stored.m === this.params.memoryCost &&
       stored.t === this.params.timeCost && stored.p === this.params.parallelism;
-    return current ? { ok } : { ok, rehash: await this.hash(password) };
+    return current ? { ok } : { ok, rehash: await this.hash(password, 'signin') };
   }
 }

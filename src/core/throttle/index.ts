@@ -1,7 +1,24 @@
 // Failed sign-in counters per account and per client address, kept in the store so every node shares them.
+import net from 'node:net';
 import type { Store } from '../../store/db.js';
 import { nowIso, toIso } from '../../store/sql.js';
 import { DomainError } from '../errors.js';
+
+/**
+ * The key a client address is counted under: an IPv4 address as it is; an IPv6 address by its /64, the
+ * smallest block a single subscriber is usually given (one host can use any of its 2^64 addresses).
+ */
+export function addressKey(ip: string): string {
+  if (!net.isIPv6(ip)) return ip;
+  const [head, tail = ''] = ip.toLowerCase().split('%')[0].split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const left = groups(head);
+  const right = ip.includes('::') ? groups(tail) : [];
+  // An embedded IPv4 tail (::1.2.3.4) is two groups; only the first four groups matter here.
+  const width = (gs: string[]) => gs.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
+  const full = [...left, ...Array(Math.max(0, 8 - width(left) - width(right))).fill('0'), ...right];
+  return `${full.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
 
 export interface ThrottleLimits {
   maxFailuresPerAccount: number;
@@ -15,7 +32,7 @@ export class LoginThrottle {
   private keys(account: string, ip: string): Array<[string, number]> {
     return [
       [`acct:${account}`, this.limits.maxFailuresPerAccount],
-      [`ip:${ip}`, this.limits.maxFailuresPerAddress],
+      [`ip:${addressKey(ip)}`, this.limits.maxFailuresPerAddress],
     ];
   }
 
@@ -109,7 +126,7 @@ export class LoginThrottle {
   /** The attempt succeeded: the account starts over, and the address gets its attempt back. */
   async succeeded(account: string, ip: string): Promise<void> {
     await this.reset(account);
-    await this.takeBack(`ip:${ip}`);
+    await this.takeBack(`ip:${addressKey(ip)}`);
   }
 
   /** The attempt was neither a failure nor a success (refused for another reason): both counters get it back. */

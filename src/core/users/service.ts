@@ -13,7 +13,7 @@ import type { LoginThrottle } from '../throttle/index.js';
 import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, firstPageQuery, toUser, toUserSummary, updateUserRowWithAudit, type ListShape, type UserRow } from './store.js';
 import type { NewUser, User, UserCursor, UserListQuery, UserPatch, UserSummary } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
-import { foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
+import { checkImageUrl, foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
 import { emailKey, usernameKey } from '../identity/index.js';
 // user-admin surface (invites)
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
@@ -311,6 +311,7 @@ export class UsersService {
       else {
         const snake = String(column);
         const text = normalizeText(value, snake, PROFILE_LIMITS[field], field === 'bio');
+        if (field === 'avatarUrl' && text !== '') checkImageUrl(text, snake);
         (out as Record<string, unknown>)[column] = text === '' ? null : text;
       }
     }

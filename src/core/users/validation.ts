@@ -70,3 +70,28 @@ export function normalizeText(raw: string, field: string, maxLength: number, all
   }
   return value;
 }
+
+/**
+ * A picture URL a client will load (avatar_url, echoed as imageUrl): when it names a scheme, http or https
+ * only. javascript:, data:, vbscript: or file: would run or load whatever the writer chose in the reader's
+ * page. A value without a scheme (a relative reference, the contracts' "<string>" placeholder) names no
+ * other scheme and stays accepted. Control characters, which browsers drop from a scheme, are refused before.
+ */
+export function checkImageUrl(value: string, field: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
+  if (scheme === undefined) return;
+  let ok = scheme === 'http' || scheme === 'https';
+  if (ok) {
+    try {
+      ok = new URL(value).hostname !== '';
+    } catch {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    throw invalid(field, 'invalid_url', `${field} must be an http or https URL`, {
+      hint: 'Use an absolute URL such as https://example.com/me.png',
+      constraints: { format: 'uri', schemes: ['http', 'https'] },
+    });
+  }
+}

@@ -62,10 +62,12 @@ export async function accountRoutes(base: FastifyInstance, opts: { core: Core })
     config: { accountAuth: 'public', bodyMessage: CREDENTIALS_BODY_MESSAGE },
     schema: {
       tags, summary: 'Create an account and sign in (409 when the email is taken)', body: SignUpBody,
-      response: { 200: SessionReply, ...errors(400, 403, 409) },
+      response: { 200: SessionReply, ...errors(400, 403, 409, 429) },
     },
   }, async (req, reply) => {
     const ctx = requestContext(req, 'account');
+    // GATEHOUSE_SIGNUP=closed answers 403; past the per-address limit, 429.
+    await core.signup.admit(ctx);
     const user = await core.users.create(SIGN_UP_PRINCIPAL, ctx, { email: req.body.email, password: req.body.password }, { passwordPolicy: PASSWORD_POLICY });
     return startSession(req, reply, ctx, user);
   });

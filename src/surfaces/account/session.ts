@@ -5,6 +5,7 @@ import type { Core } from '../../core/index.js';
 import type { ActiveSession } from '../../core/sessions/index.js';
 import { unauthenticated } from '../../core/errors.js';
 import { cookieValue } from '../../platform/http.js';
+import { guardCookieWrite } from '../cookie-writes.js';
 
 export const SESSION_COOKIE = 'neptun-session';
 
@@ -55,6 +56,9 @@ export async function findAccountSession(core: Core, req: FastifyRequest): Promi
 /** onRequest guard: routes that need a session get it on `req.accountSession`, or answer 401. */
 export function accountGuard(core: Core) {
   return async function guard(req: FastifyRequest): Promise<void> {
+    // Every state change made with the session cookie (and sign-in, sign-up, logout while one is held):
+    // JSON, from our own origin (../cookie-writes.ts). This surface has no bearer tokens.
+    if (cookieValue(req, SESSION_COOKIE)) guardCookieWrite(core.config, req);
     if ((req.routeOptions.config.accountAuth ?? 'session') === 'public') return;
     const session = await findAccountSession(core, req);
     if (!session) throw unauthenticated('missing_or_invalid_session', 'Unauthorized');

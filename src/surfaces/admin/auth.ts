@@ -11,6 +11,7 @@ import { DomainError, forbidden, unauthenticated } from '../../core/errors.js';
 import { hmacBase64url, safeEqual } from '../../platform/crypto.js';
 import { cookieValue } from '../../platform/http.js';
 import { targetUserId } from '../target-user.js';
+import { guardCookieWrite } from '../cookie-writes.js';
 
 export const ACCESS_COOKIE = '__Host-access';
 export const REFRESH_COOKIE = '__Host-refresh';
@@ -137,9 +138,15 @@ export function adminGuard(core: Core, access: AccessTokens) {
   return async function guard(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
     requireJsonBody(req);
     const auth = req.routeOptions.config.auth ?? 'admin';
-    if (auth === 'public') return;
+    if (auth === 'public') {
+      // Public routes that act on the session cookies (sign-out, refresh) take them from our own pages only.
+      if (!bearerToken(req) && (cookieValue(req, ACCESS_COOKIE) || cookieValue(req, REFRESH_COOKIE))) guardCookieWrite(core.config, req);
+      return;
+    }
     await resolvePrincipal(core, access, req);
     if (!req.principal) throw unauthenticated('missing_or_invalid_credentials');
+    // Every state change a session cookie authenticates (sign-out-all included): JSON, from our own origin.
+    if (req.sessionFamilyId) guardCookieWrite(core.config, req);
     if (auth === 'admin') {
       const permission = req.routeOptions.config.permission ?? 'ADMIN';
       if (!hasPermission(req.principal, permission)) throw forbidden('admin_required', "You don't have permission to access this resource", permission);

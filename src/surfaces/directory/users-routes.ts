@@ -7,7 +7,7 @@ import { invalid } from '../../core/errors.js';
 import type { TenantAccess } from '../../core/tenants/index.js';
 import { etagOf } from '../../core/users/service.js';
 import type { ProfileValues, UserPatch } from '../../core/users/types.js';
-import { requestContext } from '../../platform/http.js';
+import { publicBaseUrl, requestContext } from '../../platform/http.js';
 import { AccountRole, CreateUserBody, IdParams, ListUsersQuery, Paginated, Success, SyncRolesBody, TenantHeaders, UpdateUserBody, UserResource } from './schemas.js';
 import { accountRole, userResource } from './serialize.js';
 
@@ -52,13 +52,13 @@ function checkConfirmation(b: { password?: string; password_confirmation?: strin
   }
 }
 
-function pageUrl(req: FastifyRequest, page: number): string {
+function pageUrl(base: string, req: FastifyRequest, page: number): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(req.query as Record<string, unknown>)) {
     if (v !== undefined && k !== 'page') params.set(k, String(v));
   }
   params.set('page', String(page));
-  return `${req.protocol}://${req.host}/api/v1/users?${params.toString()}`;
+  return `${base}/api/v1/users?${params.toString()}`;
 }
 
 export async function directoryUserRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
@@ -89,16 +89,18 @@ export async function directoryUserRoutes(base: FastifyInstance, opts: { core: C
     });
     const lastPage = Math.max(1, Math.ceil(total / perPage));
     const from = items.length ? (page - 1) * perPage + 1 : null;
+    // Links start from GATEHOUSE_PUBLIC_URL, never from the Host header the client sent.
+    const base = publicBaseUrl(core.config, req);
     return {
       data: items.map(userResource),
       links: {
-        first: pageUrl(req, 1),
-        last: pageUrl(req, lastPage),
-        prev: page > 1 ? pageUrl(req, page - 1) : null,
-        next: page < lastPage ? pageUrl(req, page + 1) : null,
+        first: pageUrl(base, req, 1),
+        last: pageUrl(base, req, lastPage),
+        prev: page > 1 ? pageUrl(base, req, page - 1) : null,
+        next: page < lastPage ? pageUrl(base, req, page + 1) : null,
       },
       meta: {
-        current_page: page, from, last_page: lastPage, path: `${req.protocol}://${req.host}/api/v1/users`,
+        current_page: page, from, last_page: lastPage, path: `${base}/api/v1/users`,
         per_page: perPage, to: from === null ? null : from + items.length - 1, total,
       },
     };

@@ -8,6 +8,7 @@ import { hasPermission, ADMIN_PERMISSION, type Principal } from '../../core/cont
 import { DomainError, forbidden, unauthenticated } from '../../core/errors.js';
 import { cookieValue } from '../../platform/http.js';
 import { targetUserId } from '../target-user.js';
+import { guardCookieWrite } from '../cookie-writes.js';
 
 export const SESSION_COOKIE = 'unleash-session';
 
@@ -57,32 +58,18 @@ export async function authenticate(core: Core, req: FastifyRequest): Promise<Pri
   throw unauthenticated('missing_credentials');
 }
 
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/**
- * Cookie sessions are SameSite=Lax; on top of that an unsafe request that carries an Origin header must come
- * from this host (a cross-site page cannot make the browser send the cookie with a foreign Origin).
- */
-function checkOrigin(req: FastifyRequest): void {
-  const origin = req.headers.origin;
-  if (typeof origin !== 'string' || origin === 'null') return;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    throw new DomainError('forbidden', 'The Origin header is not valid for a session request', { reason: 'bad_origin' });
-  }
-  // req.host is the Host header, or X-Forwarded-Host when the proxy is trusted (TRUST_PROXY).
-  if (host !== req.host) throw new DomainError('forbidden', 'Cross-site requests with the session cookie are refused', { reason: 'cross_site' });
-}
-
 export function useradminGuard(core: Core) {
   return async function guard(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const mode = req.routeOptions.config.useradminAuth ?? 'admin';
-    if (mode === 'public') return;
+    if (mode === 'public') {
+      // Logout (and a sign-in made while holding a session) acts on the cookie: from our own pages only.
+      if (!req.headers.authorization && cookieValue(req, SESSION_COOKIE)) guardCookieWrite(core.config, req);
+      return;
+    }
     const principal = await authenticate(core, req);
     req.principal = principal;
-    if (req.useradminSessionId && UNSAFE.has(req.method)) checkOrigin(req);
+    // Every state change the session cookie authenticates: JSON, from our own origin (../cookie-writes.ts).
+    if (req.useradminSessionId) guardCookieWrite(core.config, req);
     if (mode === 'admin' && !hasPermission(principal, ADMIN_PERMISSION)) {
       throw forbidden('permission_required', `You need the "${ADMIN_PERMISSION}" permission to perform this action.`, ADMIN_PERMISSION);
     }

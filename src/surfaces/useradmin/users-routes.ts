@@ -6,7 +6,7 @@ import { invalid } from '../../core/errors.js';
 import { listRootRoles, resolveRootRole, ROOT_ROLE_NAMES } from '../../core/roles/index.js';
 import type { User, UserPatch } from '../../core/users/types.js';
 import { etagOf } from '../../core/users/service.js';
-import { requestContext } from '../../platform/http.js';
+import { publicBaseUrl, requestContext } from '../../platform/http.js';
 import { CreateUserBody, Empty, IdParams, IfMatchHeaders, PasswordBody, SearchQuery, UnleashUser, UpdateUserBody, UsersResponse } from './schemas.js';
 import { rootRoleItem, unleashUser } from './serialize.js';
 import { readOf } from '../target-user.js';
@@ -76,7 +76,7 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
     const rootRole = typeof b.rootRole === 'string' && !/^\s*\d+\s*$/.test(b.rootRole) ? ROOT_ROLE_NAMES[rootRoleId] : rootRoleId;
     reply.code(201).header('location', `/api/admin/user-admin/${user.id}`);
     // A user without a password gets a one-time link to set one (GET /auth/reset/validate, POST /auth/reset/password).
-    const inviteLink = inviteToken ? `${req.protocol}://${req.host}/new-user?token=${encodeURIComponent(inviteToken)}` : undefined;
+    const inviteLink = inviteToken ? `${publicBaseUrl(core.config, req)}/new-user?token=${encodeURIComponent(inviteToken)}` : undefined;
     if (inviteLink) reply.header('cache-control', 'no-store');
     return unleashUser(user, { rootRole, emailSent: false, inviteLink });
   });
