@@ -71,7 +71,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `url` until it answers 200 or the deadline passes. */
-export async function waitForOk(url: string, timeoutMs = 20_000): Promise<void> {
+export async function waitForOk(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
