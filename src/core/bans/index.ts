@@ -122,11 +122,11 @@ function usersMatching(ex: Executor, ban: { banType: BanType; banValue: string }
  * Re-judges users' ban standing (users.banned_until, read by every credential check: auth/credentials):
  * the latest end of the active bans that match each of them now, or null. In the transaction of the change.
  */
-export async function refreshBanStanding(ex: Executor, userIds: readonly number[]): Promise<void> {
+export async function refreshBanStanding(ex: Executor, userIds: readonly number[], opts: { onlyIfBanned?: boolean } = {}): Promise<void> {
   const now = Date.now();
   for (const id of userIds) {
     const u = await ex.selectFrom('users').select(['email', 'username', 'banned_until']).where('id', '=', id).executeTakeFirst();
-    if (!u) continue;
+    if (!u || (opts.onlyIfBanned && u.banned_until === null)) continue;
     const rows = await findUnrevokedBans(ex, probeCandidates({ email: u.email ?? undefined, name: u.username ?? undefined }));
     let until: string | null = null;
     for (const row of rows) {
@@ -172,8 +172,10 @@ export class BansService {
 
   /** Registers the identity and login guards that make bans apply on every surface. */
   install(): void {
-    // A user whose email or username changed is re-judged against every ban (in the same transaction).
-    this.deps.users.addIdentityHook((userId, ex) => refreshBanStanding(ex, [userId]));
+    // A user whose email or username changed is re-judged against every ban (in the same transaction). Only
+    // a banned user can change standing this way: the identity guard refuses a new email or username that an
+    // active ban matches, so a user without a ban cannot gain one by it.
+    this.deps.users.addIdentityHook((userId, ex) => refreshBanStanding(ex, [userId], { onlyIfBanned: true }));
     this.deps.users.addIdentityGuard((identity, ex) =>
       assertNotBanned(ex, { email: identity.email, name: identity.username }, { email: 'email', name: 'username' }),
     );

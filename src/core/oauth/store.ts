@@ -1,7 +1,7 @@
 // SQL and row mapping for OAuth clients, their sessions and the signing keys. No rules here.
 import type { Generated, Selectable } from 'kysely';
 import type { NullableTimestamp, Timestamp } from '../../store/schema.js';
-import { nowIso, parseJson, toBool, toIso, type Executor } from '../../store/sql.js';
+import { nowIso, parseJson, toIso, type Executor } from '../../store/sql.js';
 import type { Store } from '../../store/db.js';
 import { fixedQuery } from '../../store/statements.js';
 import { mayAct } from '../auth/credentials.js';

@@ -4,7 +4,7 @@
 import type { CompiledQuery } from 'kysely';
 import { randomId, randomToken, sha256Hex } from '../../platform/crypto.js';
 import type { Store } from '../../store/db.js';
-import { nowIso, toBool, toIso, type Executor } from '../../store/sql.js';
+import { nowIso, toIso, type Executor } from '../../store/sql.js';
 import { rootRolePermissions } from '../roles/index.js';
 import type { Principal, RequestContext } from '../context.js';
 import { recordAudit } from '../audit/index.js';
@@ -272,8 +272,8 @@ export class SessionService {
   }
 
   /**
-   * Checks a session against the store: live, not revoked, not expired, its user active and not deleted.
-   * Runs on every authenticated request, so revocation takes effect at once.
+   * Checks a session against the store: live, not revoked, not expired, its user allowed to act (active, not
+   * deleted, not banned: auth/credentials). Runs on every authenticated request, so revocation takes effect at once.
    */
   async authenticate(by: { id: string } | { token: string }, kind?: SessionKind): Promise<ActiveSession | undefined> {
     return (await this.authenticateAndRead(by, kind))?.session;

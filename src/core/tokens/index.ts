@@ -11,7 +11,7 @@
 import type { CompiledQuery } from 'kysely';
 import type { Store } from '../../store/db.js';
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
-import { nowIso, toBool, toIso, type Executor } from '../../store/sql.js';
+import { nowIso, toIso, type Executor } from '../../store/sql.js';
 import { recordAudit } from '../audit/index.js';
 import { ADMIN_PERMISSION, type Principal, type RequestContext } from '../context.js';
 import { conflict, invalid, notFound } from '../errors.js';
