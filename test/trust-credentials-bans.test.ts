@@ -82,6 +82,29 @@ for (const { engine, skip } of engines()) {
       });
     }
 
+    it('a ban and a concurrent email change never miss each other: the change is refused or the user is banned', async () => {
+      const pairs = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+        const res = await http(s.url, '/api/admin/users', { token: ADMIN_TOKEN, body: { email: `${uniq('race')}@example.com`, password: 'password-123' } });
+        assert.equal(res.status, 201, res.text);
+        return { id: res.body.item.id as number, target: `${uniq(`target${i}`)}@example.com` };
+      }));
+      const outcomes = await Promise.all(pairs.map(async (p) => {
+        const [change, banned] = await Promise.all([
+          http(s.url, `/api/admin/users/${p.id}`, { method: 'PATCH', token: ADMIN_TOKEN, body: { email: p.target } }),
+          http(s.url, '/api/admin/bans', { token: ADMIN_TOKEN, body: { ban_type: 'email', ban_value: p.target } }),
+        ]);
+        assert.equal(banned.status, 201, banned.text);
+        assert.ok(change.status === 200 || (change.status === 403 && change.body.error === 'banned'), `${change.status} ${change.text}`);
+        return { ...p, changed: change.status === 200 };
+      }));
+      const missed: number[] = [];
+      for (const o of outcomes.filter((o) => o.changed)) {
+        const row = await s.store.db.selectFrom('users').select('banned_until').where('id', '=', o.id).executeTakeFirstOrThrow();
+        if (row.banned_until === null) missed.push(o.id);
+      }
+      assert.deepEqual(missed, [], 'users holding a banned email with no ban standing');
+    });
+
     it('a ban that ends (expires_at) lets the credentials work again without any write', async () => {
       const x = await obtain(w);
       await ban({ ban_type: 'email', ban_value: x.email, expires_at: new Date(Date.now() + 1500).toISOString() });

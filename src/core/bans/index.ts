@@ -14,7 +14,7 @@ import { disableAliasesMatching } from '../aliases/index.js';
 import { BANS_CHANNEL, IpBanCache, noticeOf, type BanNotice } from './cache.js';
 import { parseIp, parseRange, rangeContains } from './ip.js';
 import {
-  bumpBansVersion, findBanRow, findUnrevokedBans, isBanActive, listBanRows, toBan,
+  bumpBansVersion, lockBansState, findBanRow, findUnrevokedBans, isBanActive, listBanRows, toBan,
   type Ban, type BanListQuery,
 } from './store.js';
 import { BAN_TYPES, normalizeBanValue, probeCandidates, type BanProbe, type BanType } from './values.js';
@@ -172,6 +172,8 @@ export class BansService {
 
   /** Registers the identity and login guards that make bans apply on every surface. */
   install(): void {
+    // Identity changes and ban writes are ordered (lockBansState), so neither misses the other.
+    this.deps.users.addIdentityLock((ex) => lockBansState(ex, this.store.engine, 'share'));
     // A user whose email or username changed is re-judged against every ban (in the same transaction). Only
     // a banned user can change standing this way: the identity guard refuses a new email or username that an
     // active ban matches, so a user without a ban cannot gain one by it.
@@ -234,6 +236,7 @@ export class BansService {
     this.refuseSelfBan(draft, ctx);
 
     const result = await this.store.db.transaction().execute(async (trx) => {
+      await lockBansState(trx, this.store.engine, 'update');
       const row = await trx
         .insertInto('bans')
         .values({
@@ -277,6 +280,7 @@ export class BansService {
     const revokedReason = patch.revokedReason === undefined ? undefined : optionalText(patch.revokedReason, 'revoked_reason');
 
     const result = await this.store.db.transaction().execute(async (trx) => {
+      await lockBansState(trx, this.store.engine, 'update');
       const row = await findBanRow(trx, this.store.engine, id, { forUpdate: true });
       if (!row) throw notFound('ban');
       const before = toBan(row);
@@ -354,6 +358,7 @@ export class BansService {
 
   async delete(principal: Principal, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<Ban> {
     const ban = await this.store.db.transaction().execute(async (trx) => {
+      await lockBansState(trx, this.store.engine, 'update');
       const row = await findBanRow(trx, this.store.engine, id, { forUpdate: true });
       if (!row) throw notFound('ban');
       const ban = toBan(row);

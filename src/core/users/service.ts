@@ -26,6 +26,12 @@ import { unauthenticated } from '../errors.js';
  */
 export type IdentityGuard = (identity: { email?: string; username?: string }, ex: Executor) => Promise<void> | void;
 
+/**
+ * Runs first in a transaction that sets a user's email or username, before any row is locked (bans order
+ * their writes against identity changes here).
+ */
+export type IdentityLock = (ex: Executor) => Promise<void>;
+
 /** Runs in the transaction that changed a user's email or username, after the write (bans re-judge the user). */
 export type IdentityHook = (userId: number, ex: Executor) => Promise<void>;
 
@@ -178,6 +184,7 @@ function inviteUsable(row: UserRow | undefined): boolean {
 export class UsersService {
   private readonly guards: IdentityGuard[] = [];
   private readonly identityHooks: IdentityHook[] = [];
+  private readonly identityLocks: IdentityLock[] = [];
 
   constructor(
     private readonly store: Store,
@@ -188,6 +195,10 @@ export class UsersService {
 
   addIdentityGuard(guard: IdentityGuard): void {
     this.guards.push(guard);
+  }
+
+  addIdentityLock(lock: IdentityLock): void {
+    this.identityLocks.push(lock);
   }
 
   addIdentityHook(hook: IdentityHook): void {
@@ -347,6 +358,7 @@ export class UsersService {
     }
     const now = nowIso();
     const run = async (trx: Executor): Promise<User> => {
+      for (const lock of this.identityLocks) await lock(trx);
       await this.runGuards({ email: values.email ?? undefined, username: values.username ?? undefined }, trx);
       const row = await trx
         .insertInto('users')
@@ -415,7 +427,11 @@ export class UsersService {
       if (done) return done;
     }
     const run = async (trx: Executor): Promise<UpdateResult> => {
-      // Lock order: the admin set first (when admin-ness can change), then the target row.
+      // Lock order: the bans state (when the email or username may change), the admin set (when admin-ness
+      // can change), then the target row.
+      if (values.email !== undefined || values.username !== undefined) {
+        for (const lock of this.identityLocks) await lock(trx);
+      }
       const mayDropAdmin = patch.isActive === false || patch.isAdmin === false || patch.rootRoleId !== undefined;
       const adminIds = mayDropAdmin ? await lockActiveAdminIds(trx, this.store.engine) : [];
       const row = await findUserRow(trx, this.store.engine, id, { forUpdate: true });
