@@ -105,6 +105,19 @@ for (const { engine, skip } of engines()) {
       assert.deepEqual(missed, [], 'users holding a banned email with no ban standing');
     });
 
+    it('a name ban on a client_credentials service account refuses its grant while active', async () => {
+      const made = await http(s.url, '/api/admin/oauth-clients', { token: ADMIN_TOKEN, body: { name: uniq('svc'), grant_types: ['client_credentials'] } });
+      assert.equal(made.status, 201, made.text);
+      const grant = () => tokenRequest(s.url, { grant_type: 'client_credentials', client_id: made.body.item.client_id, client_secret: made.body.client_secret });
+      assert.equal((await grant()).status, 200);
+      const id = await ban({ ban_type: 'name', ban_value: `oauth-client-${made.body.item.client_id}` });
+      const refused = await grant();
+      assert.equal(refused.status, 400, refused.text);
+      assert.equal(refused.body.error, 'unauthorized_client');
+      assert.equal((await http(s.url, `/api/admin/bans/${id}`, { method: 'DELETE', token: ADMIN_TOKEN })).status, 200);
+      assert.equal((await grant()).status, 200);
+    });
+
     it('a ban that ends (expires_at) lets the credentials work again without any write', async () => {
       const x = await obtain(w);
       await ban({ ban_type: 'email', ban_value: x.email, expires_at: new Date(Date.now() + 1500).toISOString() });
