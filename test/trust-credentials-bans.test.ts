@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { cookieHeader, http } from './helpers/http.js';
 import { tokenRequest } from './helpers/directory.js';
-import { checkColumn, makeWorld, obtain, uniq, type World } from './helpers/credentials.js';
+import { cause, checkColumn, KINDS, makeWorld, obtain, probe, TABLE, uniq, type World } from './helpers/credentials.js';
 
 for (const { engine, skip } of engines()) {
   describe(`credential policy: bans [${engine}]`, { skip }, () => {
@@ -140,6 +140,41 @@ for (const { engine, skip } of engines()) {
       const revoke = await http(s.url, `/api/admin/bans/${other}`, { method: 'PATCH', token: ADMIN_TOKEN, body: { revoked: true } });
       assert.equal(revoke.status, 200, revoke.text);
       assert.equal((await http(s.url, '/api/admin/user', { headers: { authorization: x.pat } })).status, 200);
+    });
+  });
+}
+
+for (const { engine, skip } of engines()) {
+  describe(`credential policy: a ban on one node, the next request on another [${engine}]`, { skip }, () => {
+    let a: TestServer;
+    let b: TestServer;
+    let w: World;
+    before(async () => {
+      a = await startServer(engine);
+      b = await startServer(engine, { db: a.db });
+      w = await makeWorld(a.url);
+    });
+    after(async () => {
+      await b?.close();
+      await a?.close();
+    });
+
+    it('every credential made on node A is refused on node B at once when A bans its user, and works again when A lifts it', async () => {
+      const x = await obtain(w);
+      const onB: World = { ...w, url: b.url };
+      await cause(w, x, 'ban');
+      for (const kind of KINDS) {
+        const got = await probe(onB, x, kind);
+        assert.equal(got.verdict, TABLE[kind].ban, `${kind} on node B: ${got.res.status} ${got.res.text.slice(0, 120)}`);
+      }
+      const bans = await http(a.url, '/api/admin/bans?limit=100', { token: ADMIN_TOKEN });
+      for (const item of bans.body.items.filter((i: any) => i.ban_value === x.email || i.ban_value === x.invitee.email)) {
+        assert.equal((await http(a.url, `/api/admin/bans/${item.id}`, { method: 'DELETE', token: ADMIN_TOKEN })).status, 200);
+      }
+      for (const kind of KINDS) {
+        const got = await probe(onB, x, kind);
+        assert.equal(got.verdict, 'ok', `${kind} on node B after the ban is lifted: ${got.res.status} ${got.res.text.slice(0, 120)}`);
+      }
     });
   });
 }
