@@ -688,11 +688,16 @@ export class UsersService {
     const invalidToken = () => unauthenticated('invalid_invite', 'The invite link is not valid: it is unknown, already used or expired.');
     if (token.length < 16 || token.length > 256) throw invalidToken();
     return this.store.db.transaction().execute(async (trx) => {
-      let q = trx.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', sha256Hex(token));
+      // Lock order as everywhere else (a password change, a revoking ban): the user row, then their invites.
+      const hash = sha256Hex(token);
+      const owner = await trx.selectFrom('useradmin_invites').select('user_id').where('token_hash', '=', hash).executeTakeFirst();
+      if (!owner) throw invalidToken();
+      const user = await findUserRow(trx, this.store.engine, owner.user_id, { forUpdate: true });
+      let q = trx.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', hash);
       if (this.store.engine === 'postgres') q = q.forUpdate();
       const row = await q.executeTakeFirst();
       if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) throw invalidToken();
-      if (!inviteUsable(await findUserRow(trx, this.store.engine, row.user_id, { forUpdate: true }))) throw invalidToken();
+      if (!inviteUsable(user)) throw invalidToken();
       const self: Principal = { kind: 'user', userId: row.user_id, sessionId: null, rootRoleId: 0, permissions: new Set(), label: `user:${row.user_id}` };
       const result = await this.update(self, ctx, row.user_id, { password }, { onEmpty: 'reject', passwordPolicy: { min: 10, max: 128 }, keepSessionId: null, ex: trx });
       await trx.updateTable('useradmin_invites').set({ used_at: nowIso() }).where('user_id', '=', row.user_id).where('used_at', 'is', null).execute();
