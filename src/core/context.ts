@@ -22,6 +22,8 @@ export type Principal =
       tokenId: number;
       /** Personal tokens act for their owner; admin tokens have no user. */
       userId: number | null;
+      /** Admin tokens: the user whose current power the token has (null: made by the system). */
+      creatorUserId?: number | null;
       permissions: ReadonlySet<string>;
       label: string;
     }

@@ -46,6 +46,8 @@ export interface Config {
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   sessionTtlSeconds: number;
+  /** How long a user-admin invite link (a one-time token to set the first password) stays valid, in seconds. */
+  inviteTtlSeconds: number;
   login: { maxFailuresPerAccount: number; maxFailuresPerAddress: number; windowSeconds: number };
   argon2: Argon2Params;
   hashConcurrency: number;
@@ -83,6 +85,7 @@ export const CONFIG_VARIABLES: ConfigVariable[] = [
   { name: 'GATEHOUSE_ACCESS_TTL', meaning: 'admin access-cookie lifetime in seconds (also caps OAuth access tokens, which live at most 300)', default: '600' },
   { name: 'GATEHOUSE_REFRESH_TTL', meaning: 'refresh-token (session family) lifetime in seconds', default: '2592000' },
   { name: 'GATEHOUSE_SESSION_TTL', meaning: 'opaque cookie-session lifetime in seconds (account and user-admin surfaces)', default: '1209600' },
+  { name: 'GATEHOUSE_INVITE_TTL', meaning: 'how long an invite link (user-admin inviteLink, a one-time token to set the first password) stays valid: seconds, or hours with an h suffix (48h)', default: '168h' },
   { name: 'GATEHOUSE_LOGIN_MAX_FAILURES', meaning: 'failed sign-ins per account within the window before 429', default: '10' },
   { name: 'GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS', meaning: 'failed sign-ins per client address within the window before 429', default: '50' },
   { name: 'GATEHOUSE_LOGIN_WINDOW', meaning: 'sign-in throttling window in seconds', default: '900' },
@@ -158,6 +161,20 @@ function publicUrlOf(raw: string | undefined): string | undefined {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+/**
+ * A duration: whole seconds (`3600`, `3600s`) or whole hours (`48h`), within [min, max] seconds; unset or
+ * empty gives the default.
+ */
+function duration(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const m = /^(\d{1,9})\s*([sh]?)$/i.exec(raw);
+  if (!m) throw new ConfigError(`${name} must be whole seconds (3600 or 3600s) or hours (48h), got "${raw}"`);
+  const seconds = Number(m[1]) * (m[2].toLowerCase() === 'h' ? 3600 : 1);
+  if (seconds < min || seconds > max) throw new ConfigError(`${name} must be between ${min} seconds and ${max / 3600} hours, got "${raw}"`);
+  return seconds;
+}
+
 export function parseConfig(env: Env = process.env): Config {
   const surfacesRaw = env.GATEHOUSE_SURFACES?.trim();
   const surfaces = new Set<SurfaceName>();
@@ -219,6 +236,7 @@ export function parseConfig(env: Env = process.env): Config {
     accessTtlSeconds: int(env, 'GATEHOUSE_ACCESS_TTL', 600, 1, 86400),
     refreshTtlSeconds: int(env, 'GATEHOUSE_REFRESH_TTL', 30 * 86400, 60, 365 * 86400),
     sessionTtlSeconds: int(env, 'GATEHOUSE_SESSION_TTL', 14 * 86400, 60, 365 * 86400),
+    inviteTtlSeconds: duration(env, 'GATEHOUSE_INVITE_TTL', 7 * 86400, 60, 90 * 86400),
     login: {
       maxFailuresPerAccount: int(env, 'GATEHOUSE_LOGIN_MAX_FAILURES', 10, 1, 1_000_000),
       maxFailuresPerAddress: int(env, 'GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS', 50, 1, 1_000_000),

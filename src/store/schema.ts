@@ -39,6 +39,8 @@ export interface UsersTable {
   updated_at: Timestamp;
   deleted_at: NullableTimestamp;
   version: number;
+  /** Until when an active email/domain/name ban matches the user (null: none). Kept by the bans service. */
+  banned_until: ColumnType<Date | string | null, Date | string | null | undefined, string | null>;
 }
 
 export interface RolesTable {
@@ -82,6 +84,7 @@ export interface ApiTokensTable {
   token_hash: string;
   kind: string; // 'admin' | 'personal'
   user_id: number | null; // owner of a personal token
+  creator_user_id: ColumnType<number | null, number | null | undefined, number | null>; // the user an admin token acts for (null: made by the system)
   created_by: string | null;
   created_at: Timestamp;
   expires_at: NullableTimestamp;

@@ -6,7 +6,8 @@ import { listAuditEvents, recordAudit, type AuditEvent } from '../audit/index.js
 import type { Principal, RequestContext } from '../context.js';
 import type { CoreDeps } from '../deps.js';
 import { conflict, DomainError, invalid, notFound, preconditionFailed } from '../errors.js';
-import { revokeUserSessions } from '../sessions/index.js';
+import { endUserCredentials } from '../sessions/index.js';
+import { NO_BAN_END } from '../auth/credentials.js';
 import { etagOf, ifMatchSatisfied } from '../users/service.js';
 import { normalizeText } from '../users/validation.js';
 import { identitySkeleton } from '../identity/index.js';
@@ -14,7 +15,7 @@ import { disableAliasesMatching } from '../aliases/index.js';
 import { BANS_CHANNEL, IpBanCache, noticeOf, type BanNotice } from './cache.js';
 import { parseIp, parseRange, rangeContains } from './ip.js';
 import {
-  bumpBansVersion, findBanRow, findUnrevokedBans, isBanActive, listBanRows, toBan,
+  bumpBansVersion, lockBansState, findBanRow, findUnrevokedBans, isBanActive, listBanRows, toBan,
   type Ban, type BanListQuery,
 } from './store.js';
 import { BAN_TYPES, banMatchKey, normalizeBanValue, probeCandidates, type BanProbe, type BanType } from './values.js';
@@ -106,6 +107,77 @@ export async function assertNotBanned(ex: Executor, probe: BanProbe, fields: { e
   }
 }
 
+/**
+ * The users an email, domain or name ban matches, as a subquery of their ids (ip bans match addresses, not
+ * users). The same matching as assertNotBanned's, from the ban's side.
+ */
+function usersMatching(ex: Executor, ban: { banType: BanType; banValue: string }) {
+  let q = ex.selectFrom('users').select('id');
+  if (ban.banType === 'email') q = q.where('email_key', '=', ban.banValue);
+  else if (ban.banType === 'domain') q = q.where((eb) => eb.or([eb('email_key', 'like', `%@${ban.banValue}`), eb('email_key', 'like', `%.${ban.banValue}`)]));
+  else {
+    // By skeleton, as sign-in matches it (lookalikes included); a row without one (a lookalike that existed
+    // before skeletons were unique, migration 0009) by its exact key here, by its own skeleton in matchingUserIds.
+    const skeleton = banMatchKey('name', ban.banValue)!;
+    q = q.where((eb) => eb.or([eb('username_skeleton', '=', skeleton), eb('username_key', '=', ban.banValue)]));
+  }
+  return q;
+}
+
+/** The users a ban matches now, rows without a stored skeleton judged by their username's skeleton. */
+async function matchingUserIds(ex: Executor, ban: { banType: BanType; banValue: string }): Promise<Array<{ id: number }>> {
+  const matched = await usersMatching(ex, ban).execute();
+  if (ban.banType !== 'name') return matched;
+  const skeleton = banMatchKey('name', ban.banValue)!;
+  const legacy = await ex.selectFrom('users').select(['id', 'username']).where('username_skeleton', 'is', null).where('username', 'is not', null).execute();
+  const ids = new Set(matched.map((u) => u.id));
+  for (const u of legacy) if (identitySkeleton(u.username!) === skeleton) ids.add(u.id);
+  return [...ids].map((id) => ({ id }));
+}
+
+/**
+ * Re-judges users' ban standing (users.banned_until, read by every credential check: auth/credentials):
+ * the latest end of the active bans that match each of them now, or null. In the transaction of the change.
+ */
+export async function refreshBanStanding(ex: Executor, userIds: readonly number[], opts: { onlyIfBanned?: boolean } = {}): Promise<void> {
+  const now = Date.now();
+  for (const id of userIds) {
+    const u = await ex.selectFrom('users').select(['email', 'username', 'banned_until']).where('id', '=', id).executeTakeFirst();
+    if (!u || (opts.onlyIfBanned && u.banned_until === null)) continue;
+    const rows = await findUnrevokedBans(ex, probeCandidates({ email: u.email ?? undefined, name: u.username ?? undefined }));
+    let until: string | null = null;
+    for (const row of rows) {
+      if (row.ban_type === 'ip') continue;
+      const ban = toBan(row);
+      if (!isBanActive(ban, now)) continue;
+      const end = ban.expiresAt ?? NO_BAN_END;
+      if (until === null || end > until) until = end;
+    }
+    await ex.updateTable('users').set({ banned_until: until }).where('id', '=', id).execute();
+  }
+}
+
+/**
+ * Keeps users.banned_until true to a ban write: the users the ban matched before (when it was changed or
+ * deleted) are re-judged from every ban, and when the ban is active after the write, every user it matches
+ * is banned at least until its end (one statement, however many users a domain ban matches).
+ */
+async function applyStanding(ex: Executor, before: Ban | undefined, after: Ban | undefined): Promise<void> {
+  if (before && before.banType !== 'ip') {
+    const ids = (await usersMatching(ex, before).where('banned_until', 'is not', null).execute()).map((r) => r.id);
+    await refreshBanStanding(ex, ids);
+  }
+  if (after && after.banType !== 'ip' && isBanActive(after)) {
+    const end = after.expiresAt ?? NO_BAN_END;
+    await ex
+      .updateTable('users')
+      .set({ banned_until: end })
+      .where('id', 'in', usersMatching(ex, after))
+      .where((eb) => eb.or([eb('banned_until', 'is', null), eb('banned_until', '<', end)]))
+      .execute();
+  }
+}
+
 export class BansService {
   private readonly store: Store;
   readonly ipCache: IpBanCache;
@@ -117,6 +189,12 @@ export class BansService {
 
   /** Registers the identity and login guards that make bans apply on every surface. */
   install(): void {
+    // Identity changes and ban writes are ordered (lockBansState), so neither misses the other.
+    this.deps.users.addIdentityLock((ex) => lockBansState(ex, this.store.engine, 'share'));
+    // A user whose email or username changed is re-judged against every ban (in the same transaction). Only
+    // a banned user can change standing this way: the identity guard refuses a new email or username that an
+    // active ban matches, so a user without a ban cannot gain one by it.
+    this.deps.users.addIdentityHook((userId, ex) => refreshBanStanding(ex, [userId], { onlyIfBanned: true }));
     this.deps.users.addIdentityGuard((identity, ex) =>
       assertNotBanned(ex, { email: identity.email, name: identity.username }, { email: 'email', name: 'username' }),
     );
@@ -175,6 +253,7 @@ export class BansService {
     this.refuseSelfBan(draft, ctx);
 
     const result = await this.store.db.transaction().execute(async (trx) => {
+      await lockBansState(trx, this.store.engine, 'update');
       const row = await trx
         .insertInto('bans')
         .values({
@@ -194,6 +273,7 @@ export class BansService {
         .executeTakeFirstOrThrow()
         .catch(mapUnique);
       const ban = toBan(row);
+      await applyStanding(trx, undefined, ban);
       const effects = await this.applyEffects(trx, principal, ctx, ban, input);
       await bumpBansVersion(trx, this.store.engine, BANS_CHANNEL);
       await recordAudit(trx, principal, ctx, {
@@ -218,6 +298,7 @@ export class BansService {
     const revokedReason = patch.revokedReason === undefined ? undefined : optionalText(patch.revokedReason, 'revoked_reason');
 
     const result = await this.store.db.transaction().execute(async (trx) => {
+      await lockBansState(trx, this.store.engine, 'update');
       const row = await findBanRow(trx, this.store.engine, id, { forUpdate: true });
       if (!row) throw notFound('ban');
       const before = toBan(row);
@@ -274,6 +355,7 @@ export class BansService {
           .catch(mapUnique);
         if (!updated) throw preconditionFailed('The ban changed while this update ran; retry');
         ban = toBan(updated);
+        await applyStanding(trx, before, ban);
         await bumpBansVersion(trx, this.store.engine, BANS_CHANNEL);
       }
       const effects = await this.applyEffects(trx, principal, ctx, ban, patch);
@@ -296,11 +378,13 @@ export class BansService {
 
   async delete(principal: Principal, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<Ban> {
     const ban = await this.store.db.transaction().execute(async (trx) => {
+      await lockBansState(trx, this.store.engine, 'update');
       const row = await findBanRow(trx, this.store.engine, id, { forUpdate: true });
       if (!row) throw notFound('ban');
       const ban = toBan(row);
       if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, ban)) throw preconditionFailed();
       await trx.deleteFrom('bans').where('id', '=', id).execute();
+      await applyStanding(trx, ban, undefined);
       await bumpBansVersion(trx, this.store.engine, BANS_CHANNEL);
       await recordAudit(trx, principal, ctx, { action: 'ban.deleted', targetType: 'ban', targetId: id, before: auditView(ban) });
       return ban;
@@ -341,7 +425,10 @@ export class BansService {
     return out;
   }
 
-  /** Ends the sessions of every user the ban matches (ip bans: the sessions opened from a covered address). */
+  /**
+   * Ends the sessions of every user the ban matches, with their tokens and invite links (ip bans: the
+   * sessions opened from a covered address).
+   */
   private async revokeMatchingSessions(trx: Executor, ban: Ban): Promise<number> {
     if (ban.banType === 'ip') {
       const range = parseRange(ban.banValue);
@@ -359,22 +446,11 @@ export class BansService {
       }
       return n;
     }
-    let q = trx.selectFrom('users').select(['id', 'username', 'username_skeleton']);
-    if (ban.banType === 'email') q = q.where('email_key', '=', ban.banValue);
-    else if (ban.banType === 'domain') q = q.where((eb) => eb.or([eb('email_key', 'like', `%@${ban.banValue}`), eb('email_key', 'like', `%.${ban.banValue}`)]));
-    else {
-      // By skeleton, as sign-in matches it. Rows without one (lookalikes that existed before skeletons were
-      // unique, migration 0009) are judged by their username's skeleton here.
-      const skeleton = banMatchKey('name', ban.banValue)!;
-      q = q.where((eb) => eb.or([eb('username_skeleton', '=', skeleton), eb.and([eb('username_skeleton', 'is', null), eb('username', 'is not', null)])]));
-      const users = (await q.execute()).filter((u) => u.username_skeleton === skeleton || (u.username !== null && identitySkeleton(u.username) === skeleton));
-      let n = 0;
-      for (const u of users) n += await revokeUserSessions(trx, u.id, 'banned');
-      return n;
-    }
-    const users = await q.execute();
+    // A ban that revokes cuts every credential of the users it matches for good (docs/credentials.md):
+    // sessions, personal and admin API tokens acting for them, pending invite links.
+    const users = await matchingUserIds(trx, ban);
     let n = 0;
-    for (const u of users) n += await revokeUserSessions(trx, u.id, 'banned');
+    for (const u of users) n += (await endUserCredentials(trx, u.id, 'banned', { sessions: true, tokens: true, invites: true })).sessions;
     return n;
   }
 }

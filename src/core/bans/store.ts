@@ -125,6 +125,23 @@ export async function bumpBansVersion(ex: Executor, engine: Engine, channel: str
   if (engine === 'postgres') await sql`select pg_notify(${channel}, '')`.execute(ex);
 }
 
+/** The transaction-level advisory lock key of lockBansState (any constant no other lock uses). */
+const BANS_LOCK_KEY = 7316055001;
+
+/**
+ * Orders ban writes against identity changes (PostgreSQL; SQLite runs one writer at a time): a ban write
+ * takes an advisory lock exclusively as its first statement, a transaction that sets an email or username
+ * takes it shared as its first (identity changes do not wait for each other; an advisory lock writes no
+ * row). Without it a ban and an email change committing together could each miss the other: the guard read
+ * the bans before the ban committed, and the ban matched the users before the new email committed
+ * (users.banned_until left unset).
+ */
+export async function lockBansState(ex: Executor, engine: Engine, mode: 'share' | 'update'): Promise<void> {
+  if (engine !== 'postgres') return;
+  if (mode === 'update') await sql`select pg_advisory_xact_lock(${BANS_LOCK_KEY})`.execute(ex);
+  else await sql`select pg_advisory_xact_lock_shared(${BANS_LOCK_KEY})`.execute(ex);
+}
+
 export async function readBansVersion(ex: Executor): Promise<number> {
   const r = await ex.selectFrom('bans_state').select('version').where('id', '=', 1).executeTakeFirst();
   return Number(r?.version ?? 0);

@@ -18,6 +18,7 @@ import { auditView } from '../users/service.js';
 import { normalizeText } from '../users/validation.js';
 import { randomId, randomToken, safeEqual, sha256Hex, uuid } from '../../platform/crypto.js';
 import { SigningKeys, SIGNING_ALG } from './keys.js';
+import { mayAct } from '../auth/credentials.js';
 import {
   deleteClientRow, findClientRow, findLiveOAuthSession, insertClient, linkSession, listClientRows, sessionClientId, touchClient,
   type GrantType, type OAuthClient,
@@ -237,8 +238,11 @@ export class OAuthService {
   }
 
   private async clientCredentialsGrant(client: OAuthClient, ctx: RequestContext): Promise<TokenResponse> {
-    const svc = client.serviceUserId !== null ? await this.deps.users.findUser(client.serviceUserId) : undefined;
-    if (!svc || !svc.isActive) throw new OAuthError('unauthorized_client', 'The client has no active service account.');
+    const svc = client.serviceUserId !== null
+      ? await this.db.selectFrom('users').select(['id', 'is_active', 'deleted_at', 'banned_until']).where('id', '=', client.serviceUserId).executeTakeFirst()
+      : undefined;
+    // The service account's standing, as for any user (a name ban on it refuses the grant).
+    if (!svc || !mayAct(svc)) throw new OAuthError('unauthorized_client', 'The client has no active service account.');
     const { session } = await this.openSession(client, svc.id, ctx, { refresh: false, ttlSeconds: this.accessTtlSeconds });
     return this.respond(client, svc.id, session.id, null);
   }

@@ -1,9 +1,10 @@
 // SQL and row mapping for OAuth clients, their sessions and the signing keys. No rules here.
 import type { Generated, Selectable } from 'kysely';
 import type { NullableTimestamp, Timestamp } from '../../store/schema.js';
-import { nowIso, parseJson, toBool, toIso, type Executor } from '../../store/sql.js';
+import { nowIso, parseJson, toIso, type Executor } from '../../store/sql.js';
 import type { Store } from '../../store/db.js';
 import { fixedQuery } from '../../store/statements.js';
+import { mayAct } from '../auth/credentials.js';
 
 export interface OAuthClientsTable {
   id: Generated<number>;
@@ -126,13 +127,13 @@ export interface LiveOAuthSession {
 
 /**
  * One indexed query on every request with an access token: the session is live and of kind 'oauth',
- * still linked to an existing client, and its user is active and not deleted.
+ * still linked to an existing client, and its user may act (active, not deleted, not banned: auth/credentials).
  */
 const oauthSessionById = (ex: Executor, sessionId: string) => ex
   .selectFrom('sessions as s')
   .innerJoin('oauth_sessions as o', 'o.session_id', 's.id')
   .innerJoin('users as u', 'u.id', 's.user_id')
-  .select(['s.id', 's.user_id', 's.kind', 's.expires_at', 's.revoked_at', 'u.is_active', 'u.deleted_at', 'u.root_role_id', 'u.email', 'u.username'])
+  .select(['s.id', 's.user_id', 's.kind', 's.expires_at', 's.revoked_at', 'u.is_active', 'u.deleted_at', 'u.banned_until', 'u.root_role_id', 'u.email', 'u.username'])
   .where('s.id', '=', sessionId);
 type OAuthSessionRow = Awaited<ReturnType<ReturnType<typeof oauthSessionById>['executeTakeFirstOrThrow']>>;
 /** An OAuth session with its user's standing, by session id (the access token's `sid`). */
@@ -147,7 +148,7 @@ export async function findLiveOAuthSession(store: Store, sessionId: string): Pro
   const [rows] = await store.readTogether([OAUTH_SESSION_BY_ID.compile(store.db, store.engine, sessionId)]);
   const r = rows[0] as OAuthSessionRow | undefined;
   if (!r || r.kind !== 'oauth' || r.revoked_at !== null || toIso(r.expires_at)! <= nowIso()) return undefined;
-  if (!toBool(r.is_active) || r.deleted_at !== null) return undefined;
+  if (!mayAct(r)) return undefined;
   return { sessionId: r.id, userId: r.user_id, rootRoleId: r.root_role_id, label: r.email ?? r.username ?? `user:${r.user_id}` };
 }
 

@@ -4,12 +4,13 @@
 import type { CompiledQuery } from 'kysely';
 import { randomId, randomToken, sha256Hex } from '../../platform/crypto.js';
 import type { Store } from '../../store/db.js';
-import { nowIso, toBool, toIso, type Executor } from '../../store/sql.js';
+import { nowIso, toIso, type Executor } from '../../store/sql.js';
 import { rootRolePermissions } from '../roles/index.js';
 import type { Principal, RequestContext } from '../context.js';
 import { recordAudit } from '../audit/index.js';
 import { targetUserRow, withTargetUser, type UserRow } from '../users/store.js';
 import { fixedQuery } from '../../store/statements.js';
+import { deleteTokensOf, endPendingInvites, mayAct } from '../auth/credentials.js';
 
 export type SessionKind = 'admin' | 'account' | 'useradmin' | 'oauth';
 
@@ -83,6 +84,27 @@ export async function revokeUserSessions(ex: Executor, userId: number, reason: s
   return Number(result.numUpdatedRows);
 }
 
+/** What an event ends of a user's credentials (docs/credentials.md). */
+export interface EndWhat {
+  /** Every session (all surfaces, with their refresh tokens), or all but one (`except`). */
+  sessions?: boolean | { except: string | null };
+  /** Personal access tokens and the admin API tokens acting for the user. */
+  tokens?: boolean;
+  /** Pending invite (set-your-password) tokens. */
+  invites?: boolean;
+}
+
+/** Ends the credentials an event cuts, inside the event's transaction; returns how many of each. */
+export async function endUserCredentials(
+  ex: Executor, userId: number, reason: string, what: EndWhat,
+): Promise<{ sessions: number; tokens: number; invites: number }> {
+  const except = typeof what.sessions === 'object' ? what.sessions.except : null;
+  const sessions = what.sessions ? await revokeUserSessions(ex, userId, reason, except) : 0;
+  const tokens = what.tokens ? await deleteTokensOf(ex, userId) : 0;
+  const invites = what.invites ? await endPendingInvites(ex, userId) : 0;
+  return { sessions, tokens, invites };
+}
+
 export async function revokeSession(ex: Executor, sessionId: string, reason: string): Promise<boolean> {
   const r = await ex
     .updateTable('sessions')
@@ -121,7 +143,7 @@ const sessionWithUser = (ex: Executor) =>
     .innerJoin('users as u', 'u.id', 's.user_id')
     .select([
       's.id', 's.user_id', 's.kind', 's.created_at', 's.expires_at', 's.revoked_at', 's.data',
-      'u.is_active', 'u.deleted_at', 'u.root_role_id', 'u.username', 'u.email',
+      'u.is_active', 'u.deleted_at', 'u.banned_until', 'u.root_role_id', 'u.username', 'u.email',
     ]);
 type SessionAuthRow = Awaited<ReturnType<ReturnType<typeof sessionWithUser>['executeTakeFirstOrThrow']>>;
 const SESSION_BY_ID = fixedQuery<[string], SessionAuthRow>(1, (ex, id) => sessionWithUser(ex).where('s.id', '=', id));
@@ -163,12 +185,18 @@ export class SessionService {
     });
   }
 
-  /** Ends every session of a user (sign-out everywhere) with its audit event; returns how many. */
+  /**
+   * Sign-out everywhere: ends every session of a user and every pending invite link (a way in that does not
+   * need the password), with its audit event; returns how many sessions.
+   */
   async closeAllForUser(principal: Principal, ctx: RequestContext, userId: number, reason = 'signed_out_everywhere'): Promise<number> {
     return this.store.db.transaction().execute(async (trx) => {
-      const n = await revokeUserSessions(trx, userId, reason);
-      await recordAudit(trx, principal, ctx, { action: 'user.sessions_revoked', targetType: 'user', targetId: userId, after: { reason, sessions_revoked: n } });
-      return n;
+      const ended = await endUserCredentials(trx, userId, reason, { sessions: true, invites: true });
+      await recordAudit(trx, principal, ctx, {
+        action: 'user.sessions_revoked', targetType: 'user', targetId: userId,
+        after: { reason, sessions_revoked: ended.sessions, ...(ended.invites ? { invites_ended: ended.invites } : {}) },
+      });
+      return ended.sessions;
     });
   }
 
@@ -185,7 +213,7 @@ export class SessionService {
         .innerJoin('users as u', 'u.id', 's.user_id')
         .select([
           'r.rotated_at', 'r.expires_at as token_expires_at', 's.id', 's.user_id', 's.kind', 's.created_at',
-          's.expires_at', 's.revoked_at', 's.data', 'u.is_active', 'u.deleted_at',
+          's.expires_at', 's.revoked_at', 's.data', 'u.is_active', 'u.deleted_at', 'u.banned_until',
         ])
         .where('r.token_hash', '=', hash);
       if (this.store.engine === 'postgres') q = q.forUpdate();
@@ -199,7 +227,9 @@ export class SessionService {
       }
       const now = nowIso();
       if (row.revoked_at !== null || toIso(row.expires_at)! <= now || toIso(row.token_expires_at)! <= now) return { kind: 'invalid' } as const;
-      if (!toBool(row.is_active) || row.deleted_at !== null) return { kind: 'invalid' } as const;
+      // The user may no longer act (inactive, deleted, or an active ban matches them, even one that did not
+      // revoke sessions): refused, and the token is not spent (it works again once the ban ends).
+      if (!mayAct(row)) return { kind: 'invalid' } as const;
       const claimed = await trx
         .updateTable('refresh_tokens')
         .set({ rotated_at: now })
@@ -242,8 +272,8 @@ export class SessionService {
   }
 
   /**
-   * Checks a session against the store: live, not revoked, not expired, its user active and not deleted.
-   * Runs on every authenticated request, so revocation takes effect at once.
+   * Checks a session against the store: live, not revoked, not expired, its user allowed to act (active, not
+   * deleted, not banned: auth/credentials). Runs on every authenticated request, so revocation takes effect at once.
    */
   async authenticate(by: { id: string } | { token: string }, kind?: SessionKind): Promise<ActiveSession | undefined> {
     return (await this.authenticateAndRead(by, kind))?.session;
@@ -273,7 +303,7 @@ export class SessionService {
     if (!row) return undefined;
     if (kind && row.kind !== kind) return undefined;
     if (row.revoked_at !== null || toIso(row.expires_at)! <= nowIso()) return undefined;
-    if (!toBool(row.is_active) || row.deleted_at !== null) return undefined;
+    if (!mayAct(row)) return undefined;
     return {
       session: {
         id: row.id,

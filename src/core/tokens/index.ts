@@ -1,15 +1,24 @@
-// API tokens: admin tokens (act as an administrator, no user) and personal tokens (act as their owner,
-// with the owner's permissions). Only the SHA-256 of a token is stored; the secret is shown once.
+// API tokens: admin tokens and personal tokens. Only the SHA-256 of a token is stored; the secret is shown once.
+//
+// A token's power is its owner's current power, judged on every request from the row the check reads
+// (docs/credentials.md):
+// - a personal token acts for its owner (user_id) with the owner's current root-role permissions, and is
+//   refused while the owner is inactive, deleted or matched by an active ban;
+// - an admin token acts for the user who made it (creator_user_id: the signed-in user, or the user behind
+//   the token that made it) with min(ADMIN, that user's current root role) = the root role's permissions,
+//   and is refused while that user may not act; it is deleted with them. Only tokens the system made
+//   (GATEHOUSE_INIT_API_TOKEN) have no user and act as ADMIN.
 import type { CompiledQuery } from 'kysely';
 import type { Store } from '../../store/db.js';
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
-import { nowIso, toBool, toIso, type Executor } from '../../store/sql.js';
+import { nowIso, toIso, type Executor } from '../../store/sql.js';
 import { recordAudit } from '../audit/index.js';
 import { ADMIN_PERMISSION, type Principal, type RequestContext } from '../context.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { rootRolePermissions } from '../roles/index.js';
 import { normalizeText } from '../users/validation.js';
 import { targetUserRow, withTargetUser, type UserRow } from '../users/store.js';
+import { mayAct } from '../auth/credentials.js';
 import { fixedQuery } from '../../store/statements.js';
 
 export type TokenKind = 'admin' | 'personal';
@@ -42,6 +51,13 @@ function toToken(r: { id: number; name: string; kind: string; user_id: number | 
   };
 }
 
+/** The user a new admin token made by `principal` acts for (null: the system made it). */
+function actingUserOf(principal: Principal): number | null {
+  if (principal.kind === 'user') return principal.userId;
+  if (principal.kind === 'api_token') return principal.userId ?? principal.creatorUserId ?? null;
+  return null;
+}
+
 /** Inserts a token row (only the secret's hash) and its audit event, inside the caller's transaction. */
 async function insertToken(
   trx: Executor,
@@ -56,6 +72,7 @@ async function insertToken(
       token_hash: sha256Hex(t.secret),
       kind: t.kind,
       user_id: t.userId,
+      creator_user_id: t.kind === 'admin' ? actingUserOf(principal) : null,
       created_by: principal.kind === 'system' ? 'system' : `${principal.kind}:${principal.kind === 'user' ? principal.userId : principal.tokenId}`,
       created_at: nowIso(),
       expires_at: t.expiresAt,
@@ -71,15 +88,26 @@ async function insertToken(
   return token;
 }
 
-const TOKEN_COLUMNS = ['t.id', 't.name', 't.kind', 't.user_id', 't.expires_at', 't.last_used_at', 'u.is_active', 'u.deleted_at', 'u.root_role_id'] as const;
+// The owner of a personal token (u) and the user an admin token acts for (c), in the same statement.
+const TOKEN_COLUMNS = [
+  't.id', 't.name', 't.kind', 't.user_id', 't.creator_user_id', 't.expires_at', 't.last_used_at',
+  'u.is_active', 'u.deleted_at', 'u.banned_until', 'u.root_role_id',
+  'c.id as c_id', 'c.is_active as c_is_active', 'c.deleted_at as c_deleted_at', 'c.banned_until as c_banned_until', 'c.root_role_id as c_root_role_id',
+] as const;
 const tokenByHash = (ex: Executor, hash: string) =>
-  ex.selectFrom('api_tokens as t').leftJoin('users as u', 'u.id', 't.user_id').select(TOKEN_COLUMNS).where('t.token_hash', '=', hash);
+  ex.selectFrom('api_tokens as t')
+    .leftJoin('users as u', 'u.id', 't.user_id')
+    .leftJoin('users as c', 'c.id', 't.creator_user_id')
+    .select(TOKEN_COLUMNS)
+    .where('t.token_hash', '=', hash);
 /** A token (and its owner's standing) by the secret's hash. */
 const TOKEN_BY_HASH = fixedQuery<[string], TokenAuthRow>(1, tokenByHash);
 /** The same, with the row of the user a request is about (see authenticateAndRead). */
 const TOKEN_BY_HASH_WITH_USER = fixedQuery<[string, number], TokenAuthRow>(2, (ex, hash, targetUserId) =>
   withTargetUser(tokenByHash(ex, hash), targetUserId));
 type TokenAuthRow = Awaited<ReturnType<ReturnType<typeof tokenByHash>['executeTakeFirstOrThrow']>>;
+
+const SYSTEM_TOKEN_PERMISSIONS: ReadonlySet<string> = new Set([ADMIN_PERMISSION]);
 
 /** Token hashes remembered as having passed (TokensService.passed); past this many the set starts over. */
 const MAX_PASSED_TOKENS = 4096;
@@ -191,12 +219,19 @@ export class TokensService {
     const expires = toIso(row.expires_at);
     if (expires && Date.parse(expires) <= now) return undefined;
     let permissions: ReadonlySet<string>;
-    if (row.kind === 'admin') permissions = new Set([ADMIN_PERMISSION]);
-    else {
-      if (row.user_id === null || !toBool(row.is_active) || row.deleted_at !== null) return undefined;
+    if (row.kind === 'admin') {
+      if (row.creator_user_id === null) permissions = SYSTEM_TOKEN_PERMISSIONS;
+      else {
+        const creator = row.c_id === null ? undefined : { is_active: row.c_is_active, deleted_at: row.c_deleted_at, banned_until: row.c_banned_until };
+        if (!mayAct(creator, now)) return undefined;
+        // min(ADMIN, the creator's root role): ADMIN covers every permission, so the root role's own.
+        permissions = rootRolePermissions(row.c_root_role_id ?? 5);
+      }
+    } else {
+      if (row.user_id === null || !mayAct(row.is_active === null ? undefined : row, now)) return undefined;
       permissions = rootRolePermissions(row.root_role_id ?? 5);
     }
-    return { kind: 'api_token', tokenId: row.id, userId: row.user_id, permissions, label: `token:${row.name}` };
+    return { kind: 'api_token', tokenId: row.id, userId: row.user_id, creatorUserId: row.creator_user_id, permissions, label: `token:${row.name}` };
   }
 
   // --- user-admin surface (Unleash personal access tokens) ---

@@ -8,7 +8,8 @@ import { isAdminPrincipal, type Principal, type RequestContext } from '../contex
 import { conflict, DomainError, invalid, notFound, preconditionFailed } from '../errors.js';
 import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } from '../passwords/index.js';
 import { isAdminRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
-import { revokeUserSessions, rotateSessionToken } from '../sessions/index.js';
+import { endUserCredentials, rotateSessionToken } from '../sessions/index.js';
+import { mayAct } from '../auth/credentials.js';
 import type { LoginThrottle } from '../throttle/index.js';
 import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, firstPageQuery, toUser, toUserSummary, updateUserRowWithAudit, type ListShape, type UserRow } from './store.js';
 import type { NewUser, User, UserCursor, UserListQuery, UserPatch, UserSummary } from './types.js';
@@ -25,6 +26,15 @@ import { unauthenticated } from '../errors.js';
  * It throws a DomainError to refuse.
  */
 export type IdentityGuard = (identity: { email?: string; username?: string }, ex: Executor) => Promise<void> | void;
+
+/**
+ * Runs first in a transaction that sets a user's email or username, before any row is locked (bans order
+ * their writes against identity changes here).
+ */
+export type IdentityLock = (ex: Executor) => Promise<void>;
+
+/** Runs in the transaction that changed a user's email or username, after the write (bans re-judge the user). */
+export type IdentityHook = (userId: number, ex: Executor) => Promise<void>;
 
 export interface UpdateOptions {
   /** The `If-Match` header, when the client sent one. */
@@ -190,8 +200,19 @@ function pageKey(q: UserListQuery): string {
   return `${q.limit}|${q.afterId ?? ''}|${q.afterKey ?? ''}|${q.q ?? ''}|${q.isActive ?? ''}|${q.isAdmin ?? ''}`;
 }
 
+/**
+ * An invite sets a first password: only for a user who may act (active, not deleted, not banned) and has
+ * no password yet. A password set any other way spends the user's invites too (update()); this also
+ * refuses the invites left pending by older releases, which did not.
+ */
+function inviteUsable(row: UserRow | undefined): boolean {
+  return row !== undefined && row.password_hash === null && mayAct(row);
+}
+
 export class UsersService {
   private readonly guards: IdentityGuard[] = [];
+  private readonly identityHooks: IdentityHook[] = [];
+  private readonly identityLocks: IdentityLock[] = [];
 
   constructor(
     private readonly store: Store,
@@ -202,6 +223,14 @@ export class UsersService {
 
   addIdentityGuard(guard: IdentityGuard): void {
     this.guards.push(guard);
+  }
+
+  addIdentityLock(lock: IdentityLock): void {
+    this.identityLocks.push(lock);
+  }
+
+  addIdentityHook(hook: IdentityHook): void {
+    this.identityHooks.push(hook);
   }
 
   private async runGuards(identity: { email?: string; username?: string }, ex: Executor): Promise<void> {
@@ -360,6 +389,7 @@ export class UsersService {
     }
     const now = nowIso();
     const run = async (trx: Executor): Promise<User> => {
+      for (const lock of this.identityLocks) await lock(trx);
       await this.runGuards({ email: values.email ?? undefined, username: values.username ?? undefined }, trx);
       const row = await trx
         .insertInto('users')
@@ -429,7 +459,11 @@ export class UsersService {
       if (done) return done;
     }
     const run = async (trx: Executor): Promise<UpdateResult> => {
-      // Lock order: the admin set first (when admin-ness can change), then the target row.
+      // Lock order: the bans state (when the email or username may change), the admin set (when admin-ness
+      // can change), then the target row.
+      if (values.email !== undefined || values.username !== undefined) {
+        for (const lock of this.identityLocks) await lock(trx);
+      }
       const mayDropAdmin = patch.isActive === false || patch.isAdmin === false || patch.rootRoleId !== undefined;
       const adminIds = mayDropAdmin ? await lockActiveAdminIds(trx, this.store.engine) : [];
       const row = await findUserRow(trx, this.store.engine, id, { forUpdate: true });
@@ -483,20 +517,32 @@ export class UsersService {
       if (!updated) throw preconditionFailed('The user changed while this update ran; retry');
       const after = toUser(updated as UserRow);
 
+      // The credential policy (docs/credentials.md): deactivation ends every credential of the user; a
+      // password change or reset ends the sessions (all but the caller's own when they changed their own
+      // password) and every pending invite link; a root-role change ends the sessions (tokens act with the
+      // new role from the next request on).
       const rootRoleChanged = changes.root_role_id !== undefined;
-      const revokeAll = changes.is_active === 0 || rootRoleChanged || (passwordHash !== undefined && selfId !== id);
-      let sessionsRevoked = 0;
-      if (revokeAll) {
-        sessionsRevoked = await revokeUserSessions(trx, id, passwordHash !== undefined ? 'password_changed' : changes.is_active === 0 ? 'deactivated' : 'role_changed');
-      } else if (passwordHash !== undefined) {
-        sessionsRevoked = await revokeUserSessions(trx, id, 'password_changed', opts.keepSessionId ?? null);
+      const deactivated = changes.is_active === 0;
+      const revokeAll = deactivated || rootRoleChanged || (passwordHash !== undefined && selfId !== id);
+      const reason = passwordHash !== undefined ? 'password_changed' : deactivated ? 'deactivated' : 'role_changed';
+      const ended = await endUserCredentials(trx, id, reason, {
+        sessions: revokeAll ? true : passwordHash !== undefined ? { except: opts.keepSessionId ?? null } : false,
+        tokens: deactivated,
+        invites: deactivated || passwordHash !== undefined,
+      });
+      const sessionsRevoked = ended.sessions;
+      if (changes.email !== undefined || changes.username !== undefined) {
+        for (const hook of this.identityHooks) await hook(id, trx);
       }
       await recordAudit(trx, principal, ctx, {
         action: 'user.updated',
         targetType: 'user',
         targetId: id,
         before: auditView(before),
-        after: { ...auditView(after), changed: changedKeys.map((k) => (k === 'password_hash' ? 'password' : k)), sessions_revoked: sessionsRevoked },
+        after: {
+          ...auditView(after), changed: changedKeys.map((k) => (k === 'password_hash' ? 'password' : k)), sessions_revoked: sessionsRevoked,
+          ...(ended.tokens ? { api_tokens_deleted: ended.tokens } : {}), ...(ended.invites ? { invites_ended: ended.invites } : {}),
+        },
       });
       let rotatedToken: string | undefined;
       if (opts.rotateSessionId && (changes.email !== undefined || passwordHash !== undefined)) {
@@ -658,8 +704,9 @@ export class UsersService {
     if (token.length < 16 || token.length > 256) return undefined;
     const row = await this.store.db.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', sha256Hex(token)).executeTakeFirst();
     if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) return undefined;
-    const user = await this.findUser(row.user_id);
-    return user ? { user, expiresAt: toIso(row.expires_at)!, createdBy: row.created_by } : undefined;
+    const userRow = await findUserRow(this.store.db, this.store.engine, row.user_id);
+    if (!inviteUsable(userRow)) return undefined;
+    return { user: toUser(userRow!), expiresAt: toIso(row.expires_at)!, createdBy: row.created_by };
   }
 
   /**
@@ -671,10 +718,16 @@ export class UsersService {
     const invalidToken = () => unauthenticated('invalid_invite', 'The invite link is not valid: it is unknown, already used or expired.');
     if (token.length < 16 || token.length > 256) throw invalidToken();
     return this.store.db.transaction().execute(async (trx) => {
-      let q = trx.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', sha256Hex(token));
+      // Lock order as everywhere else (a password change, a revoking ban): the user row, then their invites.
+      const hash = sha256Hex(token);
+      const owner = await trx.selectFrom('useradmin_invites').select('user_id').where('token_hash', '=', hash).executeTakeFirst();
+      if (!owner) throw invalidToken();
+      const user = await findUserRow(trx, this.store.engine, owner.user_id, { forUpdate: true });
+      let q = trx.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', hash);
       if (this.store.engine === 'postgres') q = q.forUpdate();
       const row = await q.executeTakeFirst();
       if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) throw invalidToken();
+      if (!inviteUsable(user)) throw invalidToken();
       const self: Principal = { kind: 'user', userId: row.user_id, sessionId: null, rootRoleId: 0, permissions: new Set(), label: `user:${row.user_id}` };
       const result = await this.update(self, ctx, row.user_id, { password }, { onEmpty: 'reject', passwordPolicy: { min: 10, max: 128 }, keepSessionId: null, ex: trx });
       await trx.updateTable('useradmin_invites').set({ used_at: nowIso() }).where('user_id', '=', row.user_id).where('used_at', 'is', null).execute();

@@ -48,6 +48,7 @@ export const USER_COLUMNS = [
   'emergency_contact_surname', 'emergency_contact_phone_number', 'blood_group', 'bio', 'languages',
   'login_attempts', 'last_login_at', 'last_login_ip', 'seen_at', 'created_at', 'updated_at', 'deleted_at', 'version',
   'username_skeleton',
+  'banned_until',
 ] as const satisfies ReadonlyArray<keyof UsersTable>;
 // A column added to UsersTable and not to the list above fails to compile here.
 const everyUserColumn: Exclude<keyof UsersTable, (typeof USER_COLUMNS)[number]> extends never ? true : never = true;

@@ -15,7 +15,6 @@ const SURFACE = 'useradmin' as const;
 const PASSWORD_POLICY = { min: 10, max: 128 };
 const PAGE = 500;
 const SEARCH_LIMIT = 100;
-const INVITE_TTL_SECONDS = 7 * 86400;
 
 export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -71,7 +70,7 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
     if (b.password !== undefined) core.users.checkStrongPassword(b.password);
     const { user, inviteToken } = await core.users.createWithInvite(req.principal!, requestContext(req, SURFACE), {
       email, username, name: b.name ?? undefined, password: b.password, rootRoleId, emailVerified: true,
-    }, { passwordPolicy: PASSWORD_POLICY, inviteTtlSeconds: INVITE_TTL_SECONDS });
+    }, { passwordPolicy: PASSWORD_POLICY, inviteTtlSeconds: core.config.inviteTtlSeconds });
     // Unleash echoes a role given by name as that name; a role given by id as the id.
     const rootRole = typeof b.rootRole === 'string' && !/^\s*\d+\s*$/.test(b.rootRole) ? ROOT_ROLE_NAMES[rootRoleId] : rootRoleId;
     reply.code(201).header('location', `/api/admin/user-admin/${user.id}`);
