@@ -138,10 +138,10 @@ for (const { engine, skip } of engines()) {
       assert.equal(forbidden.body.code, 403);
       const noCsrf = await http(s.url, `/api/admin/users/${target.id}`, { method: 'PATCH', cookie: admin.cookie, body: { is_active: true } });
       assert.equal(noCsrf.status, 403);
-      assert.equal(noCsrf.body.reason, 'csrf_missing');
+      assert.deepEqual(noCsrf.body, { error: 'csrf_required' }, 'the product answers {"error":"csrf_required"}');
       const wrong = await http(s.url, `/api/admin/users/${target.id}`, { method: 'PATCH', cookie: admin.cookie, headers: { 'x-csrf-token': admin.csrf.slice(0, -2) + 'xx' }, body: { is_active: true } });
       assert.equal(wrong.status, 403);
-      assert.equal(wrong.body.reason, 'csrf_invalid');
+      assert.deepEqual(wrong.body, { error: 'invalid_csrf_token' }, 'the product answers {"error":"invalid_csrf_token"}');
       // A GET needs no CSRF header.
       assert.equal((await http(s.url, `/api/admin/users/${target.id}`, { cookie: admin.cookie })).status, 200);
     });

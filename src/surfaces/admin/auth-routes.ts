@@ -3,9 +3,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
-import { invalid, unauthenticated } from '../../core/errors.js';
+import { invalid, isDomainError, unauthenticated } from '../../core/errors.js';
 import { cookieValue, requestContext } from '../../platform/http.js';
-import { ACCESS_COOKIE, REFRESH_COOKIE, type AccessTokens } from './auth.js';
+import { ACCESS_COOKIE, REFRESH_COOKIE, checkCsrf, resolvePrincipal, type AccessTokens } from './auth.js';
 import { SessionInfo, SignInBody, UserItem } from './schemas.js';
 import { userItem } from './serialize.js';
 
@@ -21,6 +21,15 @@ function clearSessionCookies(reply: FastifyReply): void {
   reply.clearCookie(ACCESS_COOKIE, COOKIE_BASE);
   reply.clearCookie(REFRESH_COOKIE, COOKIE_BASE);
 }
+
+const RefreshReply = Type.Object({
+  ok: Type.Boolean(),
+  action: Type.String(),
+  refreshed: Type.Boolean({ description: 'Always true (as the product answers)' }),
+  authenticated: Type.Boolean(),
+  user: UserItem,
+  session: SessionInfo,
+});
 
 const SessionReply = Type.Object({
   ok: Type.Boolean(),
@@ -42,7 +51,10 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
     const identifier = req.body.identifier ?? req.body.email ?? req.body.username;
     if (!identifier) throw invalid('identifier', 'required', 'identifier (email or username) is required', { hint: 'Send {identifier, password}' });
     const ctx = requestContext(req, 'admin');
-    const user = await core.auth.verifyCredentials(identifier, req.body.password, ctx);
+    // A wrong identifier or password is 401 {"error":"auth_failed"}, as the product answers its sign-in.
+    const user = await core.auth.verifyCredentials(identifier, req.body.password, ctx).catch((err: unknown) => {
+      throw isDomainError(err) && err.kind === 'unauthenticated' ? unauthenticated('auth_failed', 'Invalid credentials') : err;
+    });
     const { session, refreshToken } = await core.sessions.open(ctx, {
       userId: user.id, kind: 'admin', ttlSeconds: core.config.refreshTtlSeconds, ip: ctx.ip, userAgent: ctx.userAgent, refresh: true,
     });
@@ -57,23 +69,25 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
 
   app.post('/api/auth/refresh', {
     config: { auth: 'public' },
-    schema: { tags, summary: 'Rotate the refresh token; reuse of a rotated token revokes the whole family', response: { 200: SessionReply } },
+    schema: { tags, summary: 'Rotate the refresh token; reuse of a rotated token revokes the whole family', response: { 200: RefreshReply } },
   }, async (req, reply) => {
+    // Every refusal is 401 {"error":"invalid_or_expired_session"}, as the product answers (a missing, unknown,
+    // expired or reused token alike; reuse is still logged and still revokes the family).
     const presented = cookieValue(req, REFRESH_COOKIE);
-    if (!presented) throw unauthenticated('missing_refresh_token');
+    if (!presented) throw unauthenticated('invalid_or_expired_session');
     // A refresh token of another kind of session (OAuth shares the table) is refused without being spent.
     const outcome = await core.sessions.rotateRefresh(presented, 'refresh_token_reuse', 'admin');
     if (outcome.kind !== 'rotated') {
       clearSessionCookies(reply);
       if (outcome.kind === 'reused') req.log.warn({ session_family_id: outcome.sessionId }, 'refresh token reuse: session family revoked');
-      throw unauthenticated(outcome.kind === 'reused' ? 'refresh_token_reused' : 'invalid_refresh_token');
+      throw unauthenticated('invalid_or_expired_session');
     }
     const user = await core.users.getUser(outcome.session.userId);
     const token = await access.sign(outcome.session.id, user.id);
     setSessionCookies(reply, token, { token: outcome.refreshToken, expiresAt: outcome.session.expiresAt });
     reply.header('cache-control', 'no-store');
     return {
-      ok: true, action: 'refresh', authenticated: true, user: userItem(user),
+      ok: true, action: 'refresh', refreshed: true, authenticated: true, user: userItem(user),
       session: { session_family_id: outcome.session.id, access_expires_at: token.expiresAt, refresh_expires_at: outcome.session.expiresAt },
     };
   });
@@ -120,14 +134,17 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
       const session = refresh ? await core.sessions.findByRefreshToken(refresh) : undefined;
       if (session && session.kind === 'admin') familyId = session.id;
     }
-    if (!familyId) throw unauthenticated('no_session');
+    if (!familyId) throw unauthenticated('invalid_or_expired_session');
     reply.header('cache-control', 'no-store');
     return { ok: true, csrf_token: access.csrfToken(familyId) };
   });
 
   app.post('/api/auth/sign-out', {
     config: { auth: 'public' },
-    schema: { tags, summary: 'End this session family', response: { 200: Type.Object({ ok: Type.Boolean(), action: Type.String(), authenticated: Type.Boolean() }) } },
+    schema: {
+      tags, summary: 'End this session family',
+      response: { 200: Type.Object({ ok: Type.Boolean(), action: Type.String(), signed_out: Type.Boolean(), authenticated: Type.Boolean() }) },
+    },
   }, async (req, reply) => {
     const ctx = requestContext(req, 'admin');
     let familyId: string | undefined;
@@ -145,21 +162,41 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
       await core.sessions.close({ kind: 'user', userId, sessionId: familyId, rootRoleId: 0, permissions: new Set(), label: `user:${userId}` }, ctx, familyId);
     }
     clearSessionCookies(reply);
-    return { ok: true, action: 'sign_out', authenticated: false };
+    return { ok: true, action: 'sign_out', signed_out: true, authenticated: false };
   });
 
   app.post('/api/auth/sign-out-all', {
-    config: { auth: 'session' },
+    config: { auth: 'public' },
     schema: {
-      tags, summary: "End every session of the signed-in user, on every surface",
-      response: { 200: Type.Object({ ok: Type.Boolean(), action: Type.String(), authenticated: Type.Boolean(), sessions_revoked: Type.Integer() }) },
+      tags, summary: 'End every session of the signed-in user, on every surface (cookie callers send X-CSRF-Token)',
+      response: {
+        200: Type.Object({
+          ok: Type.Boolean(), action: Type.String(), signed_out_all: Type.Boolean(), authenticated: Type.Boolean(), sessions_revoked: Type.Integer(),
+        }),
+      },
     },
   }, async (req, reply) => {
-    const p = req.principal!;
-    const userId = p.kind === 'user' ? p.userId : p.kind === 'api_token' ? p.userId : null;
-    if (!userId) throw invalid('session', 'user_session_required', 'Sign out everywhere needs a signed-in user');
-    const n = await core.sessions.closeAllForUser(p, requestContext(req, 'admin'), userId);
+    // As the product: the caller is found by the access cookie or else the refresh cookie (or, here, an admin
+    // API token); a cookie caller must send the session family's CSRF token like every other cookie write
+    // (403 csrf_required / invalid_csrf_token, nothing revoked); with no live session there is nothing to end
+    // (200, sessions_revoked 0).
+    await resolvePrincipal(core, access, req);
+    const p = req.principal;
+    let userId = p ? (p.kind === 'user' || p.kind === 'api_token' ? p.userId : null) : undefined;
+    let familyId = req.sessionFamilyId;
+    if (!p) {
+      const refresh = cookieValue(req, REFRESH_COOKIE);
+      const session = refresh ? await core.sessions.findByRefreshToken(refresh) : undefined;
+      if (session && session.kind === 'admin') {
+        familyId = session.id;
+        userId = session.userId;
+      }
+    }
+    if (familyId) checkCsrf(req, access, familyId);
+    if (userId === null) throw invalid('session', 'user_session_required', 'Sign out everywhere needs a signed-in user');
+    const actor = p ?? { kind: 'user' as const, userId: userId!, sessionId: familyId ?? null, rootRoleId: 0, permissions: new Set<string>(), label: `user:${userId}` };
+    const n = userId === undefined ? 0 : await core.sessions.closeAllForUser(actor, requestContext(req, 'admin'), userId);
     clearSessionCookies(reply);
-    return { ok: true, action: 'sign_out_all', authenticated: false, sessions_revoked: n };
+    return { ok: true, action: 'sign_out_all', signed_out_all: true, authenticated: false, sessions_revoked: n };
   });
 }

@@ -132,6 +132,19 @@ export async function resolvePrincipal(core: Core, access: AccessTokens, req: Fa
 
 const UNSAFE = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
+/**
+ * The X-CSRF-Token check of a cookie write, answered as the email-forwarding product does: the header is
+ * trimmed; none (or only blanks) is 403 {"error":"csrf_required"}, a wrong one 403 {"error":"invalid_csrf_token"}.
+ */
+export function checkCsrf(req: FastifyRequest, access: AccessTokens, sessionFamilyId: string): void {
+  const header = req.headers['x-csrf-token'];
+  const given = typeof header === 'string' ? header.trim() : '';
+  if (given === '') throw new DomainError('forbidden', 'CSRF token missing: send the X-CSRF-Token header (GET /api/auth/csrf)', { reason: 'csrf_required' });
+  if (!safeEqual(given, access.csrfToken(sessionFamilyId))) {
+    throw new DomainError('forbidden', 'CSRF token invalid for this session', { reason: 'invalid_csrf_token' });
+  }
+}
+
 /** onRequest guard: authentication, permission, then CSRF for cookie callers on unsafe methods. */
 export function adminGuard(core: Core, access: AccessTokens) {
   return async function guard(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
@@ -139,21 +152,21 @@ export function adminGuard(core: Core, access: AccessTokens) {
     const auth = req.routeOptions.config.auth ?? 'admin';
     if (auth === 'public') return;
     await resolvePrincipal(core, access, req);
-    if (!req.principal) throw unauthenticated('missing_or_invalid_credentials');
+    // The pages give /api/admin/* its 401 shape; on /api/auth/* (where they are silent) the product answers
+    // {"error":"invalid_or_expired_session"}.
+    if (!req.principal) {
+      const url = req.routeOptions.url ?? req.url;
+      throw unauthenticated(url.startsWith('/api/auth/') ? 'invalid_or_expired_session' : 'missing_or_invalid_credentials');
+    }
     if (auth === 'admin') {
       const permission = req.routeOptions.config.permission ?? 'ADMIN';
       if (!hasPermission(req.principal, permission)) throw forbidden('admin_required', "You don't have permission to access this resource", permission);
     }
     // Judged on the matched route, not the raw URL: the router decodes %61pi/... into /api/..., so a
     // percent-encoded path would otherwise reach an admin route without the CSRF check.
-    if (req.sessionFamilyId && UNSAFE.has(req.method) && (req.routeOptions.url ?? req.url).startsWith('/api/admin/')) {
-      const given = req.headers['x-csrf-token'];
-      if (typeof given !== 'string' || given === '') {
-        throw new DomainError('forbidden', 'CSRF token missing: send the X-CSRF-Token header (GET /api/auth/csrf)', { reason: 'csrf_missing' });
-      }
-      if (!safeEqual(given, access.csrfToken(req.sessionFamilyId))) {
-        throw new DomainError('forbidden', 'CSRF token invalid for this session', { reason: 'csrf_invalid' });
-      }
+    const url = req.routeOptions.url ?? req.url;
+    if (req.sessionFamilyId && UNSAFE.has(req.method) && url.startsWith('/api/admin/')) {
+      checkCsrf(req, access, req.sessionFamilyId);
     }
   };
 }

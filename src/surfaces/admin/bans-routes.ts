@@ -10,7 +10,7 @@ import { requestContext } from '../../platform/http.js';
 import { decodeIdCursor, encodeIdCursor } from './serialize.js';
 import { Envelope, IdParams, IfMatchHeaders, NullableString } from './schemas.js';
 
-const BanType = Type.Union(BAN_TYPES.map((t) => Type.Literal(t)), { description: 'email, domain, ip or name' });
+const BanType = Type.Union(BAN_TYPES.map((t) => Type.Literal(t)), { description: 'email, domain, ip or name (any case: trimmed and lower-cased first)' });
 const Text255 = NullableString({ maxLength: 255, description: 'At most 255 characters; null or "" clears' });
 const ExpiresAt = NullableString({ maxLength: 64, description: 'Format: date-time (RFC 3339); null or "" clears (never expires)' });
 
@@ -31,6 +31,12 @@ export const BanItem = Type.Object({
 const BanEffects = {
   disabled_aliases: Type.Optional(Type.Integer({ description: 'Number of aliases deactivated when disable_matching_aliases was true.' })),
   message: Type.Optional(Type.String()),
+  sessions_revoked: Type.Optional(Type.Integer({ description: 'Sessions ended when revoke_sessions was true.' })),
+};
+
+const CreateBanEffects = {
+  disabled_aliases: Type.Integer({ description: 'Number of aliases deactivated (0 unless disable_matching_aliases was true).' }),
+  message: Type.String({ description: '"Ban created." or "Ban created. Also, N matching aliases were disabled."' }),
   sessions_revoked: Type.Optional(Type.Integer({ description: 'Sessions ended when revoke_sessions was true.' })),
 };
 
@@ -98,12 +104,37 @@ export function banItem(b: Ban) {
   };
 }
 
-function effects(r: BanWriteResult) {
+/** "Also, 2 matching aliases were disabled." (the product's wording, after "Ban created." on a create). */
+function aliasesSentence(n: number): string {
+  return `Also, ${n} matching ${n === 1 ? 'alias was' : 'aliases were'} disabled.`;
+}
+
+/**
+ * A create always carries disabled_aliases (0 unless disable_matching_aliases was true) and message
+ * ("Ban created." or "Ban created. Also, N matching aliases were disabled."), as the product answers.
+ */
+function createEffects(r: BanWriteResult, disableAsked: boolean) {
+  const n = r.disabledAliases ?? 0;
   return {
-    ...(r.disabledAliases !== undefined ? { disabled_aliases: r.disabledAliases } : {}),
-    ...(r.message !== undefined ? { message: r.message } : {}),
+    disabled_aliases: n,
+    message: disableAsked ? `Ban created. ${aliasesSentence(n)}` : 'Ban created.',
     ...(r.sessionsRevoked !== undefined ? { sessions_revoked: r.sessionsRevoked } : {}),
   };
+}
+
+/** An update carries disabled_aliases and message only when disable_matching_aliases was sent (the product's update has neither). */
+function updateEffects(r: BanWriteResult) {
+  return {
+    ...(r.disabledAliases !== undefined ? { disabled_aliases: r.disabledAliases, message: `Ban updated. ${aliasesSentence(r.disabledAliases)}` } : {}),
+    ...(r.sessionsRevoked !== undefined ? { sessions_revoked: r.sessionsRevoked } : {}),
+  };
+}
+
+/** ban_type (body) and type/ban_type (query) are trimmed and lower-cased before validation, as the product does. */
+function lowerBanType(container: unknown, keys: string[]): void {
+  if (!container || typeof container !== 'object') return;
+  const c = container as Record<string, unknown>;
+  for (const k of keys) if (typeof c[k] === 'string') c[k] = (c[k] as string).trim().toLowerCase();
 }
 
 /** The id of a next_cursor of this list; 400 for anything else. */
@@ -117,6 +148,11 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { core } = opts;
   const tags = ['admin: bans'];
+
+  app.addHook('preValidation', async (req) => {
+    lowerBanType(req.body, ['ban_type']);
+    lowerBanType(req.query, ['type', 'ban_type']);
+  });
 
   app.get('/api/admin/bans', {
     schema: {
@@ -137,7 +173,7 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
   });
 
   app.post('/api/admin/bans', {
-    schema: { tags, summary: 'Create a ban', body: CreateBanBody, response: { 201: Envelope(BanItem, BanEffects) } },
+    schema: { tags, summary: 'Create a ban', body: CreateBanBody, response: { 201: Envelope(BanItem, CreateBanEffects) } },
   }, async (req, reply) => {
     const b = req.body;
     const result = await core.bans.create(req.principal!, requestContext(req, 'admin'), {
@@ -145,7 +181,7 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
       revokedReason: b.revoked_reason, disableMatchingAliases: b.disable_matching_aliases, revokeSessions: b.revoke_sessions,
     });
     reply.code(201).header('etag', banEtag(result.ban)).header('location', `/api/admin/bans/${result.ban.id}`);
-    return { ok: true, created: true, updated: false, deleted: false, ...effects(result), item: banItem(result.ban) };
+    return { ok: true, created: true, updated: false, deleted: false, ...createEffects(result, b.disable_matching_aliases === true), item: banItem(result.ban) };
   });
 
   app.get('/api/admin/bans/:id', {
@@ -180,7 +216,7 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
     };
     const result = await core.bans.update(req.principal!, requestContext(req, 'admin'), req.params.id, patch, { ifMatch: req.headers['if-match'] });
     reply.header('etag', banEtag(result.ban));
-    return { ok: true, created: false, updated: true, deleted: false, ...effects(result), item: banItem(result.ban) };
+    return { ok: true, created: false, updated: true, deleted: false, ...updateEffects(result), item: banItem(result.ban) };
   });
 
   app.delete('/api/admin/bans/:id', {

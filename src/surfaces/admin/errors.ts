@@ -8,6 +8,13 @@ export const UNAUTHORIZED_MESSAGE = 'Authentication required. Please provide a v
 export const FORBIDDEN_MESSAGE = "You don't have permission to access this resource";
 export const NOT_FOUND_MESSAGE = 'The requested resource was not found';
 
+/**
+ * Errors the email-forwarding product answers with a bare `{error}` body (the pages' generic shape) where the
+ * pages are silent: CSRF refusals (its admin mutation middleware and its auth service), a failed sign-in, and
+ * the /api/auth/* routes when no live session is presented. The DomainError's reason is the error code.
+ */
+export const BARE_ERRORS = new Set(['csrf_required', 'invalid_csrf_token', 'auth_failed', 'invalid_or_expired_session']);
+
 const REASON_OF_KEYWORD: Record<string, string> = {
   minLength: 'too_short',
   maxLength: 'too_long',
@@ -52,6 +59,9 @@ function invalidParams(field: string, reason: string, hint: string, constraints:
 }
 
 export function renderDomainError(err: DomainError): Rendered {
+  if ((err.kind === 'forbidden' || err.kind === 'unauthenticated') && err.reason && BARE_ERRORS.has(err.reason)) {
+    return { status: err.kind === 'forbidden' ? 403 : 401, body: { error: err.reason } };
+  }
   switch (err.kind) {
     case 'invalid':
       return invalidParams(err.field ?? 'body', err.reason ?? 'invalid', err.hint ?? err.message, err.constraints ?? {}, err.message);

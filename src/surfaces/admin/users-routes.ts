@@ -124,9 +124,12 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
   });
 
   app.delete('/api/admin/users/:id', {
-    schema: { tags, summary: 'Delete a user (their sessions and tokens go with them)', params: IdParams, headers: IfMatchHeaders, response: { 200: Envelope(UserItem) } },
+    schema: {
+      tags, summary: 'Delete a user (their sessions and tokens go with them; sessions_revoked counts the live sessions ended)',
+      params: IdParams, headers: IfMatchHeaders, response: { 200: Envelope(UserItem, { sessions_revoked: Type.Integer() }) },
+    },
   }, async (req) => {
     const user = await core.users.delete(req.principal!, requestContext(req, 'admin'), req.params.id, { ifMatch: req.headers['if-match'] });
-    return { ok: true, created: false, updated: false, deleted: true, item: userItem(user) };
+    return { ok: true, created: false, updated: false, deleted: true, sessions_revoked: user.sessionsRevoked, item: userItem(user) };
   });
 }

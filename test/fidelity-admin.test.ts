@@ -1,0 +1,172 @@
+// Issue 18: where the admin pages are silent, the admin surface answers as the email-forwarding product
+// (haltman-io/mail-forwarding-api) does. Each test names the product behaviour it follows.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
+import { cookieHeader, http } from './helpers/http.js';
+import { asSession, createUser, signIn, type AdminSession } from './helpers/admin.js';
+
+let seq = 0;
+const uniq = (p: string) => `${p}${process.pid}x${Date.now().toString(36)}x${++seq}`;
+
+for (const { engine, skip } of engines()) {
+  describe(`admin surface follows the email-forwarding product [${engine}]`, { skip }, () => {
+    let s: TestServer;
+    let admin: AdminSession;
+    const api = (path: string, req: Parameters<typeof http>[2] = {}) => http(s.url, path, { token: ADMIN_TOKEN, ...req });
+    const alias = async (address: string, goto: string) => {
+      const r = await api('/api/admin/aliases', { body: { address, goto } });
+      assert.equal(r.status, 201, r.text);
+      return r.body.item;
+    };
+
+    before(async () => {
+      s = await startServer(engine);
+      admin = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    });
+    after(async () => s?.close());
+
+    it('product: ban_type is trimmed and lower-cased before it is checked (create, update, list filter)', async () => {
+      const mailbox = `${uniq('Spam')}@Example.com`;
+      const res = await api('/api/admin/bans', { body: { ban_type: ' EMAIL ', ban_value: mailbox } });
+      assert.equal(res.status, 201, res.text);
+      assert.equal(res.body.item.ban_type, 'email');
+      assert.equal(res.body.item.ban_value, mailbox.toLowerCase());
+      const patched = await api(`/api/admin/bans/${res.body.item.id}`, { method: 'PATCH', body: { ban_type: 'Domain', ban_value: `${uniq('d')}.example` } });
+      assert.equal(patched.status, 200, patched.text);
+      assert.equal(patched.body.item.ban_type, 'domain');
+      const listed = await api('/api/admin/bans?ban_type=DOMAIN&limit=200');
+      assert.equal(listed.status, 200, listed.text);
+      assert.ok(listed.body.items.length >= 1 && listed.body.items.every((b: any) => b.ban_type === 'domain'));
+      // Still one of the four types.
+      const bad = await api('/api/admin/bans', { body: { ban_type: 'EMAILS', ban_value: mailbox } });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.error, 'invalid_params');
+      assert.equal(bad.body.field, 'ban_type');
+    });
+
+    it('product: a create always carries disabled_aliases (0) and message "Ban created."', async () => {
+      const res = await api('/api/admin/bans', { body: { ban_type: 'name', ban_value: uniq('quiet') } });
+      assert.equal(res.status, 201, res.text);
+      assert.equal(res.body.disabled_aliases, 0);
+      assert.equal(res.body.message, 'Ban created.');
+      const ip = await api('/api/admin/bans', { body: { ban_type: 'ip', ban_value: '203.0.113.10' } });
+      assert.equal(ip.status, 201, ip.text);
+      assert.equal(ip.body.disabled_aliases, 0);
+      assert.equal(ip.body.message, 'Ban created.');
+    });
+
+    it('product: disable_matching_aliases answers "Ban created. Also, N matching aliases were disabled." (alias was, for one)', async () => {
+      const mailbox = `${uniq('m')}@example.net`;
+      await alias(`${uniq('e')}@relay.example.com`, mailbox);
+      await alias(`${uniq('e')}@relay.example.com`, mailbox);
+      const two = await api('/api/admin/bans', { body: { ban_type: 'email', ban_value: mailbox, disable_matching_aliases: true } });
+      assert.equal(two.status, 201, two.text);
+      assert.equal(two.body.disabled_aliases, 2);
+      assert.equal(two.body.message, 'Ban created. Also, 2 matching aliases were disabled.');
+      const one = `${uniq('o')}@example.net`;
+      await alias(`${uniq('e')}@relay.example.com`, one);
+      const single = await api('/api/admin/bans', { body: { ban_type: 'email', ban_value: one, disable_matching_aliases: true } });
+      assert.equal(single.body.message, 'Ban created. Also, 1 matching alias was disabled.');
+      const none = await api('/api/admin/bans', { body: { ban_type: 'name', ban_value: uniq('nobody'), disable_matching_aliases: true } });
+      assert.equal(none.body.disabled_aliases, 0);
+      assert.equal(none.body.message, 'Ban created. Also, 0 matching aliases were disabled.');
+    });
+
+    it('product: disable_matching_aliases on an ip ban is 400 reason not_supported_for_ip_bans, nothing written', async () => {
+      const value = '198.51.100.77';
+      const res = await api('/api/admin/bans', { body: { ban_type: 'ip', ban_value: value, disable_matching_aliases: true } });
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.body.error, 'invalid_params');
+      assert.equal(res.body.field, 'disable_matching_aliases');
+      assert.equal(res.body.reason, 'not_supported_for_ip_bans');
+      const listed = await api('/api/admin/bans?type=ip&limit=200');
+      assert.ok(!listed.body.items.some((b: any) => b.ban_value === value), 'no ban was created');
+    });
+
+    it('product: DELETE /api/admin/users/{id} answers {ok, deleted:true, sessions_revoked:N, item}', async () => {
+      const u = await createUser(s.url, { password: 'delete-me-1', is_admin: true });
+      await signIn(s.url, u.email, 'delete-me-1');
+      await signIn(s.url, u.email, 'delete-me-1');
+      const res = await http(s.url, `/api/admin/users/${u.id}`, { method: 'DELETE', ...asSession(admin) });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.ok, true);
+      assert.equal(res.body.deleted, true);
+      assert.equal(res.body.sessions_revoked, 2);
+      assert.equal(res.body.item.id, u.id);
+      const quiet = await createUser(s.url);
+      const res0 = await api(`/api/admin/users/${quiet.id}`, { method: 'DELETE' });
+      assert.equal(res0.body.sessions_revoked, 0);
+    });
+
+    it('product: a cookie write without X-CSRF-Token is 403 {"error":"csrf_required"}; a wrong one 403 {"error":"invalid_csrf_token"}', async () => {
+      const u = await createUser(s.url);
+      const body = { name: 'csrf check' };
+      const none = await http(s.url, `/api/admin/users/${u.id}`, { method: 'PATCH', cookie: admin.cookie, body });
+      assert.equal(none.status, 403, none.text);
+      assert.deepEqual(none.body, { error: 'csrf_required' });
+      const blank = await http(s.url, `/api/admin/users/${u.id}`, { method: 'PATCH', cookie: admin.cookie, body, headers: { 'x-csrf-token': '   ' } });
+      assert.deepEqual(blank.body, { error: 'csrf_required' }, 'the header is trimmed first');
+      const wrong = await http(s.url, `/api/admin/users/${u.id}`, { method: 'PATCH', cookie: admin.cookie, body, headers: { 'x-csrf-token': 'bad-token' } });
+      assert.equal(wrong.status, 403);
+      assert.deepEqual(wrong.body, { error: 'invalid_csrf_token' });
+      const padded = await http(s.url, `/api/admin/users/${u.id}`, { method: 'PATCH', cookie: admin.cookie, body, headers: { 'x-csrf-token': ` ${admin.csrf} ` } });
+      assert.equal(padded.status, 200, padded.text);
+      const del = await http(s.url, '/api/admin/bans/1', { method: 'DELETE', cookie: admin.cookie });
+      assert.deepEqual([del.status, del.body], [403, { error: 'csrf_required' }]);
+    });
+
+    it('product (issue 16): POST /api/auth/sign-out-all needs the CSRF token from a cookie caller; nothing is revoked without it', async () => {
+      const u = await createUser(s.url, { password: 'everywhere-2', is_admin: true });
+      const a = await signIn(s.url, u.email, 'everywhere-2');
+      const b = await signIn(s.url, u.email, 'everywhere-2');
+      const session = (x: AdminSession) => http(s.url, '/api/auth/session', { cookie: x.cookie });
+      const none = await http(s.url, '/api/auth/sign-out-all', { method: 'POST', cookie: a.cookie });
+      assert.deepEqual([none.status, none.body], [403, { error: 'csrf_required' }]);
+      const wrong = await http(s.url, '/api/auth/sign-out-all', { method: 'POST', cookie: a.cookie, headers: { 'x-csrf-token': b.csrf } });
+      assert.deepEqual([wrong.status, wrong.body], [403, { error: 'invalid_csrf_token' }], "another family's token does not do");
+      // The refresh cookie alone is a session too, and needs the token as well.
+      const byRefresh = await http(s.url, '/api/auth/sign-out-all', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': a.refresh }) });
+      assert.deepEqual([byRefresh.status, byRefresh.body], [403, { error: 'csrf_required' }]);
+      assert.equal((await session(a)).status, 200, 'nothing was revoked');
+      assert.equal((await session(b)).status, 200);
+      const ok = await http(s.url, '/api/auth/sign-out-all', { method: 'POST', ...asSession(a) });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.action, 'sign_out_all');
+      assert.equal(ok.body.signed_out_all, true);
+      assert.equal(ok.body.sessions_revoked, 2);
+      assert.equal((await session(b)).status, 401);
+      // No live session: nothing to end (200, 0), as the product answers.
+      const again = await http(s.url, '/api/auth/sign-out-all', { method: 'POST', cookie: a.cookie });
+      assert.equal(again.status, 200, again.text);
+      assert.equal(again.body.sessions_revoked, 0);
+    });
+
+    it('product: sign-in with a wrong password is 401 {"error":"auth_failed"}; /api/auth/* without a live session is 401 {"error":"invalid_or_expired_session"}', async () => {
+      const bad = await http(s.url, '/api/auth/sign-in', { body: { identifier: ADMIN_EMAIL, password: 'not-the-password' } });
+      assert.deepEqual([bad.status, bad.body], [401, { error: 'auth_failed' }]);
+      const unknown = await http(s.url, '/api/auth/sign-in', { body: { identifier: `${uniq('nobody')}@example.com`, password: 'whatever-123' } });
+      assert.deepEqual([unknown.status, unknown.body], [401, { error: 'auth_failed' }]);
+      for (const [method, path] of [['GET', '/api/auth/session'], ['GET', '/api/auth/csrf'], ['POST', '/api/auth/refresh']] as const) {
+        const r = await http(s.url, path, { method, cookie: cookieHeader({ '__Host-access': 'x.y.z', '__Host-refresh': 'garbage' }) });
+        assert.deepEqual([r.status, r.body], [401, { error: 'invalid_or_expired_session' }], `${method} ${path}`);
+      }
+      // The admin routes keep the pages' 401 shape.
+      const adminRoute = await http(s.url, '/api/admin/users');
+      assert.equal(adminRoute.body.error, 'Unauthorized');
+    });
+
+    it('product: refresh answers refreshed:true, sign-out signed_out:true', async () => {
+      const a = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const r = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: a.cookie });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.action, 'refresh');
+      assert.equal(r.body.refreshed, true);
+      assert.equal(typeof r.body.session.session_family_id, 'string');
+      const out = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': r.cookies['__Host-refresh'] }) });
+      assert.equal(out.status, 200, out.text);
+      assert.equal(out.body.action, 'sign_out');
+      assert.equal(out.body.signed_out, true);
+    });
+  });
+}
