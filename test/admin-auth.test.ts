@@ -29,8 +29,12 @@ function setCookies(res: Res): Record<string, { value: string; attrs: Record<str
   return out;
 }
 
-const refreshWith = (base: string, refresh: string, access?: string) =>
-  http(base, '/api/auth/refresh', { method: 'POST', cookie: cookieHeader({ ...(access ? { '__Host-access': access } : {}), '__Host-refresh': refresh }) });
+/** POST /api/auth/refresh with the family's X-CSRF-Token (the product requires it), learned from the cookies when they are live. */
+async function refreshWith(base: string, refresh: string, access?: string) {
+  const cookie = cookieHeader({ ...(access ? { '__Host-access': access } : {}), '__Host-refresh': refresh });
+  const csrf = await http(base, '/api/auth/csrf', { cookie });
+  return http(base, '/api/auth/refresh', { method: 'POST', cookie, headers: csrf.status === 200 ? { 'x-csrf-token': csrf.body.csrf_token } : {} });
+}
 const sessionOf = (base: string, access: string) => http(base, '/api/auth/session', { cookie: cookieHeader({ '__Host-access': access }) });
 const csrfOf = (base: string, cookie: string) => http(base, '/api/auth/csrf', { cookie });
 
@@ -244,7 +248,7 @@ for (const { engine, skip } of engines()) {
     it('sign-out ends this family only and clears the cookies', async () => {
       const a = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
       const b = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-      const out = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: a.cookie });
+      const out = await http(s.url, '/api/auth/sign-out', { method: 'POST', ...asSession(a) });
       assert.equal(out.status, 200, out.text);
       assert.deepEqual(out.body, { ok: true, action: 'sign_out', signed_out: true, authenticated: false }, 'signed_out as the product answers');
       const c = setCookies(out);
@@ -257,7 +261,7 @@ for (const { engine, skip } of engines()) {
       assert.equal((await refreshWith(s.url, a.refresh)).status, 401);
       assert.equal((await sessionOf(s.url, b.access)).status, 200, 'the other family survives');
       // Signing out with a refresh cookie only works too, and twice is harmless.
-      const byRefresh = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': b.refresh }) });
+      const byRefresh = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': b.refresh }), headers: { 'x-csrf-token': b.csrf } });
       assert.equal(byRefresh.status, 200);
       assert.equal((await sessionOf(s.url, b.access)).status, 401);
       assert.equal((await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: a.cookie })).status, 200);

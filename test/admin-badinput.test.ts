@@ -96,9 +96,9 @@ for (const { engine, skip } of engines()) {
     it('bodiless POSTs with Content-Type: application/json work where the route takes no body', async () => {
       const a = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
       const json = { 'content-type': 'application/json' };
-      const r = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: a.cookie, headers: json });
+      const r = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: a.cookie, headers: { ...json, 'x-csrf-token': a.csrf } });
       assert.equal(r.status, 200, r.text);
-      const out = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: `__Host-refresh=${r.cookies['__Host-refresh']}`, headers: json });
+      const out = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: `__Host-refresh=${r.cookies['__Host-refresh']}`, headers: { ...json, 'x-csrf-token': a.csrf } });
       assert.equal(out.status, 200, out.text);
       // Where a body is required, an empty one is still a 400.
       const u = await createUser(s.url);

@@ -156,17 +156,39 @@ for (const { engine, skip } of engines()) {
       assert.equal(adminRoute.body.error, 'Unauthorized');
     });
 
-    it('product: refresh answers refreshed:true, sign-out signed_out:true', async () => {
+    it('product: refresh needs the family\'s X-CSRF-Token (the token is not spent without it) and answers refreshed:true', async () => {
       const a = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-      const r = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: a.cookie });
+      const other = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const none = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: a.cookie });
+      assert.deepEqual([none.status, none.body], [403, { error: 'csrf_required' }]);
+      const wrong = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: a.cookie, headers: { 'x-csrf-token': other.csrf } });
+      assert.deepEqual([wrong.status, wrong.body], [403, { error: 'invalid_csrf_token' }]);
+      assert.equal(none.headers.getSetCookie().length + wrong.headers.getSetCookie().length, 0, 'no cookie set or cleared');
+      const r = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: a.cookie, headers: { 'x-csrf-token': a.csrf } });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.body.action, 'refresh');
       assert.equal(r.body.refreshed, true);
-      assert.equal(typeof r.body.session.session_family_id, 'string');
-      const out = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': r.cookies['__Host-refresh'] }) });
+      assert.equal(r.body.session.session_family_id, a.familyId);
+      // A spent token is refused whatever the header (and its reuse still revokes the family).
+      const reuse = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: a.cookie });
+      assert.deepEqual([reuse.status, reuse.body], [401, { error: 'invalid_or_expired_session' }]);
+      assert.equal((await http(s.url, '/api/auth/session', { cookie: cookieHeader({ '__Host-access': r.cookies['__Host-access'] }) })).status, 401);
+    });
+
+    it('product: sign-out of a live session needs its X-CSRF-Token and answers signed_out:true; with no live session it is 200', async () => {
+      const a = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const none = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: a.cookie });
+      assert.deepEqual([none.status, none.body], [403, { error: 'csrf_required' }]);
+      const byRefresh = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': a.refresh }), headers: { 'x-csrf-token': 'nope' } });
+      assert.deepEqual([byRefresh.status, byRefresh.body], [403, { error: 'invalid_csrf_token' }]);
+      assert.equal((await http(s.url, '/api/auth/session', { cookie: a.cookie })).status, 200, 'still signed in');
+      const out = await http(s.url, '/api/auth/sign-out', { method: 'POST', ...asSession(a) });
       assert.equal(out.status, 200, out.text);
       assert.equal(out.body.action, 'sign_out');
       assert.equal(out.body.signed_out, true);
+      assert.equal((await http(s.url, '/api/auth/session', { cookie: a.cookie })).status, 401);
+      const again = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: a.cookie });
+      assert.equal(again.status, 200, 'nothing left to end');
     });
   });
 }

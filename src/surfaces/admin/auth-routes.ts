@@ -75,6 +75,11 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
     // expired or reused token alike; reuse is still logged and still revokes the family).
     const presented = cookieValue(req, REFRESH_COOKIE);
     if (!presented) throw unauthenticated('invalid_or_expired_session');
+    // As the product: a live refresh token is only rotated with its family's X-CSRF-Token (403 csrf_required /
+    // invalid_csrf_token, the token not spent). A token that is not live (unknown, expired, or already rotated:
+    // reuse) goes on to rotateRefresh, which refuses it, and on reuse revokes the family, whatever the header.
+    const live = await core.sessions.findByRefreshToken(presented);
+    if (live && live.kind === 'admin') checkCsrf(req, access, live.id);
     // A refresh token of another kind of session (OAuth shares the table) is refused without being spent.
     const outcome = await core.sessions.rotateRefresh(presented, 'refresh_token_reuse', 'admin');
     if (outcome.kind !== 'rotated') {
@@ -147,18 +152,21 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
     },
   }, async (req, reply) => {
     const ctx = requestContext(req, 'admin');
-    let familyId: string | undefined;
+    // As the product: the live session family of the access cookie, or else of the refresh cookie, is ended,
+    // and only with its X-CSRF-Token (403 csrf_required / invalid_csrf_token, nothing ended); with no live
+    // session there is nothing to end and the answer is 200 (the cookies are cleared either way).
+    let live: { familyId: string; userId: number } | undefined;
     const accessCookie = cookieValue(req, ACCESS_COOKIE);
     const claims = accessCookie ? await access.verify(accessCookie) : undefined;
-    let userId = claims?.userId;
-    familyId = claims?.sessionId;
-    if (!familyId) {
+    if (claims && (await core.sessions.authenticate({ id: claims.sessionId }, 'admin'))) live = { familyId: claims.sessionId, userId: claims.userId };
+    if (!live) {
       const refresh = cookieValue(req, REFRESH_COOKIE);
       const session = refresh ? await core.sessions.findByRefreshToken(refresh) : undefined;
-      familyId = session?.id;
-      userId = session?.userId;
+      if (session && session.kind === 'admin') live = { familyId: session.id, userId: session.userId };
     }
-    if (familyId && userId) {
+    if (live) {
+      checkCsrf(req, access, live.familyId);
+      const { familyId, userId } = live;
       await core.sessions.close({ kind: 'user', userId, sessionId: familyId, rootRoleId: 0, permissions: new Set(), label: `user:${userId}` }, ctx, familyId);
     }
     clearSessionCookies(reply);
