@@ -190,5 +190,76 @@ for (const { engine, skip } of engines()) {
       const again = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: a.cookie });
       assert.equal(again.status, 200, 'nothing left to end');
     });
+
+    it('product: revoked and is_admin take 1/0 as well as true/false; list filters take 1/0, yes/no, on/off', async () => {
+      const ban = await api('/api/admin/bans', { body: { ban_type: 'name', ban_value: uniq('flag') } });
+      const revoked = await api(`/api/admin/bans/${ban.body.item.id}`, { method: 'PATCH', body: { revoked: 1, revoked_reason: 'done' } });
+      assert.equal(revoked.status, 200, revoked.text);
+      assert.equal(revoked.body.item.active, false);
+      const back = await api(`/api/admin/bans/${ban.body.item.id}`, { method: 'PATCH', body: { revoked: 0 } });
+      assert.equal(back.body.item.active, true);
+      assert.equal(back.body.item.revoked_reason, null);
+      const u = await createUser(s.url);
+      const promoted = await api(`/api/admin/users/${u.id}`, { method: 'PATCH', body: { is_admin: 1 } });
+      assert.equal(promoted.status, 200, promoted.text);
+      assert.equal(promoted.body.item.is_admin, true);
+      const made = await api('/api/admin/users', { body: { email: `${uniq('flag')}@example.com`, password: 'password-123', is_admin: 0, is_active: 'Yes' } });
+      assert.equal(made.status, 201, made.text);
+      assert.equal(made.body.item.is_admin, false);
+      assert.equal(made.body.item.is_active, 1);
+      const worded = await api('/api/admin/bans', { body: { ban_type: 'name', ban_value: uniq('w'), disable_matching_aliases: 'true' } });
+      assert.equal(worded.status, 201, worded.text);
+      assert.equal(worded.body.message, 'Ban created. Also, 0 matching aliases were disabled.');
+      assert.equal((await api(`/api/admin/users/${u.id}`, { method: 'PATCH', body: { is_active: 'perhaps' } })).status, 400);
+      for (const q of ['active=1', 'active=YES', 'is_active=on', 'is_admin=1']) {
+        const r = await api(`/api/admin/users?${q}&limit=200`);
+        assert.equal(r.status, 200, `${q}: ${r.text}`);
+        assert.ok(r.body.items.length > 0 && r.body.items.every((x: any) => (q.startsWith('is_admin') ? x.is_admin : x.is_active === 1)), q);
+      }
+      const off = await api('/api/admin/users', { body: { email: `${uniq('off')}@example.com`, password: 'password-123', is_active: false } });
+      const inactive = await api('/api/admin/users?active=0&limit=200');
+      assert.ok(inactive.body.items.some((x: any) => x.id === off.body.item.id) && inactive.body.items.every((x: any) => x.is_active === 0));
+      assert.equal((await api('/api/admin/bans?active=no')).status, 200);
+      assert.equal((await api('/api/admin/bans?active=maybe')).status, 400);
+    });
+
+    it('product: GET /api/admin/bans?ban_value= finds bans whose value contains the text, in any case', async () => {
+      const stem = uniq('needle');
+      const hit = await api('/api/admin/bans', { body: { ban_type: 'email', ban_value: `x.${stem}.y@example.org` } });
+      const miss = await api('/api/admin/bans', { body: { ban_type: 'name', ban_value: uniq('hay') } });
+      const r = await api(`/api/admin/bans?ban_value=${encodeURIComponent(stem.toUpperCase())}`);
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body.items.map((b: any) => b.id), [hit.body.item.id]);
+      assert.ok(!r.body.items.some((b: any) => b.id === miss.body.item.id));
+      const wild = await api('/api/admin/bans?ban_value=%25');
+      assert.equal(wild.body.items.length, 0, '% is a character, not a wildcard');
+    });
+
+    it("product: the last admin's guard names cannot_disable_last_admin / cannot_demote_last_admin (in the pages' 409 shape)", async () => {
+      const fresh = await startServer(engine);
+      try {
+        const root = await signIn(fresh.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+        const off = await http(fresh.url, `/api/admin/users/${root.userId}`, { method: 'PATCH', ...asSession(root), body: { is_active: false } });
+        assert.deepEqual([off.status, off.body.error, off.body.reason], [409, 'Conflict', 'cannot_disable_last_admin']);
+        const demote = await http(fresh.url, `/api/admin/users/${root.userId}`, { method: 'PATCH', ...asSession(root), body: { is_admin: false } });
+        assert.deepEqual([demote.status, demote.body.reason], [409, 'cannot_demote_last_admin']);
+        const del = await http(fresh.url, `/api/admin/users/${root.userId}`, { method: 'DELETE', ...asSession(root) });
+        assert.deepEqual([del.status, del.body.reason], [409, 'cannot_disable_last_admin']);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('product: a wrong current password is 401 {"error":"invalid_credentials","field":"current_password"}; success carries reauth_required', async () => {
+      const me = await createUser(s.url, { is_admin: true, password: 'self-pass-01' });
+      const ms = await signIn(s.url, me.email, 'self-pass-01');
+      const wrong = await http(s.url, '/api/admin/users/me/password', { method: 'PATCH', ...asSession(ms), body: { current_password: 'nope-nope-1', new_password: 'self-pass-02' } });
+      assert.deepEqual([wrong.status, wrong.body], [401, { error: 'invalid_credentials', field: 'current_password' }]);
+      const ok = await http(s.url, '/api/admin/users/me/password', { method: 'PATCH', ...asSession(ms), body: { current_password: 'self-pass-01', new_password: 'self-pass-02' } });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.updated, true);
+      assert.equal(ok.body.reauth_required, false, 'this session is kept, so no new sign-in is needed');
+      assert.equal(typeof ok.body.sessions_revoked, 'number');
+    });
   });
 }

@@ -51,7 +51,7 @@ const CreateBanBody = Type.Object(
     ban_value: Type.String({ minLength: 1, maxLength: 320 }),
     reason: Type.Optional(Text255),
     expires_at: Type.Optional(ExpiresAt),
-    revoked: Type.Optional(Type.Boolean()),
+    revoked: Type.Optional(Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)], { description: 'true/false (1/0 accepted, as the product takes them)' })),
     revoked_reason: Type.Optional(Text255),
     ...Flags,
   },
@@ -64,8 +64,9 @@ const PatchBanBody = Type.Partial(CreateBanBody, { additionalProperties: false }
 const ListBansQuery = Type.Object({
   type: Type.Optional(BanType),
   ban_type: Type.Optional(BanType),
-  active: Type.Optional(Type.Boolean()),
+  active: Type.Optional(Type.Boolean({ description: 'true/false (1/0 accepted)' })),
   q: Type.Optional(Type.String({ maxLength: 320, description: 'Prefix of the (normalised) ban value' })),
+  ban_value: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Text the ban value contains (case-insensitive), as the product filters' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 64 })),
 });
@@ -130,6 +131,8 @@ function updateEffects(r: BanWriteResult) {
   };
 }
 
+const flag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
+
 /** ban_type (body) and type/ban_type (query) are trimmed and lower-cased before validation, as the product does. */
 function lowerBanType(container: unknown, keys: string[]): void {
   if (!container || typeof container !== 'object') return;
@@ -166,6 +169,7 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
       type: q.type ?? q.ban_type,
       active: q.active,
       valuePrefix: q.q ? foldKey(q.q.trim()) || undefined : undefined,
+      valueContains: q.ban_value?.trim().toLowerCase() || undefined,
       beforeId: q.cursor ? decodeCursor(q.cursor) : undefined,
       limit,
     });
@@ -177,7 +181,7 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
   }, async (req, reply) => {
     const b = req.body;
     const result = await core.bans.create(req.principal!, requestContext(req, 'admin'), {
-      banType: b.ban_type, banValue: b.ban_value, reason: b.reason, expiresAt: b.expires_at, revoked: b.revoked,
+      banType: b.ban_type, banValue: b.ban_value, reason: b.reason, expiresAt: b.expires_at, revoked: flag(b.revoked),
       revokedReason: b.revoked_reason, disableMatchingAliases: b.disable_matching_aliases, revokeSessions: b.revoke_sessions,
     });
     reply.code(201).header('etag', banEtag(result.ban)).header('location', `/api/admin/bans/${result.ban.id}`);
@@ -211,7 +215,7 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
   }, async (req, reply) => {
     const b = req.body ?? {};
     const patch: BanPatch = {
-      banType: b.ban_type, banValue: b.ban_value, reason: b.reason, expiresAt: b.expires_at, revoked: b.revoked,
+      banType: b.ban_type, banValue: b.ban_value, reason: b.reason, expiresAt: b.expires_at, revoked: flag(b.revoked),
       revokedReason: b.revoked_reason, disableMatchingAliases: b.disable_matching_aliases, revokeSessions: b.revoke_sessions,
     };
     const result = await core.bans.update(req.principal!, requestContext(req, 'admin'), req.params.id, patch, { ifMatch: req.headers['if-match'] });

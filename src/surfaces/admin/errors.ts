@@ -58,9 +58,19 @@ function invalidParams(field: string, reason: string, hint: string, constraints:
   return { status: 400, body: { error: 'invalid_params', field, reason, hint, constraints, ...(message ? { message } : {}) } };
 }
 
+/** The last-admin guard's reason, named as the product names it (cannot_demote_… when is_admin would change). */
+function conflictReason(err: DomainError): string {
+  if (err.reason === 'last_admin') return err.field === 'is_admin' ? 'cannot_demote_last_admin' : 'cannot_disable_last_admin';
+  return err.reason ?? 'conflict';
+}
+
 export function renderDomainError(err: DomainError): Rendered {
   if ((err.kind === 'forbidden' || err.kind === 'unauthenticated') && err.reason && BARE_ERRORS.has(err.reason)) {
     return { status: err.kind === 'forbidden' ? 403 : 401, body: { error: err.reason } };
+  }
+  // A wrong current password on the self-password route: the product's 401 {error, field}.
+  if (err.kind === 'unauthenticated' && err.reason === 'invalid_current_password') {
+    return { status: 401, body: { error: 'invalid_credentials', field: 'current_password' } };
   }
   switch (err.kind) {
     case 'invalid':
@@ -90,7 +100,7 @@ export function renderDomainError(err: DomainError): Rendered {
           code: 409,
           details: err.reason === `${err.field}_taken` ? `${err.field} already exists` : err.message,
           field: err.field ?? null,
-          reason: err.reason ?? 'conflict',
+          reason: conflictReason(err),
         },
       };
     case 'precondition_failed':
