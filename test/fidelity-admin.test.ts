@@ -261,5 +261,19 @@ for (const { engine, skip } of engines()) {
       assert.equal(ok.body.reauth_required, false, 'this session is kept, so no new sign-in is needed');
       assert.equal(typeof ok.body.sessions_revoked, 'number');
     });
+
+    it('product: DELETE /api/admin/aliases/{id} deactivates the alias and keeps its address taken', async () => {
+      const address = `${uniq('keep')}@relay.example.com`;
+      const a = await alias(address, `${uniq('dest')}@example.org`);
+      const del = await api(`/api/admin/aliases/${a.id}`, { method: 'DELETE' });
+      assert.equal(del.status, 200, del.text);
+      assert.deepEqual([del.body.ok, del.body.deleted, del.body.item.id, del.body.item.active], [true, true, a.id, 0]);
+      const got = await api(`/api/admin/aliases/${a.id}`);
+      assert.deepEqual([got.status, got.body.item.active, got.body.item.address], [200, 0, address]);
+      const again = await api('/api/admin/aliases', { body: { address, goto: `${uniq('thief')}@example.org` } });
+      assert.equal(again.status, 409, 'the address stays taken');
+      const twice = await api(`/api/admin/aliases/${a.id}`, { method: 'DELETE' });
+      assert.deepEqual([twice.status, twice.body.deleted], [200, false]);
+    });
   });
 }

@@ -118,9 +118,13 @@ export async function aliasesRoutes(base: FastifyInstance, opts: { core: Core })
   });
 
   app.delete('/api/admin/aliases/:id', {
-    schema: { tags, summary: 'Delete an alias', params: IdParams, headers: IfMatchHeaders, response: { 200: Envelope(AliasItem) } },
-  }, async (req) => ({
-    ok: true, created: false, updated: false, deleted: true,
-    item: aliasItem(await core.aliases.delete(req.principal!, requestContext(req, 'admin'), req.params.id, { ifMatch: req.headers['if-match'] })),
-  }));
+    schema: {
+      tags, summary: 'Delete an alias: as the product does, it is deactivated and its address stays taken (deleted is false when it already was inactive)',
+      params: IdParams, headers: IfMatchHeaders, response: { 200: Envelope(AliasItem) },
+    },
+  }, async (req, reply) => {
+    const { alias, deleted } = await core.aliases.delete(req.principal!, requestContext(req, 'admin'), req.params.id, { ifMatch: req.headers['if-match'] });
+    reply.header('etag', aliasEtag(alias));
+    return { ok: true, created: false, updated: false, deleted, item: aliasItem(alias) };
+  });
 }
