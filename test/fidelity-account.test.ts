@@ -69,5 +69,16 @@ for (const { engine, skip } of engines()) {
       assert.equal((await http(s.url, '/api/auth/login', { body: { email, password: 'password-bye' } })).status, 401);
       assertH3(await http(s.url, `/api/users/${me.id}`, { method: 'DELETE' }), 401);
     });
+
+    it('product (sign-up): confirmPassword is taken, and a mismatch is 400 "Password must match" on password and confirmPassword', async () => {
+      const email = uniqueEmail('confirm');
+      const bad = await http(s.url, '/api/auth/sign-up', { body: { email, password: 'Password-123!', confirmPassword: 'Password-124!' } });
+      assertH3(bad, 400, { statusMessage: 'Bad Request', data: true });
+      assert.deepEqual(bad.body.data.issues.map((i: any) => [i.path[0], i.message]), [['password', 'Password must match'], ['confirmPassword', 'Password must match']]);
+      assert.equal((await http(s.url, '/api/admin/users?q=' + encodeURIComponent(email), { token: ADMIN_TOKEN })).body.items.length, 0, 'nothing created');
+      const ok = await http(s.url, '/api/auth/sign-up', { body: { email, password: 'Password-123!', confirmPassword: 'Password-123!' } });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.user.primary_email, email);
+    });
   });
 }

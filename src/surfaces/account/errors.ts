@@ -12,6 +12,7 @@ export const UPDATE_BODY_MESSAGE = 'Invalid body(?email, ?password). At least on
 export const PARAMS_MESSAGE = 'Invalid routeParams(user_id).';
 export const BAD_REQUEST = 'Bad Request.';
 export const EMPTY_PATCH_ISSUE = 'At least one of email or password is required';
+export const PASSWORD_MATCH_ISSUE = 'Password must match';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -213,6 +214,10 @@ export function renderDomainError(err: DomainError, req: FastifyRequest): Render
         const raw = params[param];
         const issue = (err.reason === 'invalid_type' && typeof raw === 'string' ? paramTypeIssue([param], raw) : undefined) ?? custom([param], err.message);
         return { body: h3(400, PARAMS_MESSAGE, { issues: [issue] }) };
+      }
+      if (err.reason === 'password_mismatch') {
+        // The product's sign-up refinement: one "Password must match" issue on each of the two fields.
+        return { body: badBody(req, [custom(['password'], PASSWORD_MATCH_ISSUE), custom(['confirmPassword'], PASSWORD_MATCH_ISSUE)]) };
       }
       return { body: badBody(req, [issueOfDomain(err)]) };
     }

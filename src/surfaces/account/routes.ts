@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
 import type { Principal, RequestContext } from '../../core/context.js';
-import { forbidden, isDomainError, notFound, unauthenticated } from '../../core/errors.js';
+import { forbidden, invalid, isDomainError, notFound, unauthenticated } from '../../core/errors.js';
 import type { ActiveSession } from '../../core/sessions/index.js';
 import { etagOf } from '../../core/users/service.js';
 import type { User, UserPatch } from '../../core/users/types.js';
@@ -80,6 +80,9 @@ export async function accountRoutes(base: FastifyInstance, opts: { core: Core })
     },
   }, async (req, reply) => {
     const ctx = requestContext(req, 'account');
+    if (req.body.confirmPassword !== undefined && req.body.confirmPassword !== req.body.password) {
+      throw invalid('confirmPassword', 'password_mismatch', 'Password must match');
+    }
     const user = await core.users.create(SIGN_UP_PRINCIPAL, ctx, { email: req.body.email, password: req.body.password }, { passwordPolicy: PASSWORD_POLICY });
     return startSession(req, reply, ctx, user);
   });
