@@ -37,5 +37,17 @@ for (const { engine, skip } of engines()) {
       assertError(bad, 400, 'ValidationError');
       assert.ok(bad.body.details.every((d: any) => typeof d.message === 'string'));
     });
+
+    it('deliberate differences (docs/useradmin.md): taken email 409 NameExistsError on create and update; PUT always answers rootRole; name "" clears', async () => {
+      const a = await ua(s.url, '/api/admin/user-admin', { body: { email: `ua.fid.a.${process.pid}@example.com`, name: 'A', rootRole: 'Editor' } });
+      const b = await ua(s.url, '/api/admin/user-admin', { body: { email: `ua.fid.b.${process.pid}@example.com`, name: 'B', rootRole: 'Viewer' } });
+      assert.equal(a.status, 201, a.text);
+      assertError(await ua(s.url, '/api/admin/user-admin', { body: { email: a.body.email, rootRole: 'Editor' } }), 409, 'NameExistsError');
+      assertError(await ua(s.url, `/api/admin/user-admin/${b.body.id}`, { method: 'PUT', body: { email: a.body.email } }), 409, 'NameExistsError');
+      const renamed = await ua(s.url, `/api/admin/user-admin/${a.body.id}`, { method: 'PUT', body: { name: '' } });
+      assert.equal(renamed.status, 200, renamed.text);
+      assert.ok(renamed.body.name === null || renamed.body.name === '', renamed.text);
+      assert.equal(typeof renamed.body.rootRole, 'number');
+    });
   });
 }
