@@ -275,5 +275,29 @@ for (const { engine, skip } of engines()) {
       const twice = await api(`/api/admin/aliases/${a.id}`, { method: 'DELETE' });
       assert.deepEqual([twice.status, twice.body.deleted], [200, false]);
     });
+
+    it('product: GET /api/auth/session carries session.access_expires_at beside refresh_expires_at', async () => {
+      const a = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const r = await http(s.url, '/api/auth/session', { cookie: a.cookie });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.session.session_family_id, a.familyId);
+      const access = Date.parse(r.body.session.access_expires_at);
+      assert.ok(access > Date.now() && access <= Date.now() + 700_000, r.text);
+      assert.ok(Date.parse(r.body.session.refresh_expires_at) > access);
+    });
+
+    it('product: a throttled sign-in is 429 {"error":"rate_limited","where":"auth_login","reason":…} with Retry-After', async () => {
+      const t = await startServer(engine, { env: { GATEHOUSE_LOGIN_MAX_FAILURES: '2', GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000' } });
+      try {
+        const attempt = () => http(t.url, '/api/auth/sign-in', { body: { identifier: ADMIN_EMAIL, password: 'wrong-password-9' } });
+        for (let i = 0; i < 2; i++) assert.equal((await attempt()).status, 401);
+        const limited = await attempt();
+        assert.equal(limited.status, 429, limited.text);
+        assert.deepEqual(limited.body, { error: 'rate_limited', where: 'auth_login', reason: 'too_many_failed_attempts_identifier' });
+        assert.ok(Number(limited.headers.get('retry-after')) > 0);
+      } finally {
+        await t.close();
+      }
+    });
   });
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
-import { invalid, isDomainError, unauthenticated } from '../../core/errors.js';
+import { DomainError, invalid, isDomainError, unauthenticated } from '../../core/errors.js';
 import { cookieValue, requestContext } from '../../platform/http.js';
 import { ACCESS_COOKIE, REFRESH_COOKIE, checkCsrf, resolvePrincipal, type AccessTokens } from './auth.js';
 import { SessionInfo, SignInBody, UserItem } from './schemas.js';
@@ -52,8 +52,15 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
     if (!identifier) throw invalid('identifier', 'required', 'identifier (email or username) is required', { hint: 'Send {identifier, password}' });
     const ctx = requestContext(req, 'admin');
     // A wrong identifier or password is 401 {"error":"auth_failed"}, as the product answers its sign-in.
+    // A throttled one is 429 {"error":"rate_limited","where":"auth_login","reason":…} naming the limit (per
+    // address or per identifier), as the product's sign-in rate limits answer.
     const user = await core.auth.verifyCredentials(identifier, req.body.password, ctx).catch((err: unknown) => {
-      throw isDomainError(err) && err.kind === 'unauthenticated' ? unauthenticated('auth_failed', 'Invalid credentials') : err;
+      if (isDomainError(err) && err.kind === 'unauthenticated') throw unauthenticated('auth_failed', 'Invalid credentials');
+      if (isDomainError(err) && err.kind === 'too_many_requests') {
+        const reason = err.reason === 'address_throttled' ? 'too_many_failed_attempts_ip' : 'too_many_failed_attempts_identifier';
+        throw new DomainError('too_many_requests', err.message, { reason, retryAfterSeconds: err.retryAfterSeconds });
+      }
+      throw err;
     });
     const { session, refreshToken } = await core.sessions.open(ctx, {
       userId: user.id, kind: 'admin', ttlSeconds: core.config.refreshTtlSeconds, ip: ctx.ip, userAgent: ctx.userAgent, refresh: true,
@@ -105,7 +112,10 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
         200: Type.Object({
           ok: Type.Boolean(), authenticated: Type.Boolean(),
           user: Type.Union([UserItem, Type.Null()]),
-          session: Type.Union([Type.Object({ session_family_id: Type.String(), refresh_expires_at: Type.String() }), Type.Null()]),
+          session: Type.Union([
+            Type.Object({ session_family_id: Type.String(), access_expires_at: Type.String(), refresh_expires_at: Type.String() }),
+            Type.Null(),
+          ]),
           principal: Type.Object({ kind: Type.String(), label: Type.String() }),
         }),
       },
@@ -119,7 +129,10 @@ export async function authRoutes(base: FastifyInstance, opts: { core: Core; acce
       authenticated: true,
       user: user ? userItem(user) : null,
       // The guard checked this session against the store moments ago.
-      session: req.sessionFamilyId && req.sessionExpiresAt ? { session_family_id: req.sessionFamilyId, refresh_expires_at: req.sessionExpiresAt } : null,
+      // access_expires_at too, as the product's session answer carries it.
+      session: req.sessionFamilyId && req.sessionExpiresAt && req.accessExpiresAt
+        ? { session_family_id: req.sessionFamilyId, access_expires_at: req.accessExpiresAt, refresh_expires_at: req.sessionExpiresAt }
+        : null,
       principal: { kind: p.kind, label: p.label },
     };
   });

@@ -37,6 +37,8 @@ declare module 'fastify' {
     sessionFamilyId?: string;
     /** When the caller's session family (refresh) expires. */
     sessionExpiresAt?: string;
+    /** When the caller's access cookie expires. */
+    accessExpiresAt?: string;
     /** The rows of config.readsAlong's read, read with the credentials. */
     alongRead?: { key: string; rows: unknown[] };
   }
@@ -67,7 +69,7 @@ export class AccessTokens {
    * jose's WebCrypto path (importKey + an async verify on the thread pool) cost ~5× more per request.
    * Same checks: compact form, alg HS256 and no crit, signature (constant time), aud, exp, nbf.
    */
-  async verify(token: string): Promise<{ sessionId: string; userId: number } | undefined> {
+  async verify(token: string): Promise<{ sessionId: string; userId: number; expiresAt: string } | undefined> {
     try {
       const parts = token.split('.');
       if (parts.length !== 3 || !parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p))) return undefined;
@@ -85,7 +87,7 @@ export class AccessTokens {
       if (typeof payload.exp !== 'number' || payload.exp <= now) return undefined;
       if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now)) return undefined;
       if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string') return undefined;
-      return { sessionId: payload.sid, userId: Number(payload.sub) };
+      return { sessionId: payload.sid, userId: Number(payload.sub), expiresAt: new Date(payload.exp * 1000).toISOString() };
     } catch {
       return undefined;
     }
@@ -127,6 +129,7 @@ export async function resolvePrincipal(core: Core, access: AccessTokens, req: Fa
   req.principal = found.session.principal;
   req.sessionFamilyId = found.session.id;
   req.sessionExpiresAt = found.session.expiresAt;
+  req.accessExpiresAt = claims.expiresAt;
   if (targetId !== undefined) req.targetUser = { id: targetId, row: found.target };
 }
 

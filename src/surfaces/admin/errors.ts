@@ -106,6 +106,14 @@ export function renderDomainError(err: DomainError): Rendered {
     case 'precondition_failed':
       return { status: 412, body: { error: 'precondition_failed', message: err.message, code: 412 } };
     case 'too_many_requests':
+      // The sign-in throttle, in the product's words (its auth_login rate limits): {error, where, reason}.
+      if (err.reason === 'too_many_failed_attempts_ip' || err.reason === 'too_many_failed_attempts_identifier') {
+        return {
+          status: 429,
+          body: { error: 'rate_limited', where: 'auth_login', reason: err.reason },
+          headers: { 'retry-after': String(err.retryAfterSeconds ?? 60) },
+        };
+      }
       return {
         status: 429,
         body: { error: 'too_many_requests', message: err.message, code: 429, retry_after: err.retryAfterSeconds ?? 60 },
