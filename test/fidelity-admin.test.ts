@@ -299,5 +299,26 @@ for (const { engine, skip } of engines()) {
         await t.close();
       }
     });
+
+    it('product: deactivating, demoting or deleting yourself with the cookie session clears your cookies', async () => {
+      const cleared = (r: Awaited<ReturnType<typeof http>>) =>
+        ['__Host-access', '__Host-refresh'].every((n) => r.headers.getSetCookie().some((c) => c.startsWith(`${n}=;`)));
+      for (const body of [{ is_active: false }, { is_admin: false }]) {
+        const u = await createUser(s.url, { password: 'self-off-1', is_admin: true });
+        const me = await signIn(s.url, u.email, 'self-off-1');
+        const r = await http(s.url, `/api/admin/users/${u.id}`, { method: 'PATCH', ...asSession(me), body });
+        assert.equal(r.status, 200, r.text);
+        assert.ok(cleared(r), `${JSON.stringify(body)}: cookies cleared`);
+      }
+      const u = await createUser(s.url, { password: 'self-del-1', is_admin: true });
+      const me = await signIn(s.url, u.email, 'self-del-1');
+      const del = await http(s.url, `/api/admin/users/${u.id}`, { method: 'DELETE', ...asSession(me) });
+      assert.equal(del.status, 200, del.text);
+      assert.ok(cleared(del));
+      // Changing someone else leaves the caller's cookies alone.
+      const other = await createUser(s.url);
+      const r = await http(s.url, `/api/admin/users/${other.id}`, { method: 'PATCH', ...asSession(admin), body: { is_active: false } });
+      assert.equal(r.headers.getSetCookie().length, 0);
+    });
   });
 }

@@ -17,7 +17,7 @@ function setSessionCookies(reply: FastifyReply, access: { token: string; expires
   reply.setCookie(REFRESH_COOKIE, refresh.token, { ...COOKIE_BASE, maxAge: Math.max(1, Math.round((Date.parse(refresh.expiresAt) - now) / 1000)) });
 }
 
-function clearSessionCookies(reply: FastifyReply): void {
+export function clearSessionCookies(reply: FastifyReply): void {
   reply.clearCookie(ACCESS_COOKIE, COOKIE_BASE);
   reply.clearCookie(REFRESH_COOKIE, COOKIE_BASE);
 }

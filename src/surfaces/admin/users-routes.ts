@@ -10,6 +10,7 @@ import type { UserListQuery, UserPatch } from '../../core/users/types.js';
 import { requestContext } from '../../platform/http.js';
 import { CreateUserBody, Envelope, IdParams, IfMatchHeaders, ListUsersQuery, PatchUserBody, SelfPasswordBody, UserItem } from './schemas.js';
 import { decodeUserCursor, encodeUserCursor, userItem } from './serialize.js';
+import { clearSessionCookies } from './auth-routes.js';
 
 const ADMIN_PASSWORD_POLICY = { min: 8, max: 128 };
 const toBoolFlag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
@@ -126,6 +127,11 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
       read: readOf(req, req.params.id),
     });
     reply.header('etag', etagOf(result.user));
+    // As the product: a cookie caller who deactivated or demoted themselves gets their cookies cleared (the
+    // session is already revoked).
+    if (req.sessionFamilyId && req.principal?.kind === 'user' && req.principal.userId === req.params.id && (!result.user.isActive || !userItem(result.user).is_admin)) {
+      clearSessionCookies(reply);
+    }
     return { ok: true, created: false, updated: true, deleted: false, sessions_revoked: result.sessionsRevoked, item: userItem(result.user) };
   });
 
@@ -134,8 +140,10 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
       tags, summary: 'Delete a user (their sessions and tokens go with them; sessions_revoked counts the live sessions ended)',
       params: IdParams, headers: IfMatchHeaders, response: { 200: Envelope(UserItem, { sessions_revoked: Type.Integer() }) },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const user = await core.users.delete(req.principal!, requestContext(req, 'admin'), req.params.id, { ifMatch: req.headers['if-match'] });
+    // As the product: deleting yourself (with the cookie session) clears your cookies.
+    if (req.sessionFamilyId && req.principal?.kind === 'user' && req.principal.userId === req.params.id) clearSessionCookies(reply);
     return { ok: true, created: false, updated: false, deleted: true, sessions_revoked: user.sessionsRevoked, item: userItem(user) };
   });
 }
