@@ -320,5 +320,31 @@ for (const { engine, skip } of engines()) {
       const r = await http(s.url, `/api/admin/users/${other.id}`, { method: 'PATCH', ...asSession(admin), body: { is_active: false } });
       assert.equal(r.headers.getSetCookie().length, 0);
     });
+
+    it('product: list filters by contained text: users ?email=, aliases ?address= ?domain= ?handle= ?goto=', async () => {
+      const stem = uniq('mid');
+      const u1 = await createUser(s.url, { email: `a.${stem}.z@example.com` });
+      const u2 = await createUser(s.url, { email: `b@${stem}.example.com` });
+      await createUser(s.url);
+      const users = await api(`/api/admin/users?email=${stem.toUpperCase()}`);
+      assert.equal(users.status, 200, users.text);
+      assert.deepEqual(users.body.items.map((u: any) => u.id), [u1.id, u2.id]);
+      let page = await api(`/api/admin/users?email=${stem}&limit=1`);
+      assert.deepEqual(page.body.items.map((u: any) => u.id), [u1.id]);
+      page = await api(`/api/admin/users?email=${stem}&limit=1&cursor=${page.body.next_cursor}`);
+      assert.deepEqual(page.body.items.map((u: any) => u.id), [u2.id], 'pages follow the filter');
+      assert.equal((await api(`/api/admin/users?email=%25`)).body.items.length, 0, '% is a character');
+      assert.equal((await api(`/api/admin/users?email=${stem}&q=a`)).status, 400);
+
+      const h = uniq('hdl');
+      const byHandle = await alias(`x${h}y@relay.example.com`, `one@${h}-dest.example.org`);
+      const byDomain = await alias(`plain${h}@mail.${h}.example.net`, 'two@example.org');
+      await alias(`${uniq('other')}@relay.example.com`, 'three@example.org');
+      const ids = async (qs: string) => (await api(`/api/admin/aliases?${qs}`)).body.items.map((a: any) => a.id);
+      assert.deepEqual(await ids(`handle=${h.toUpperCase()}`), [byHandle.id, byDomain.id]);
+      assert.deepEqual(await ids(`domain=${h}`), [byDomain.id], 'the domain part only');
+      assert.deepEqual(await ids(`address=x${h}`), [byHandle.id]);
+      assert.deepEqual(await ids(`goto=${h}-dest`), [byHandle.id]);
+    });
   });
 }

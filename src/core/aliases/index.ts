@@ -98,6 +98,10 @@ export class AliasesService {
       ...q,
       q: q.q ? q.q.trim().toLowerCase() : undefined,
       goto: q.goto ? q.goto.trim().toLowerCase() : undefined,
+      addressContains: q.addressContains?.trim().toLowerCase() || undefined,
+      domainContains: q.domainContains?.trim().toLowerCase() || undefined,
+      handleContains: q.handleContains?.trim().toLowerCase() || undefined,
+      gotoContains: q.gotoContains?.trim().toLowerCase() || undefined,
       limit: q.limit + 1,
     });
     const page = rows.slice(0, q.limit).map(toAlias);

@@ -159,7 +159,7 @@ export interface PageRead {
 
 /** Which page a UserListQuery asks for, as a string. */
 function pageKey(q: UserListQuery): string {
-  return `${q.limit}|${q.afterId ?? ''}|${q.afterKey ?? ''}|${q.q ?? ''}|${q.isActive ?? ''}|${q.isAdmin ?? ''}`;
+  return `${q.limit}|${q.afterId ?? ''}|${q.afterKey ?? ''}|${q.q ?? ''}|${q.isActive ?? ''}|${q.isAdmin ?? ''}|${q.emailContains ?? ''}`;
 }
 
 export class UsersService {

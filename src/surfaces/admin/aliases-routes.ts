@@ -46,7 +46,10 @@ const PatchAliasBody = Type.Object(
 
 const ListAliasesQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 320, description: 'Prefix of the address (case-insensitive)' })),
-  goto: Type.Optional(Type.String({ maxLength: 320, description: 'Exact destination mailbox' })),
+  goto: Type.Optional(Type.String({ maxLength: 320, description: 'Text the destination mailbox contains (case-insensitive), as the product filters' })),
+  address: Type.Optional(Type.String({ maxLength: 320, description: 'Text the address contains (case-insensitive)' })),
+  domain: Type.Optional(Type.String({ maxLength: 253, description: "Text the address's domain contains (case-insensitive)" })),
+  handle: Type.Optional(Type.String({ maxLength: 64, description: "Text the address's local part contains (case-insensitive)" })),
   active: Type.Optional(Type.Boolean()),
   user_id: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
@@ -78,7 +81,8 @@ export async function aliasesRoutes(base: FastifyInstance, opts: { core: Core })
     const q = req.query;
     const limit = q.limit ?? 50;
     const page = await core.aliases.list({
-      q: q.q || undefined, goto: q.goto || undefined, active: q.active, userId: q.user_id,
+      q: q.q || undefined, gotoContains: q.goto || undefined, active: q.active, userId: q.user_id,
+      addressContains: q.address || undefined, domainContains: q.domain || undefined, handleContains: q.handle || undefined,
       afterId: q.cursor ? decodeCursor(q.cursor) : undefined, limit,
     });
     return { ok: true, items: page.items.map(aliasItem), next_cursor: page.nextCursor ? encodeIdCursor('a', page.nextCursor) : null, limit };

@@ -83,6 +83,7 @@ export const ListUsersQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 254, description: 'Prefix of email, username or name (case-insensitive)' })),
   is_active: Type.Optional(Type.Boolean()),
   active: Type.Optional(Type.Boolean({ description: 'Same as is_active (the product names this filter active)' })),
+  email: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Text the email contains (case-insensitive), as the product filters; not with q' })),
   is_admin: Type.Optional(Type.Boolean()),
 });
 

@@ -61,7 +61,9 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
     const limit = q.limit ?? 50;
     const query = listQueryOf(limit, q.cursor, q.q);
     if (typeof query === 'string') throw invalid('cursor', 'invalid_cursor', query);
-    const page = await core.users.listSummaries({ ...query, isActive: q.is_active ?? q.active, isAdmin: q.is_admin }, { read: req.alongRead });
+    const email = q.email?.trim().toLowerCase() || undefined;
+    if (email && query.q) throw invalid('email', 'not_with_q', 'email filters a list in id order; send either q (a search) or email', { hint: 'Drop q or email' });
+    const page = await core.users.listSummaries({ ...query, isActive: q.is_active ?? q.active, isAdmin: q.is_admin, emailContains: email }, { read: req.alongRead });
     return { ok: true, items: page.items.map(userItem), next_cursor: page.nextCursor ? encodeUserCursor(page.nextCursor) : null, limit };
   });
 
