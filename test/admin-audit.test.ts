@@ -117,7 +117,7 @@ for (const { engine, skip } of engines()) {
       assert.equal(pw[1].actor.type, 'user');
 
       const again = await signIn(s.url, u.email, 'Admin-Set-Pass-3');
-      const out = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: again.cookie });
+      const out = await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: again.cookie, headers: { 'x-csrf-token': again.csrf } });
       assert.equal(out.status, 200);
       const revoked = await events(`target_type=session&target_id=${encodeURIComponent(again.familyId)}&action=session.revoked`);
       assert.equal(revoked.length, 1);

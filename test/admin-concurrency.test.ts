@@ -106,7 +106,7 @@ for (const { engine, skip } of engines()) {
       const a = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
       const bystander = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
       const results = await Promise.all(
-        Array.from({ length: 10 }, () => http(s.url, '/api/auth/refresh', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': a.refresh }) })),
+        Array.from({ length: 10 }, () => http(s.url, '/api/auth/refresh', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': a.refresh }), headers: { 'x-csrf-token': a.csrf } })),
       );
       const statuses = results.map((r) => r.status);
       assert.ok(statuses.every((x) => x === 200 || x === 401), statuses.join(','));

@@ -44,7 +44,8 @@ for (const { engine, skip } of engines()) {
         ['admin PATCH /api/admin/bans/{id}', () => admin(`/api/admin/bans/${ids.ban}`, { method: 'PATCH', body: { reason: 'audit' } }), () => {}],
         ['admin DELETE /api/admin/bans/{id}', () => admin(`/api/admin/bans/${ids.ban}`, { method: 'DELETE' }), () => {}],
         ['admin POST /api/admin/aliases', () => admin('/api/admin/aliases', { body: { address: `audit${Date.now()}@relay.example.com`, goto: 'dest@example.org' } }), (r) => { ids.alias = r.body.item.id; }],
-        ['admin PATCH /api/admin/aliases/{id}', () => admin(`/api/admin/aliases/${ids.alias}`, { method: 'PATCH', body: { active: false } }), () => {}],
+        ['admin PATCH /api/admin/aliases/{id}', () => admin(`/api/admin/aliases/${ids.alias}`, { method: 'PATCH', body: { goto: 'dest2@example.org' } }), () => {}],
+        // (Kept active: deleting an alias deactivates it, as the product does, and an inactive one has nothing to change.)
         ['admin DELETE /api/admin/aliases/{id}', () => admin(`/api/admin/aliases/${ids.alias}`, { method: 'DELETE' }), () => {}],
         ['admin POST /api/admin/tenants', () => admin('/api/admin/tenants', { body: { name: `Audit Tenant ${Date.now()}` } }), (r) => { ids.tenant = r.body.item.id; }],
         ['admin PATCH /api/admin/tenants/{id}', () => admin(`/api/admin/tenants/${ids.tenant}`, { method: 'PATCH', body: { name: `Audit Tenant Renamed ${Date.now()}` } }), () => {}],

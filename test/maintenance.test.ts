@@ -17,7 +17,7 @@ for (const { engine, skip } of engines()) {
     it('purges expired and long-revoked sessions with their refresh tokens, and ended throttle windows', async () => {
       const live = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
       const revoked = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-      assert.equal((await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: revoked.cookie })).status, 200);
+      assert.equal((await http(s.url, '/api/auth/sign-out', { method: 'POST', cookie: revoked.cookie, headers: { 'x-csrf-token': revoked.csrf } })).status, 200);
       await http(s.url, '/api/auth/sign-in', { body: { identifier: 'nobody@example.com', password: 'wrong-password' } });
       const db = s.store.db;
       const countSessions = async () => (await db.selectFrom('sessions').select('id').execute()).length;

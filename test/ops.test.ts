@@ -215,7 +215,7 @@ for (const { engine, skip } of engines()) {
       assert.equal(tok.status, 201);
       secrets.push(tok.body.token);
       assert.equal((await http(base, '/api/admin/users', { token: tok.body.token })).status, 200);
-      const refreshed = await http(base, '/api/auth/refresh', { method: 'POST', cookie: a.cookie });
+      const refreshed = await http(base, '/api/auth/refresh', { method: 'POST', cookie: a.cookie, headers: { 'x-csrf-token': a.csrf } });
       assert.equal(refreshed.status, 200);
       secrets.push(refreshed.cookies['__Host-access'], refreshed.cookies['__Host-refresh']);
       // A failed sign-in and a refresh-token reuse (which logs a warning) with their secrets.

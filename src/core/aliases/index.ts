@@ -100,6 +100,10 @@ export class AliasesService {
       ...q,
       q: q.q ? q.q.trim().toLowerCase() : undefined,
       goto: q.goto ? q.goto.trim().toLowerCase() : undefined,
+      addressContains: q.addressContains?.trim().toLowerCase() || undefined,
+      domainContains: q.domainContains?.trim().toLowerCase() || undefined,
+      handleContains: q.handleContains?.trim().toLowerCase() || undefined,
+      gotoContains: q.gotoContains?.trim().toLowerCase() || undefined,
       limit: q.limit + 1,
     });
     const page = rows.slice(0, q.limit).map(toAlias);
@@ -171,15 +175,27 @@ export class AliasesService {
     });
   }
 
-  async delete(principal: Principal, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<Alias> {
+  /**
+   * Deletes an alias the way the email-forwarding product does: the row stays, deactivated, so its address
+   * stays taken (a later create of it is 409) and no one else can start receiving that address's mail.
+   * `deleted` is false when the alias was already inactive (nothing changed, nothing audited).
+   */
+  async delete(principal: Principal, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<{ alias: Alias; deleted: boolean }> {
     return this.store.db.transaction().execute(async (trx) => {
       const row = await findAliasRow(trx, this.store.engine, id, { forUpdate: true });
       if (!row) throw notFound('alias');
-      const alias = toAlias(row);
-      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, alias)) throw preconditionFailed();
-      await trx.deleteFrom('aliases').where('id', '=', id).execute();
-      await recordAudit(trx, principal, ctx, { action: 'alias.deleted', targetType: 'alias', targetId: id, before: auditView(alias) });
-      return alias;
+      const before = toAlias(row);
+      if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
+      if (!before.active) return { alias: before, deleted: false };
+      const updated = await trx
+        .updateTable('aliases')
+        .set({ active: 0, modified: nowIso(), version: before.version + 1 })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const alias = toAlias(updated);
+      await recordAudit(trx, principal, ctx, { action: 'alias.deleted', targetType: 'alias', targetId: id, before: auditView(before), after: auditView(alias) });
+      return { alias, deleted: true };
     });
   }
 }

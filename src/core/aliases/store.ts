@@ -1,5 +1,5 @@
 // SQL and row mapping for aliases. No rules here.
-import type { Generated, Selectable } from 'kysely';
+import { sql, type Generated, type Selectable } from 'kysely';
 import type { Timestamp } from '../../store/schema.js';
 import { prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
 
@@ -61,6 +61,11 @@ export interface AliasListQuery {
   /** Prefix of the address (case-insensitive). */
   q?: string;
   goto?: string;
+  /** Text the address, its domain, its local part or goto contains (lower-case; the product's list filters). */
+  addressContains?: string;
+  domainContains?: string;
+  handleContains?: string;
+  gotoContains?: string;
   active?: boolean;
   userId?: number;
   afterId?: number;
@@ -71,6 +76,13 @@ export async function listAliasRows(ex: Executor, q: AliasListQuery): Promise<Al
   let query = ex.selectFrom('aliases').selectAll();
   if (q.q) query = query.where('address_key', '>=', q.q).where('address_key', '<', prefixUpperBound(q.q));
   if (q.goto) query = query.where('goto_key', '=', q.goto);
+  const like = (column: 'address_key' | 'address_local' | 'goto_key', text: string, before = '') =>
+    sql<boolean>`${sql.ref(column)} like ${`%${before}${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`;
+  if (q.addressContains) query = query.where(like('address_key', q.addressContains));
+  // The domain part follows the address's one "@" (a local part holds none).
+  if (q.domainContains) query = query.where(like('address_key', q.domainContains, '@%'));
+  if (q.handleContains) query = query.where(like('address_local', q.handleContains));
+  if (q.gotoContains) query = query.where(like('goto_key', q.gotoContains));
   if (q.active !== undefined) query = query.where('active', '=', q.active ? 1 : 0);
   if (q.userId !== undefined) query = query.where('user_id', '=', q.userId);
   if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);

@@ -44,7 +44,6 @@ export interface BanWriteResult {
   changed: string[];
   disabledAliases?: number;
   sessionsRevoked?: number;
-  message?: string;
 }
 
 export function banEtag(b: Ban): string {
@@ -412,15 +411,10 @@ export class BansService {
     ctx: RequestContext,
     ban: Ban,
     input: { disableMatchingAliases?: boolean; revokeSessions?: boolean },
-  ): Promise<{ disabledAliases?: number; sessionsRevoked?: number; message?: string }> {
-    const out: { disabledAliases?: number; sessionsRevoked?: number; message?: string } = {};
+  ): Promise<{ disabledAliases?: number; sessionsRevoked?: number }> {
+    const out: { disabledAliases?: number; sessionsRevoked?: number } = {};
     const active = isBanActive(ban);
-    if (input.disableMatchingAliases) {
-      out.disabledAliases = active ? await disableAliasesMatching(trx, this.store.engine, principal, ctx, ban) : 0;
-      out.message = active
-        ? `Disabled ${out.disabledAliases} matching alias${out.disabledAliases === 1 ? '' : 'es'}`
-        : 'The ban is not active: no aliases were disabled';
-    }
+    if (input.disableMatchingAliases) out.disabledAliases = active ? await disableAliasesMatching(trx, this.store.engine, principal, ctx, ban) : 0;
     if (input.revokeSessions) out.sessionsRevoked = active ? await this.revokeMatchingSessions(trx, ban) : 0;
     return out;
   }
@@ -463,7 +457,8 @@ function effectsView(e: { disabledAliases?: number; sessionsRevoked?: number }):
 }
 
 function aliasesNotForIp(): DomainError {
-  return invalid('disable_matching_aliases', 'not_applicable_to_ip', 'disable_matching_aliases does not apply to ip bans (aliases have no address to match)', {
+  // The reason code is the email-forwarding product's.
+  return invalid('disable_matching_aliases', 'not_supported_for_ip_bans', 'disable_matching_aliases does not apply to ip bans (aliases have no address to match)', {
     hint: 'Leave disable_matching_aliases out for ip bans',
   });
 }

@@ -80,6 +80,8 @@ export interface BanListQuery {
   active?: boolean;
   /** Prefix of the normalised value. */
   valuePrefix?: string;
+  /** Text the value contains (matched as given: values are stored in their normal, lower-case form). */
+  valueContains?: string;
   /** Bans older than this id (newest first). */
   beforeId?: number;
   limit: number;
@@ -89,6 +91,10 @@ export async function listBanRows(ex: Executor, q: BanListQuery): Promise<BanRow
   let query = ex.selectFrom('bans').selectAll();
   if (q.type) query = query.where('ban_type', '=', q.type);
   if (q.valuePrefix) query = query.where('ban_value', '>=', q.valuePrefix).where('ban_value', '<', prefixUpperBound(q.valuePrefix));
+  if (q.valueContains) {
+    const pattern = `%${q.valueContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(sql<boolean>`${sql.ref('ban_value')} like ${pattern} escape '\\'`);
+  }
   if (q.beforeId !== undefined) query = query.where('id', '<', q.beforeId);
   if (q.active !== undefined) {
     const now = nowIso();

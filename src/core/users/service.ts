@@ -197,7 +197,7 @@ export interface PageRead {
 
 /** Which page a UserListQuery asks for, as a string. */
 function pageKey(q: UserListQuery): string {
-  return `${q.limit}|${q.afterId ?? ''}|${q.afterKey ?? ''}|${q.q ?? ''}|${q.isActive ?? ''}|${q.isAdmin ?? ''}`;
+  return `${q.limit}|${q.afterId ?? ''}|${q.afterKey ?? ''}|${q.q ?? ''}|${q.isActive ?? ''}|${q.isAdmin ?? ''}|${q.emailContains ?? ''}`;
 }
 
 /**
@@ -587,8 +587,12 @@ export class UsersService {
     });
   }
 
-  /** Deletes a user (hard delete: sessions and tokens go with it). The last active admin cannot be deleted. */
-  async delete(principal: Principal, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<User> {
+  /**
+   * Deletes a user (hard delete: sessions and tokens go with it). The last active admin cannot be deleted.
+   * Returns the user as it was and how many live sessions the deletion ended (revoked first, so the count is
+   * the same on both engines whatever the foreign keys then do to the rows).
+   */
+  async delete(principal: Principal, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<User & { sessionsRevoked: number }> {
     return this.store.db.transaction().execute(async (trx) => {
       const adminIds = await lockActiveAdminIds(trx, this.store.engine);
       const row = await findUserRow(trx, this.store.engine, id, { forUpdate: true });
@@ -598,9 +602,10 @@ export class UsersService {
       if (adminIds.includes(id) && adminIds.length <= 1) {
         throw new DomainError('conflict', 'Cannot delete the last active administrator', { field: 'id', reason: 'last_admin' });
       }
+      const sessionsRevoked = (await endUserCredentials(trx, id, 'user_deleted', { sessions: true, tokens: true, invites: true })).sessions;
       await trx.deleteFrom('users').where('id', '=', id).execute();
       await recordAudit(trx, principal, ctx, { action: 'user.deleted', targetType: 'user', targetId: id, before: auditView(user) });
-      return user;
+      return { ...user, sessionsRevoked };
     });
   }
 

@@ -155,7 +155,7 @@ export function firstPageQuery(ex: Executor, engine: Engine, q: UserListQuery, s
     return searchStatementsFor(engine, { shape, after: s.after !== undefined, isActive: q.isActive, isAdmin: q.isAdmin })
       .page.compile(ex, engine, s.lo, s.hi, s.window, q.limit, ...(s.after === undefined ? [] : [s.after.key, s.after.id]));
   }
-  if (q.isActive !== undefined || q.isAdmin !== undefined) return undefined;
+  if (q.isActive !== undefined || q.isAdmin !== undefined || q.emailContains) return undefined;
   return q.afterId === undefined ? LIVE_PAGE[shape].compile(ex, engine, q.limit) : LIVE_PAGE_AFTER[shape].compile(ex, engine, q.afterId, q.limit);
 }
 
@@ -171,13 +171,17 @@ export async function listUserRows(
   firstRead?: unknown[],
 ): Promise<Array<UserRow & Partial<SearchPosition>>> {
   if (q.q) return searchUserRows(ex, engine, q, shape, firstRead as Array<UserRow & SearchRowExtras> | undefined);
-  if (q.isActive === undefined && q.isAdmin === undefined) {
+  if (q.isActive === undefined && q.isAdmin === undefined && !q.emailContains) {
     if (firstRead) return firstRead as UserRow[];
     // The plain page (the console's, a sync job's): a fixed query.
     return q.afterId === undefined ? LIVE_PAGE[shape].execute(ex, engine, q.limit) : LIVE_PAGE_AFTER[shape].execute(ex, engine, q.afterId, q.limit);
   }
   let query = ex.selectFrom('users').select(columnsOf(shape) as unknown as typeof USER_COLUMNS).where('deleted_at', 'is', null);
   if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
+  if (q.emailContains) {
+    const pattern = `%${q.emailContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(sql<boolean>`${sql.ref('email_key')} like ${pattern} escape '\\'`);
+  }
   if (q.isActive !== undefined) query = query.where('is_active', '=', q.isActive ? 1 : 0);
   if (q.isAdmin !== undefined) {
     query = q.isAdmin ? query.where('root_role_id', 'in', [1, 4]) : query.where('root_role_id', 'not in', [1, 4]);

@@ -90,6 +90,8 @@ export interface UserListQuery {
   q?: string;
   isActive?: boolean;
   isAdmin?: boolean;
+  /** Text the email contains (matched against the lower-cased email; a list in id order, not with `q`). */
+  emailContains?: string;
 }
 
 /** Where the next page starts: after this id (lists), or after this key and id (searches). */

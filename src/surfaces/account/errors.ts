@@ -8,17 +8,18 @@ import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../../store/sql.j
 
 /** The seed page's 400 message for PATCH /api/users/{user_id}. */
 export const UPDATE_BODY_MESSAGE = 'Invalid body(?email, ?password). At least one of email or password is required.';
-/** Login and sign-up bodies, in the same style. */
-export const CREDENTIALS_BODY_MESSAGE = 'Invalid body(email, password).';
 /** The real product's message for an invalid `user_id` route parameter. */
 export const PARAMS_MESSAGE = 'Invalid routeParams(user_id).';
 export const BAD_REQUEST = 'Bad Request.';
 export const EMPTY_PATCH_ISSUE = 'At least one of email or password is required';
+export const PASSWORD_MATCH_ISSUE = 'Password must match';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Account routes: the `message` of a 400 about this route's body. */
     bodyMessage?: string;
+    /** Account routes: the `statusMessage` of that 400 (default "Bad Request."). */
+    bodyStatusMessage?: string;
   }
 }
 
@@ -198,6 +199,11 @@ function bodyMessage(req: FastifyRequest): string {
   return req.routeOptions?.config?.bodyMessage ?? BAD_REQUEST;
 }
 
+/** A 400 about the route's body, in the route's own words. */
+function badBody(req: FastifyRequest, issues: ZodIssue[]): H3Error {
+  return h3(400, bodyMessage(req), { issues }, req.routeOptions?.config?.bodyStatusMessage);
+}
+
 export function renderDomainError(err: DomainError, req: FastifyRequest): Rendered {
   switch (err.kind) {
     case 'invalid': {
@@ -209,10 +215,15 @@ export function renderDomainError(err: DomainError, req: FastifyRequest): Render
         const issue = (err.reason === 'invalid_type' && typeof raw === 'string' ? paramTypeIssue([param], raw) : undefined) ?? custom([param], err.message);
         return { body: h3(400, PARAMS_MESSAGE, { issues: [issue] }) };
       }
-      return { body: h3(400, bodyMessage(req), { issues: [issueOfDomain(err)] }) };
+      if (err.reason === 'password_mismatch') {
+        // The product's sign-up refinement: one "Password must match" issue on each of the two fields.
+        return { body: badBody(req, [custom(['password'], PASSWORD_MATCH_ISSUE), custom(['confirmPassword'], PASSWORD_MATCH_ISSUE)]) };
+      }
+      return { body: badBody(req, [issueOfDomain(err)]) };
     }
     case 'unauthenticated':
-      return { body: h3(401, 'Unauthorized') };
+      // A failed login in the product's words; every other 401 is nuxt-auth-utils' plain "Unauthorized".
+      return { body: h3(401, err.reason === 'login_failed' ? 'Invalid email or password' : 'Unauthorized') };
     case 'forbidden':
       return { body: h3(403, err.message || 'Forbidden') };
     case 'banned': {
@@ -222,7 +233,8 @@ export function renderDomainError(err: DomainError, req: FastifyRequest): Render
     case 'not_found':
       return { body: h3(404, err.resource === 'user' ? 'User not found.' : 'Not Found') };
     case 'conflict': {
-      const message = err.field === 'email' ? 'A user with this email already exists.' : err.message;
+      // The product's sign-up wording (its PATCH answers 200 with user:null instead, which is not copied).
+      const message = err.field === 'email' ? 'A user with this email already exists' : err.message;
       return { body: h3(409, message, { issues: [custom(err.field ? [err.field] : [], message)] }) };
     }
     case 'precondition_failed':
@@ -240,15 +252,15 @@ export function renderError(error: unknown, req: FastifyRequest): Rendered {
   if (err.validation) {
     const context = err.validationContext;
     const issues = issuesOfValidation(err.validation, context, req.body, req.routeOptions?.schema?.body);
-    const message = context === 'params' ? PARAMS_MESSAGE : context === 'body' ? bodyMessage(req) : BAD_REQUEST;
-    return { body: h3(400, message, { issues }) };
+    if (context === 'body') return { body: badBody(req, issues) };
+    return { body: h3(400, context === 'params' ? PARAMS_MESSAGE : BAD_REQUEST, { issues }) };
   }
   const status = err.statusCode ?? 500;
   if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-    return { body: h3(400, bodyMessage(req), { issues: [invalidType([], 'object', 'undefined')] }) };
+    return { body: badBody(req, [invalidType([], 'object', 'undefined')]) };
   }
   if (status === 400 && (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError || /JSON|prototype|constructor/i.test(err.message))) {
-    return { body: h3(400, bodyMessage(req), { issues: [custom([], 'Invalid JSON body')] }) };
+    return { body: badBody(req, [custom([], 'Invalid JSON body')]) };
   }
   if (status === 413) return { body: h3(413, 'The request body is too large.') };
   if (status === 415) return { body: h3(415, 'Send Content-Type: application/json.') };

@@ -5,13 +5,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
 import type { Principal, RequestContext } from '../../core/context.js';
-import { notFound } from '../../core/errors.js';
+import { forbidden, invalid, isDomainError, notFound, unauthenticated } from '../../core/errors.js';
 import type { ActiveSession } from '../../core/sessions/index.js';
 import { etagOf } from '../../core/users/service.js';
 import type { User, UserPatch } from '../../core/users/types.js';
 import { normalizeEmail } from '../../core/users/validation.js';
 import { requestContext } from '../../platform/http.js';
-import { CREDENTIALS_BODY_MESSAGE, UPDATE_BODY_MESSAGE } from './errors.js';
+import { UPDATE_BODY_MESSAGE } from './errors.js';
 import {
   H3ErrorBody, IfMatchHeaders, LoginBody, PASSWORD_MAX, PASSWORD_MIN, SessionReply, SignUpBody, UpdateUserBody, UserIdParams, UserReply,
 } from './schemas.js';
@@ -45,27 +45,44 @@ export async function accountRoutes(base: FastifyInstance, opts: { core: Core })
     return { user: accountUser(user), loggedInAt: session.createdAt };
   }
 
+  /**
+   * As the product: login and sign-up with a live session are refused (403) before the body is looked at,
+   * and their 400s are h3's plain "Bad Request" (the product passes no message of its own there).
+   */
+  const refuseWhenSignedIn = (message: string) => async (req: FastifyRequest) => {
+    if (await findAccountSession(core, req)) throw forbidden('already_signed_in', message);
+  };
+  const CREDENTIALS_400 = { bodyMessage: 'Bad Request', bodyStatusMessage: 'Bad Request' };
+
   app.post('/api/auth/login', {
-    config: { accountAuth: 'public', bodyMessage: CREDENTIALS_BODY_MESSAGE },
+    config: { accountAuth: 'public', ...CREDENTIALS_400 },
+    preValidation: refuseWhenSignedIn('Please log out before logging in as a different user'),
     schema: {
-      tags, summary: 'Sign in with email and password; sets the neptun-session cookie', body: LoginBody,
+      tags, summary: 'Sign in with email and password; sets the neptun-session cookie (403 while signed in)', body: LoginBody,
       response: { 200: SessionReply, ...errors(400, 401, 403, 429) },
     },
   }, async (req, reply) => {
     const ctx = requestContext(req, 'account');
     const email = normalizeEmail(req.body.email);
-    const user = await core.auth.verifyCredentials(email, req.body.password, ctx);
+    // A wrong email or password: 401 "Invalid email or password", the product's words.
+    const user = await core.auth.verifyCredentials(email, req.body.password, ctx).catch((err: unknown) => {
+      throw isDomainError(err) && err.kind === 'unauthenticated' ? unauthenticated('login_failed', 'Invalid email or password') : err;
+    });
     return startSession(req, reply, ctx, user);
   });
 
   app.post('/api/auth/sign-up', {
-    config: { accountAuth: 'public', bodyMessage: CREDENTIALS_BODY_MESSAGE },
+    config: { accountAuth: 'public', ...CREDENTIALS_400 },
+    preValidation: refuseWhenSignedIn('Please log out before creating a new account'),
     schema: {
-      tags, summary: 'Create an account and sign in (409 when the email is taken)', body: SignUpBody,
+      tags, summary: 'Create an account and sign in (409 when the email is taken; 403 while signed in or when sign-up is closed)', body: SignUpBody,
       response: { 200: SessionReply, ...errors(400, 403, 409, 429) },
     },
   }, async (req, reply) => {
     const ctx = requestContext(req, 'account');
+    if (req.body.confirmPassword !== undefined && req.body.confirmPassword !== req.body.password) {
+      throw invalid('confirmPassword', 'password_mismatch', 'Password must match');
+    }
     // GATEHOUSE_SIGNUP=closed answers 403; past the per-address limit, 429.
     await core.signup.admit(ctx);
     const user = await core.users.create(SIGN_UP_PRINCIPAL, ctx, { email: req.body.email, password: req.body.password }, { passwordPolicy: PASSWORD_POLICY });
@@ -136,5 +153,20 @@ export async function accountRoutes(base: FastifyInstance, opts: { core: Core })
     if (result.rotatedToken) setSessionCookie(req, reply, result.rotatedToken, s.expiresAt);
     reply.header('etag', etagOf(result.user));
     return { user: accountUser(result.user) };
+  });
+
+  app.delete('/api/users/:user_id', {
+    config: { accountAuth: 'session' },
+    schema: {
+      tags, summary: 'Delete your own account (as the product: true, and the session cookie is cleared); another id answers 404',
+      params: UserIdParams, response: { 200: Type.Boolean(), ...errors(400, 401, 404, 409) },
+    },
+  }, async (req, reply) => {
+    const s: ActiveSession = req.accountSession!;
+    if (req.params.user_id !== s.userId) throw notFound('user');
+    // Every session, token and grant of the user goes with it; the last active admin cannot go (409).
+    await core.users.delete(s.principal, requestContext(req, 'account'), s.userId);
+    clearSessionCookie(req, reply);
+    return true;
   });
 }

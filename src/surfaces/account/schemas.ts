@@ -44,6 +44,7 @@ export const SignUpBody = Type.Object(
   {
     email: Email,
     password: NewPassword,
+    confirmPassword: Type.Optional(Type.String({ maxLength: PASSWORD_MAX, description: "The product's sign-up form sends it; when sent it must equal password." })),
   },
   { additionalProperties: false },
 );

@@ -46,7 +46,10 @@ const PatchAliasBody = Type.Object(
 
 const ListAliasesQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 320, description: 'Prefix of the address (case-insensitive)' })),
-  goto: Type.Optional(Type.String({ maxLength: 320, description: 'Exact destination mailbox' })),
+  goto: Type.Optional(Type.String({ maxLength: 320, description: 'Text the destination mailbox contains (case-insensitive), as the product filters' })),
+  address: Type.Optional(Type.String({ maxLength: 320, description: 'Text the address contains (case-insensitive)' })),
+  domain: Type.Optional(Type.String({ maxLength: 253, description: "Text the address's domain contains (case-insensitive)" })),
+  handle: Type.Optional(Type.String({ maxLength: 64, description: "Text the address's local part contains (case-insensitive)" })),
   active: Type.Optional(Type.Boolean()),
   user_id: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ID })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
@@ -78,7 +81,8 @@ export async function aliasesRoutes(base: FastifyInstance, opts: { core: Core })
     const q = req.query;
     const limit = q.limit ?? 50;
     const page = await core.aliases.list({
-      q: q.q || undefined, goto: q.goto || undefined, active: q.active, userId: q.user_id,
+      q: q.q || undefined, gotoContains: q.goto || undefined, active: q.active, userId: q.user_id,
+      addressContains: q.address || undefined, domainContains: q.domain || undefined, handleContains: q.handle || undefined,
       afterId: q.cursor ? decodeCursor(q.cursor) : undefined, limit,
     });
     return { ok: true, items: page.items.map(aliasItem), next_cursor: page.nextCursor ? encodeIdCursor('a', page.nextCursor) : null, limit };
@@ -118,9 +122,13 @@ export async function aliasesRoutes(base: FastifyInstance, opts: { core: Core })
   });
 
   app.delete('/api/admin/aliases/:id', {
-    schema: { tags, summary: 'Delete an alias', params: IdParams, headers: IfMatchHeaders, response: { 200: Envelope(AliasItem) } },
-  }, async (req) => ({
-    ok: true, created: false, updated: false, deleted: true,
-    item: aliasItem(await core.aliases.delete(req.principal!, requestContext(req, 'admin'), req.params.id, { ifMatch: req.headers['if-match'] })),
-  }));
+    schema: {
+      tags, summary: 'Delete an alias: as the product does, it is deactivated and its address stays taken (deleted is false when it already was inactive)',
+      params: IdParams, headers: IfMatchHeaders, response: { 200: Envelope(AliasItem) },
+    },
+  }, async (req, reply) => {
+    const { alias, deleted } = await core.aliases.delete(req.principal!, requestContext(req, 'admin'), req.params.id, { ifMatch: req.headers['if-match'] });
+    reply.header('etag', aliasEtag(alias));
+    return { ok: true, created: false, updated: false, deleted, item: aliasItem(alias) };
+  });
 }

@@ -38,6 +38,8 @@ declare module 'fastify' {
     sessionFamilyId?: string;
     /** When the caller's session family (refresh) expires. */
     sessionExpiresAt?: string;
+    /** When the caller's access cookie expires. */
+    accessExpiresAt?: string;
     /** The rows of config.readsAlong's read, read with the credentials. */
     alongRead?: { key: string; rows: unknown[] };
   }
@@ -68,7 +70,7 @@ export class AccessTokens {
    * jose's WebCrypto path (importKey + an async verify on the thread pool) cost ~5× more per request.
    * Same checks: compact form, alg HS256 and no crit, signature (constant time), aud, exp, nbf.
    */
-  async verify(token: string): Promise<{ sessionId: string; userId: number } | undefined> {
+  async verify(token: string): Promise<{ sessionId: string; userId: number; expiresAt: string } | undefined> {
     try {
       const parts = token.split('.');
       if (parts.length !== 3 || !parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p))) return undefined;
@@ -86,7 +88,7 @@ export class AccessTokens {
       if (typeof payload.exp !== 'number' || payload.exp <= now) return undefined;
       if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now)) return undefined;
       if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string') return undefined;
-      return { sessionId: payload.sid, userId: Number(payload.sub) };
+      return { sessionId: payload.sid, userId: Number(payload.sub), expiresAt: new Date(payload.exp * 1000).toISOString() };
     } catch {
       return undefined;
     }
@@ -128,10 +130,24 @@ export async function resolvePrincipal(core: Core, access: AccessTokens, req: Fa
   req.principal = found.session.principal;
   req.sessionFamilyId = found.session.id;
   req.sessionExpiresAt = found.session.expiresAt;
+  req.accessExpiresAt = claims.expiresAt;
   if (targetId !== undefined) req.targetUser = { id: targetId, row: found.target };
 }
 
 const UNSAFE = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+/**
+ * The X-CSRF-Token check of a cookie write, answered as the email-forwarding product does: the header is
+ * trimmed; none (or only blanks) is 403 {"error":"csrf_required"}, a wrong one 403 {"error":"invalid_csrf_token"}.
+ */
+export function checkCsrf(req: FastifyRequest, access: AccessTokens, sessionFamilyId: string): void {
+  const header = req.headers['x-csrf-token'];
+  const given = typeof header === 'string' ? header.trim() : '';
+  if (given === '') throw new DomainError('forbidden', 'CSRF token missing: send the X-CSRF-Token header (GET /api/auth/csrf)', { reason: 'csrf_required' });
+  if (!safeEqual(given, access.csrfToken(sessionFamilyId))) {
+    throw new DomainError('forbidden', 'CSRF token invalid for this session', { reason: 'invalid_csrf_token' });
+  }
+}
 
 /** onRequest guard: authentication, permission, then CSRF for cookie callers on unsafe methods. */
 export function adminGuard(core: Core, access: AccessTokens) {
@@ -144,7 +160,12 @@ export function adminGuard(core: Core, access: AccessTokens) {
       return;
     }
     await resolvePrincipal(core, access, req);
-    if (!req.principal) throw unauthenticated('missing_or_invalid_credentials');
+    // The pages give /api/admin/* its 401 shape; on /api/auth/* (where they are silent) the product answers
+    // {"error":"invalid_or_expired_session"}.
+    if (!req.principal) {
+      const url = req.routeOptions.url ?? req.url;
+      throw unauthenticated(url.startsWith('/api/auth/') ? 'invalid_or_expired_session' : 'missing_or_invalid_credentials');
+    }
     // Every state change a session cookie authenticates (sign-out-all included): JSON, from our own origin.
     if (req.sessionFamilyId) guardCookieWrite(core.config, req);
     if (auth === 'admin') {
@@ -153,14 +174,9 @@ export function adminGuard(core: Core, access: AccessTokens) {
     }
     // Judged on the matched route, not the raw URL: the router decodes %61pi/... into /api/..., so a
     // percent-encoded path would otherwise reach an admin route without the CSRF check.
-    if (req.sessionFamilyId && UNSAFE.has(req.method) && (req.routeOptions.url ?? req.url).startsWith('/api/admin/')) {
-      const given = req.headers['x-csrf-token'];
-      if (typeof given !== 'string' || given === '') {
-        throw new DomainError('forbidden', 'CSRF token missing: send the X-CSRF-Token header (GET /api/auth/csrf)', { reason: 'csrf_missing' });
-      }
-      if (!safeEqual(given, access.csrfToken(req.sessionFamilyId))) {
-        throw new DomainError('forbidden', 'CSRF token invalid for this session', { reason: 'csrf_invalid' });
-      }
+    const url = req.routeOptions.url ?? req.url;
+    if (req.sessionFamilyId && UNSAFE.has(req.method) && url.startsWith('/api/admin/')) {
+      checkCsrf(req, access, req.sessionFamilyId);
     }
   };
 }

@@ -10,7 +10,7 @@ import { requestContext } from '../../platform/http.js';
 import { decodeIdCursor, encodeIdCursor } from './serialize.js';
 import { Envelope, IdParams, IfMatchHeaders, NullableString } from './schemas.js';
 
-const BanType = Type.Union(BAN_TYPES.map((t) => Type.Literal(t)), { description: 'email, domain, ip or name' });
+const BanType = Type.Union(BAN_TYPES.map((t) => Type.Literal(t)), { description: 'email, domain, ip or name (any case: trimmed and lower-cased first)' });
 const Text255 = NullableString({ maxLength: 255, description: 'At most 255 characters; null or "" clears' });
 const ExpiresAt = NullableString({ maxLength: 64, description: 'Format: date-time (RFC 3339); null or "" clears (never expires)' });
 
@@ -34,6 +34,12 @@ const BanEffects = {
   sessions_revoked: Type.Optional(Type.Integer({ description: 'Sessions ended when revoke_sessions was true.' })),
 };
 
+const CreateBanEffects = {
+  disabled_aliases: Type.Integer({ description: 'Number of aliases deactivated (0 unless disable_matching_aliases was true).' }),
+  message: Type.String({ description: '"Ban created." or "Ban created. Also, N matching aliases were disabled."' }),
+  sessions_revoked: Type.Optional(Type.Integer({ description: 'Sessions ended when revoke_sessions was true.' })),
+};
+
 const Flags = {
   disable_matching_aliases: Type.Optional(Type.Boolean({ description: 'Deactivate every active alias the ban matches (not for ip bans)' })),
   revoke_sessions: Type.Optional(Type.Boolean({ description: 'End the sessions of the users the ban matches (ip: sessions opened from a covered address)' })),
@@ -45,7 +51,7 @@ const CreateBanBody = Type.Object(
     ban_value: Type.String({ minLength: 1, maxLength: 320 }),
     reason: Type.Optional(Text255),
     expires_at: Type.Optional(ExpiresAt),
-    revoked: Type.Optional(Type.Boolean()),
+    revoked: Type.Optional(Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)], { description: 'true/false (1/0 accepted, as the product takes them)' })),
     revoked_reason: Type.Optional(Text255),
     ...Flags,
   },
@@ -58,8 +64,9 @@ const PatchBanBody = Type.Partial(CreateBanBody, { additionalProperties: false }
 const ListBansQuery = Type.Object({
   type: Type.Optional(BanType),
   ban_type: Type.Optional(BanType),
-  active: Type.Optional(Type.Boolean()),
+  active: Type.Optional(Type.Boolean({ description: 'true/false (1/0 accepted)' })),
   q: Type.Optional(Type.String({ maxLength: 320, description: 'Prefix of the (normalised) ban value' })),
+  ban_value: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Text the ban value contains (case-insensitive), as the product filters' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 64 })),
 });
@@ -98,12 +105,39 @@ export function banItem(b: Ban) {
   };
 }
 
-function effects(r: BanWriteResult) {
+/** "Also, 2 matching aliases were disabled." (the product's wording, after "Ban created." on a create). */
+function aliasesSentence(n: number): string {
+  return `Also, ${n} matching ${n === 1 ? 'alias was' : 'aliases were'} disabled.`;
+}
+
+/**
+ * A create always carries disabled_aliases (0 unless disable_matching_aliases was true) and message
+ * ("Ban created." or "Ban created. Also, N matching aliases were disabled."), as the product answers.
+ */
+function createEffects(r: BanWriteResult, disableAsked: boolean) {
+  const n = r.disabledAliases ?? 0;
   return {
-    ...(r.disabledAliases !== undefined ? { disabled_aliases: r.disabledAliases } : {}),
-    ...(r.message !== undefined ? { message: r.message } : {}),
+    disabled_aliases: n,
+    message: disableAsked ? `Ban created. ${aliasesSentence(n)}` : 'Ban created.',
     ...(r.sessionsRevoked !== undefined ? { sessions_revoked: r.sessionsRevoked } : {}),
   };
+}
+
+/** An update carries disabled_aliases and message only when disable_matching_aliases was sent (the product's update has neither). */
+function updateEffects(r: BanWriteResult) {
+  return {
+    ...(r.disabledAliases !== undefined ? { disabled_aliases: r.disabledAliases, message: `Ban updated. ${aliasesSentence(r.disabledAliases)}` } : {}),
+    ...(r.sessionsRevoked !== undefined ? { sessions_revoked: r.sessionsRevoked } : {}),
+  };
+}
+
+const flag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
+
+/** ban_type (body) and type/ban_type (query) are trimmed and lower-cased before validation, as the product does. */
+function lowerBanType(container: unknown, keys: string[]): void {
+  if (!container || typeof container !== 'object') return;
+  const c = container as Record<string, unknown>;
+  for (const k of keys) if (typeof c[k] === 'string') c[k] = (c[k] as string).trim().toLowerCase();
 }
 
 /** The id of a next_cursor of this list; 400 for anything else. */
@@ -118,6 +152,11 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
   const { core } = opts;
   const tags = ['admin: bans'];
 
+  app.addHook('preValidation', async (req) => {
+    lowerBanType(req.body, ['ban_type']);
+    lowerBanType(req.query, ['type', 'ban_type']);
+  });
+
   app.get('/api/admin/bans', {
     schema: {
       tags, summary: 'List bans, newest first (filter by type, active, value prefix; cursor pagination)', querystring: ListBansQuery,
@@ -130,6 +169,7 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
       type: q.type ?? q.ban_type,
       active: q.active,
       valuePrefix: q.q ? foldKey(q.q.trim()) || undefined : undefined,
+      valueContains: q.ban_value?.trim().toLowerCase() || undefined,
       beforeId: q.cursor ? decodeCursor(q.cursor) : undefined,
       limit,
     });
@@ -137,15 +177,15 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
   });
 
   app.post('/api/admin/bans', {
-    schema: { tags, summary: 'Create a ban', body: CreateBanBody, response: { 201: Envelope(BanItem, BanEffects) } },
+    schema: { tags, summary: 'Create a ban', body: CreateBanBody, response: { 201: Envelope(BanItem, CreateBanEffects) } },
   }, async (req, reply) => {
     const b = req.body;
     const result = await core.bans.create(req.principal!, requestContext(req, 'admin'), {
-      banType: b.ban_type, banValue: b.ban_value, reason: b.reason, expiresAt: b.expires_at, revoked: b.revoked,
+      banType: b.ban_type, banValue: b.ban_value, reason: b.reason, expiresAt: b.expires_at, revoked: flag(b.revoked),
       revokedReason: b.revoked_reason, disableMatchingAliases: b.disable_matching_aliases, revokeSessions: b.revoke_sessions,
     });
     reply.code(201).header('etag', banEtag(result.ban)).header('location', `/api/admin/bans/${result.ban.id}`);
-    return { ok: true, created: true, updated: false, deleted: false, ...effects(result), item: banItem(result.ban) };
+    return { ok: true, created: true, updated: false, deleted: false, ...createEffects(result, b.disable_matching_aliases === true), item: banItem(result.ban) };
   });
 
   app.get('/api/admin/bans/:id', {
@@ -175,12 +215,12 @@ export async function bansRoutes(base: FastifyInstance, opts: { core: Core }): P
   }, async (req, reply) => {
     const b = req.body ?? {};
     const patch: BanPatch = {
-      banType: b.ban_type, banValue: b.ban_value, reason: b.reason, expiresAt: b.expires_at, revoked: b.revoked,
+      banType: b.ban_type, banValue: b.ban_value, reason: b.reason, expiresAt: b.expires_at, revoked: flag(b.revoked),
       revokedReason: b.revoked_reason, disableMatchingAliases: b.disable_matching_aliases, revokeSessions: b.revoke_sessions,
     };
     const result = await core.bans.update(req.principal!, requestContext(req, 'admin'), req.params.id, patch, { ifMatch: req.headers['if-match'] });
     reply.header('etag', banEtag(result.ban));
-    return { ok: true, created: false, updated: true, deleted: false, ...effects(result), item: banItem(result.ban) };
+    return { ok: true, created: false, updated: true, deleted: false, ...updateEffects(result), item: banItem(result.ban) };
   });
 
   app.delete('/api/admin/bans/:id', {

@@ -8,6 +8,13 @@ export const UNAUTHORIZED_MESSAGE = 'Authentication required. Please provide a v
 export const FORBIDDEN_MESSAGE = "You don't have permission to access this resource";
 export const NOT_FOUND_MESSAGE = 'The requested resource was not found';
 
+/**
+ * Errors the email-forwarding product answers with a bare `{error}` body (the pages' generic shape) where the
+ * pages are silent: CSRF refusals (its admin mutation middleware and its auth service), a failed sign-in, and
+ * the /api/auth/* routes when no live session is presented. The DomainError's reason is the error code.
+ */
+export const BARE_ERRORS = new Set(['csrf_required', 'invalid_csrf_token', 'auth_failed', 'invalid_or_expired_session']);
+
 const REASON_OF_KEYWORD: Record<string, string> = {
   minLength: 'too_short',
   maxLength: 'too_long',
@@ -51,7 +58,20 @@ function invalidParams(field: string, reason: string, hint: string, constraints:
   return { status: 400, body: { error: 'invalid_params', field, reason, hint, constraints, ...(message ? { message } : {}) } };
 }
 
+/** The last-admin guard's reason, named as the product names it (cannot_demote_… when is_admin would change). */
+function conflictReason(err: DomainError): string {
+  if (err.reason === 'last_admin') return err.field === 'is_admin' ? 'cannot_demote_last_admin' : 'cannot_disable_last_admin';
+  return err.reason ?? 'conflict';
+}
+
 export function renderDomainError(err: DomainError): Rendered {
+  if ((err.kind === 'forbidden' || err.kind === 'unauthenticated') && err.reason && BARE_ERRORS.has(err.reason)) {
+    return { status: err.kind === 'forbidden' ? 403 : 401, body: { error: err.reason } };
+  }
+  // A wrong current password on the self-password route: the product's 401 {error, field}.
+  if (err.kind === 'unauthenticated' && err.reason === 'invalid_current_password') {
+    return { status: 401, body: { error: 'invalid_credentials', field: 'current_password' } };
+  }
   switch (err.kind) {
     case 'invalid':
       return invalidParams(err.field ?? 'body', err.reason ?? 'invalid', err.hint ?? err.message, err.constraints ?? {}, err.message);
@@ -80,12 +100,20 @@ export function renderDomainError(err: DomainError): Rendered {
           code: 409,
           details: err.reason === `${err.field}_taken` ? `${err.field} already exists` : err.message,
           field: err.field ?? null,
-          reason: err.reason ?? 'conflict',
+          reason: conflictReason(err),
         },
       };
     case 'precondition_failed':
       return { status: 412, body: { error: 'precondition_failed', message: err.message, code: 412 } };
     case 'too_many_requests':
+      // The sign-in throttle, in the product's words (its auth_login rate limits): {error, where, reason}.
+      if (err.reason === 'too_many_failed_attempts_ip' || err.reason === 'too_many_failed_attempts_identifier') {
+        return {
+          status: 429,
+          body: { error: 'rate_limited', where: 'auth_login', reason: err.reason },
+          headers: { 'retry-after': String(err.retryAfterSeconds ?? 60) },
+        };
+      }
       return {
         status: 429,
         body: { error: 'too_many_requests', message: err.message, code: 429, retry_after: err.retryAfterSeconds ?? 60 },

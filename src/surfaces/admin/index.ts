@@ -9,6 +9,7 @@ import { userRoutes } from './users-routes.js';
 import { bansRoutes } from './bans-routes.js';
 import { aliasesRoutes } from './aliases-routes.js';
 import { tenantsRoutes } from './tenants-routes.js';
+import { normalizeBodyFlags, normalizeQueryFlags } from './serialize.js';
 
 export { AccessTokens, adminGuard, type RouteAuth } from './auth.js';
 export { renderError as renderAdminError, sendError as sendAdminError } from './errors.js';
@@ -17,6 +18,10 @@ export async function adminSurface(app: FastifyInstance, opts: { core: Core }): 
   const access = new AccessTokens(opts.core.secret, opts.core.config.accessTtlSeconds);
   installAdminErrorHandler(app);
   app.addHook('onRequest', adminGuard(opts.core, access));
+  app.addHook('preValidation', async (req) => {
+    normalizeQueryFlags(req.query);
+    normalizeBodyFlags(req.body);
+  });
   await app.register(authRoutes, { core: opts.core, access });
   await app.register(userRoutes, { core: opts.core });
   await app.register(tokenRoutes, { core: opts.core });

@@ -41,13 +41,17 @@ const ActiveFlag = Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)]
   description: 'true/false (1/0 accepted, as responses show it)',
 });
 
+const AdminFlag = Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)], {
+  description: 'true/false (1/0 accepted, as the product takes them)',
+});
+
 export const PatchUserBody = Type.Object(
   {
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     email: Type.Optional(Type.String({ maxLength: 320, description: 'Format: email' })),
     password: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
     is_active: Type.Optional(ActiveFlag),
-    is_admin: Type.Optional(Type.Boolean()),
+    is_admin: Type.Optional(AdminFlag),
     name: Type.Optional(NullableString({ maxLength: 255 })),
   },
   { additionalProperties: false },
@@ -59,7 +63,7 @@ export const CreateUserBody = Type.Object(
     email: Type.String({ maxLength: 320, description: 'Format: email' }),
     password: Type.String({ minLength: 8, maxLength: 128 }),
     is_active: Type.Optional(ActiveFlag),
-    is_admin: Type.Optional(Type.Boolean()),
+    is_admin: Type.Optional(AdminFlag),
     name: Type.Optional(NullableString({ maxLength: 255 })),
   },
   { additionalProperties: false },
@@ -78,6 +82,8 @@ export const ListUsersQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 1024, description: 'next_cursor of the previous page (a search cursor continues only a search)' })),
   q: Type.Optional(Type.String({ maxLength: 254, description: 'Prefix of email, username or name (case-insensitive)' })),
   is_active: Type.Optional(Type.Boolean()),
+  active: Type.Optional(Type.Boolean({ description: 'Same as is_active (the product names this filter active)' })),
+  email: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Text the email contains (case-insensitive), as the product filters; not with q' })),
   is_admin: Type.Optional(Type.Boolean()),
 });
 

@@ -62,3 +62,43 @@ export function decodeUserCursor(cursor: string): UserCursor | undefined {
   const id = Number(m[1]);
   return id <= MAX_ID ? { id, key: m[2] } : undefined;
 }
+
+const QUERY_FLAGS = ['active', 'is_active', 'is_admin'];
+const BODY_FLAGS = ['active', 'is_active', 'is_admin', 'revoked', 'disable_matching_aliases'];
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+
+/**
+ * The list filters active / is_active / is_admin take what the product's query DTOs take: 1/0, true/false,
+ * yes/no, on/off, in any case, trimmed. Rewritten to true/false before validation; anything else is left for
+ * validation to refuse.
+ */
+export function normalizeQueryFlags(query: unknown): void {
+  if (!query || typeof query !== 'object') return;
+  const q = query as Record<string, unknown>;
+  for (const key of QUERY_FLAGS) {
+    const v = q[key];
+    if (typeof v !== 'string') continue;
+    const word = v.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) q[key] = 'true';
+    else if (FALSE_WORDS.has(word)) q[key] = 'false';
+  }
+}
+
+/**
+ * The body flags the product's DTOs turn into booleans from words as well ("1"/"0", "true"/"false", "yes"/"no",
+ * "on"/"off", any case, trimmed): rewritten to true/false before validation. JSON true/false and 1/0 pass as
+ * they are; anything else is left for validation to refuse.
+ */
+export function normalizeBodyFlags(body: unknown): void {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return;
+  const b = body as Record<string, unknown>;
+  for (const key of BODY_FLAGS) {
+    if (!Object.prototype.hasOwnProperty.call(b, key)) continue;
+    const v = b[key];
+    if (typeof v !== 'string') continue;
+    const word = v.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) b[key] = true;
+    else if (FALSE_WORDS.has(word)) b[key] = false;
+  }
+}

@@ -3,13 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
-import { invalid } from '../../core/errors.js';
+import { invalid, isDomainError, unauthenticated } from '../../core/errors.js';
 import { etagOf } from '../../core/users/service.js';
 import { readOf } from '../target-user.js';
 import type { UserListQuery, UserPatch } from '../../core/users/types.js';
 import { requestContext } from '../../platform/http.js';
 import { CreateUserBody, Envelope, IdParams, IfMatchHeaders, ListUsersQuery, PatchUserBody, SelfPasswordBody, UserItem } from './schemas.js';
 import { decodeUserCursor, encodeUserCursor, userItem } from './serialize.js';
+import { clearSessionCookies } from './auth-routes.js';
 
 const ADMIN_PASSWORD_POLICY = { min: 8, max: 128 };
 const toBoolFlag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
@@ -60,7 +61,9 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
     const limit = q.limit ?? 50;
     const query = listQueryOf(limit, q.cursor, q.q);
     if (typeof query === 'string') throw invalid('cursor', 'invalid_cursor', query);
-    const page = await core.users.listSummaries({ ...query, isActive: q.is_active, isAdmin: q.is_admin }, { read: req.alongRead });
+    const email = q.email?.trim().toLowerCase() || undefined;
+    if (email && query.q) throw invalid('email', 'not_with_q', 'email filters a list in id order; send either q (a search) or email', { hint: 'Drop q or email' });
+    const page = await core.users.listSummaries({ ...query, isActive: q.is_active ?? q.active, isAdmin: q.is_admin, emailContains: email }, { read: req.alongRead });
     return { ok: true, items: page.items.map(userItem), next_cursor: page.nextCursor ? encodeUserCursor(page.nextCursor) : null, limit };
   });
 
@@ -70,7 +73,7 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
     const b = req.body;
     const user = await core.users.create(req.principal!, requestContext(req, 'admin'), {
       username: b.username, email: b.email, password: b.password, name: b.name,
-      isActive: toBoolFlag(b.is_active), isAdmin: b.is_admin, emailVerified: true,
+      isActive: toBoolFlag(b.is_active), isAdmin: toBoolFlag(b.is_admin), emailVerified: true,
     }, { passwordPolicy: ADMIN_PASSWORD_POLICY });
     reply.code(201).header('etag', etagOf(user)).header('location', `/api/admin/users/${user.id}`);
     return { ok: true, created: true, updated: false, deleted: false, item: userItem(user) };
@@ -79,16 +82,22 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
   app.patch('/api/admin/users/me/password', {
     schema: {
       tags, summary: "Change the signed-in admin's own password (revokes their other sessions)", headers: IfMatchHeaders, body: SelfPasswordBody,
-      response: { 200: Envelope(UserItem, { sessions_revoked: Type.Integer() }) },
+      response: { 200: Envelope(UserItem, { reauth_required: Type.Boolean(), sessions_revoked: Type.Integer() }) },
     },
   }, async (req, reply) => {
     const p = req.principal!;
     if (p.kind !== 'user') throw invalid('session', 'user_session_required', 'Changing your own password needs a signed-in user, not an API token');
     const result = await core.users.changeOwnPassword(p, requestContext(req, 'admin'), req.body.current_password, req.body.new_password, ADMIN_PASSWORD_POLICY, {
       ifMatch: req.headers['if-match'],
+    }).catch((err: unknown) => {
+      // The product answers a wrong current password 401 {"error":"invalid_credentials","field":"current_password"}.
+      throw isDomainError(err) && err.reason === 'invalid_current_password' ? unauthenticated('invalid_current_password', err.message) : err;
     });
     reply.header('etag', etagOf(result.user));
-    return { ok: true, created: false, updated: true, deleted: false, sessions_revoked: result.sessionsRevoked, item: userItem(result.user) };
+    // reauth_required as the product answers it; false here, because this session is kept (only the others end).
+    return {
+      ok: true, created: false, updated: true, deleted: false, reauth_required: false, sessions_revoked: result.sessionsRevoked, item: userItem(result.user),
+    };
   });
 
   app.get('/api/admin/users/:id', {
@@ -110,7 +119,7 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
     const b = req.body ?? {};
     const patch: UserPatch = {
       username: b.username, email: b.email, password: b.password, name: b.name,
-      isActive: toBoolFlag(b.is_active), isAdmin: b.is_admin,
+      isActive: toBoolFlag(b.is_active), isAdmin: toBoolFlag(b.is_admin),
     };
     const result = await core.users.update(req.principal!, requestContext(req, 'admin'), req.params.id, patch, {
       ifMatch: req.headers['if-match'],
@@ -120,13 +129,23 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
       read: readOf(req, req.params.id),
     });
     reply.header('etag', etagOf(result.user));
+    // As the product: a cookie caller who deactivated or demoted themselves gets their cookies cleared (the
+    // session is already revoked).
+    if (req.sessionFamilyId && req.principal?.kind === 'user' && req.principal.userId === req.params.id && (!result.user.isActive || !userItem(result.user).is_admin)) {
+      clearSessionCookies(reply);
+    }
     return { ok: true, created: false, updated: true, deleted: false, sessions_revoked: result.sessionsRevoked, item: userItem(result.user) };
   });
 
   app.delete('/api/admin/users/:id', {
-    schema: { tags, summary: 'Delete a user (their sessions and tokens go with them)', params: IdParams, headers: IfMatchHeaders, response: { 200: Envelope(UserItem) } },
-  }, async (req) => {
+    schema: {
+      tags, summary: 'Delete a user (their sessions and tokens go with them; sessions_revoked counts the live sessions ended)',
+      params: IdParams, headers: IfMatchHeaders, response: { 200: Envelope(UserItem, { sessions_revoked: Type.Integer() }) },
+    },
+  }, async (req, reply) => {
     const user = await core.users.delete(req.principal!, requestContext(req, 'admin'), req.params.id, { ifMatch: req.headers['if-match'] });
-    return { ok: true, created: false, updated: false, deleted: true, item: userItem(user) };
+    // As the product: deleting yourself (with the cookie session) clears your cookies.
+    if (req.sessionFamilyId && req.principal?.kind === 'user' && req.principal.userId === req.params.id) clearSessionCookies(reply);
+    return { ok: true, created: false, updated: false, deleted: true, sessions_revoked: user.sessionsRevoked, item: userItem(user) };
   });
 }

@@ -27,9 +27,17 @@ export interface Rendered {
   headers?: Record<string, string>;
 }
 
+/**
+ * Unleash's errors always carry `details` (its UnleashError serialises as {id, name, message, details:
+ * [{message, description}]}); an error with details of its own (validation) replaces them.
+ */
 function body(name: string, message: string, extra: Partial<UnleashErrorBody> = {}): UnleashErrorBody {
-  return { id: uuid(), name, message, ...extra };
+  return { id: uuid(), name, message, details: [{ message, description: message }], ...extra };
 }
+
+/** Unleash's answer to a wrong username or password on /auth/simple/login (its PasswordMismatch error). */
+export const PASSWORD_MISMATCH_MESSAGE =
+  'The combination of password and username you provided is invalid. If you have forgotten your password, visit /forgotten-password or get in touch with your instance administrator.';
 
 export function permissionMessage(permission: string): string {
   return `You need the "${permission}" permission to perform this action.`;
@@ -58,7 +66,7 @@ export function renderDomainError(err: DomainError, req: FastifyRequest): Render
       if (err.reason === 'invalid_credentials') {
         return {
           status: 401,
-          body: body('PasswordMismatchError', 'The combination of password and username you provided is invalid.'),
+          body: body('PasswordMismatch', PASSWORD_MISMATCH_MESSAGE),
         };
       }
       return {

@@ -13,7 +13,12 @@ async function api(method, path, body, extra = {}) {
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
   const data = await res.json().catch(() => ({}));
   if (res.status === 401 && path !== '/api/auth/sign-in' && path !== '/api/auth/refresh') {
-    const refreshed = await fetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin' });
+    // Refresh needs the family's CSRF token (learned from the refresh cookie alone after a page reload).
+    if (!csrf) {
+      const t = await fetch('/api/auth/csrf', { credentials: 'same-origin' });
+      if (t.ok) csrf = (await t.json()).csrf_token;
+    }
+    const refreshed = await fetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin', headers: csrf ? { 'x-csrf-token': csrf } : {} });
     if (refreshed.ok) return api(method, path, body, extra);
     showSignIn();
   }
