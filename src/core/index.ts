@@ -15,12 +15,19 @@ import { BansService } from './bans/index.js';
 import { AliasesService } from './aliases/index.js';
 import { TenantsService } from './tenants/index.js';
 import { OAuthService } from './oauth/index.js';
+import { Outbox } from './outbox/index.js';
+import { WebhooksService } from './webhooks/index.js';
+import { MailService } from './mail/index.js';
 
 export interface Core extends CoreDeps {
   bans: BansService;
   aliases: AliasesService;
   tenants: TenantsService;
   oauth: OAuthService;
+  /** Mail and webhook messages; its dispatcher runs only once started (serve, or a test that asks). */
+  outbox: Outbox;
+  webhooks: WebhooksService;
+  mail: MailService;
 }
 
 export async function createCore(config: Config, store: Store): Promise<Core> {
@@ -38,14 +45,20 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
     tokens: new TokensService(store),
     throttle,
   };
+  const outbox = new Outbox(store, config.delivery);
   const core: Core = {
     ...deps,
+    outbox,
+    webhooks: new WebhooksService(deps, outbox),
+    mail: new MailService(deps, outbox),
     bans: new BansService(deps),
     aliases: new AliasesService(deps),
     tenants: new TenantsService(deps),
     oauth: new OAuthService(deps),
   };
   core.bans.install();
+  core.webhooks.install();
+  core.mail.install();
   return core;
 }
 

@@ -3,7 +3,7 @@ import type { Store } from '../../store/db.js';
 import { nowIso, uniqueViolation, type Executor } from '../../store/sql.js';
 import type { CompiledQuery, Updateable } from 'kysely';
 import type { UsersTable } from '../../store/schema.js';
-import { auditRow, recordAudit } from '../audit/index.js';
+import { auditListenerOf, auditRow, recordAudit } from '../audit/index.js';
 import { isAdminPrincipal, type Principal, type RequestContext } from '../context.js';
 import { conflict, DomainError, invalid, notFound, preconditionFailed } from '../errors.js';
 import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } from '../passwords/index.js';
@@ -691,7 +691,11 @@ export class UsersService {
       before: auditView(before),
       after: { ...auditView(after), changed: changedKeys, sessions_revoked: 0 },
     });
-    const updated = await updateUserRowWithAudit(this.store.db, id, before.version, set, audit).catch(mapUnique);
+    // Webhook deliveries of the event go in the same statement (none, and no cost, without subscriptions).
+    const listener = auditListenerOf(this.store.db);
+    const outbox = listener ? await listener.rowsFor(this.store.db, audit) : [];
+    const updated = await updateUserRowWithAudit(this.store.db, id, before.version, set, audit, outbox).catch(mapUnique);
+    if (updated && outbox.length > 0) listener!.written();
     if (updated) return { user: after, changed: changedKeys, sessionsRevoked: 0 };
     // A concurrent write moved the version on: the locking path re-reads and decides again.
     return undefined;

@@ -8,5 +8,6 @@ import { migration0005 } from './0005_perf.js';
 import { migration0006 } from './0006_search_window.js';
 import { migration0007 } from './0007_alias_versions.js';
 import { migration0008 } from './0008_drop_search_window.js';
+import { migration0010 } from './0010_outbox_webhooks.js';
 
-export const migrations: VersionedMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008];
+export const migrations: VersionedMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0010];

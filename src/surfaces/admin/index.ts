@@ -9,6 +9,7 @@ import { userRoutes } from './users-routes.js';
 import { bansRoutes } from './bans-routes.js';
 import { aliasesRoutes } from './aliases-routes.js';
 import { tenantsRoutes } from './tenants-routes.js';
+import { webhooksRoutes } from './webhooks-routes.js';
 
 export { AccessTokens, adminGuard, type RouteAuth } from './auth.js';
 export { renderError as renderAdminError, sendError as sendAdminError } from './errors.js';
@@ -23,4 +24,5 @@ export async function adminSurface(app: FastifyInstance, opts: { core: Core }): 
   await app.register(bansRoutes, { core: opts.core });
   await app.register(aliasesRoutes, { core: opts.core });
   await app.register(tenantsRoutes, { core: opts.core });
+  await app.register(webhooksRoutes, { core: opts.core });
 }
