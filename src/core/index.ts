@@ -18,6 +18,7 @@ import { OAuthService } from './oauth/index.js';
 import { Outbox } from './outbox/index.js';
 import { WebhooksService } from './webhooks/index.js';
 import { MailService } from './mail/index.js';
+import { AccountMail } from './mail/flows.js';
 
 export interface Core extends CoreDeps {
   bans: BansService;
@@ -28,6 +29,8 @@ export interface Core extends CoreDeps {
   outbox: Outbox;
   webhooks: WebhooksService;
   mail: MailService;
+  /** Invite and password-reset mail (flows over `mail`). */
+  accountMail: AccountMail;
 }
 
 export async function createCore(config: Config, store: Store): Promise<Core> {
@@ -46,11 +49,13 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
     throttle,
   };
   const outbox = new Outbox(store, config.delivery);
+  const mail = new MailService(deps, outbox);
   const core: Core = {
     ...deps,
     outbox,
     webhooks: new WebhooksService(deps, outbox),
-    mail: new MailService(deps, outbox),
+    mail,
+    accountMail: new AccountMail(deps, mail),
     bans: new BansService(deps),
     aliases: new AliasesService(deps),
     tenants: new TenantsService(deps),

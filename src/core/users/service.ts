@@ -607,8 +607,13 @@ export class UsersService {
     principal: Principal,
     ctx: RequestContext,
     input: NewUser,
-    opts: { passwordPolicy?: PasswordPolicy; inviteTtlSeconds: number },
-  ): Promise<{ user: User; inviteToken: string | null; inviteExpiresAt: string | null }> {
+    opts: {
+      passwordPolicy?: PasswordPolicy;
+      inviteTtlSeconds: number;
+      /** Runs in the creating transaction once the invite exists (the invite mail is enqueued there); true = mail sent. */
+      onInvite?: (trx: Executor, user: User, token: string, expiresAt: string) => Promise<boolean>;
+    },
+  ): Promise<{ user: User; inviteToken: string | null; inviteExpiresAt: string | null; emailSent?: boolean }> {
     return this.store.db.transaction().execute(async (trx) => {
       const user = await this.create(principal, ctx, input, { passwordPolicy: opts.passwordPolicy, ex: trx });
       if (input.password) return { user, inviteToken: null, inviteExpiresAt: null };
@@ -619,7 +624,8 @@ export class UsersService {
         .values({ token_hash: sha256Hex(inviteToken), user_id: user.id, created_by: principal.label, created_at: nowIso(), expires_at: expiresAt, used_at: null })
         .execute();
       await recordAudit(trx, principal, ctx, { action: 'user.invite_created', targetType: 'user', targetId: user.id, after: { user_id: user.id, expires_at: expiresAt } });
-      return { user, inviteToken, inviteExpiresAt: expiresAt };
+      const emailSent = opts.onInvite ? await opts.onInvite(trx, user, inviteToken, expiresAt) : false;
+      return { user, inviteToken, inviteExpiresAt: expiresAt, emailSent };
     });
   }
 
