@@ -12,6 +12,8 @@ import { http } from './helpers/http.js';
 import { uniqueEmail } from './helpers/admin.js';
 import { SmtpReceiver, sleep, waitFor } from './helpers/delivery.js';
 import { createUa, login, ua, STRONG } from './useradmin-helpers.js';
+import { signIn, createUser } from './helpers/admin.js';
+import { signUp } from './account-helpers.js';
 
 const FAST = {
   GATEHOUSE_OUTBOX_POLL_MS: '50',
@@ -117,6 +119,81 @@ for (const { engine, skip } of engines()) {
       const audit = await http(s.url, '/api/admin/audit-events?action=user.password_reset_requested', { token: ADMIN_TOKEN });
       assert.equal(audit.body.items.length, 1);
       assert.equal(audit.text.includes(token), false);
+    });
+
+    it('admin surface: forgot password (same answer for any address), the mailed link sets a new password once and ends the sessions', async () => {
+      const email = uniqueEmail('admin-forgot');
+      const u = await createUser(s.url, { email, password: 'old-password-1' });
+      const session = await signIn(s.url, email, 'old-password-1');
+      const known = await http(s.url, '/api/auth/password-reset', { body: { email } });
+      const unknown = await http(s.url, '/api/auth/password-reset', { body: { email: 'ghost@example.test' } });
+      assert.deepEqual([known.status, known.body], [200, { ok: true, action: 'password_reset_requested' }]);
+      assert.deepEqual([unknown.status, unknown.body], [200, known.body]);
+      const mail = await waitFor('the reset mail', () => smtp.to(email)[0]);
+      const token = tokenIn(mail.text ?? '', '/reset-password');
+      const short = await http(s.url, '/api/auth/password-reset/confirm', { body: { token, password: 'short' } });
+      assert.equal(short.status, 400);
+      assert.equal(short.body.error, 'invalid_params');
+      const done = await http(s.url, '/api/auth/password-reset/confirm', { body: { token, password: 'new-password-1' } });
+      assert.deepEqual([done.status, done.body], [200, { ok: true, action: 'password_reset' }]);
+      await signIn(s.url, email, 'new-password-1');
+      assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: email, password: 'old-password-1' } })).status, 401);
+      assert.equal((await http(s.url, '/api/auth/session', { cookie: session.cookie })).status, 401, 'the old session ended');
+      const again = await http(s.url, '/api/auth/password-reset/confirm', { body: { token, password: 'third-password-1' } });
+      assert.equal(again.status, 400);
+      assert.equal(again.body.reason, 'invalid_token');
+      assert.equal((await http(s.url, '/api/auth/password-reset/confirm', { body: { token: 'x'.repeat(40), password: 'third-password-1' } })).body.reason, 'invalid_token');
+      assert.equal((await http(s.url, '/api/auth/password-reset', { body: {} })).status, 400);
+      assert.equal(u.email, email);
+    });
+
+    it('email verification: the signed-in user asks for a link; it sets email_verified_at once', async () => {
+      const email = uniqueEmail('verify');
+      // Signed up on the account surface: unverified (users an admin creates start verified).
+      const u = await signUp(s.url, email, 'verify-password-1');
+      assert.equal((await http(s.url, `/api/admin/users/${u.id}`, { token: ADMIN_TOKEN })).body.item.email_verified_at, null);
+      const session = await signIn(s.url, email, 'verify-password-1');
+      const asked = await http(s.url, '/api/auth/verify-email/request', { method: 'POST', cookie: session.cookie });
+      assert.equal(asked.status, 200, asked.text);
+      assert.equal(asked.body.result, 'sent');
+      assert.equal((await http(s.url, '/api/auth/verify-email/request', { method: 'POST', cookie: session.cookie })).body.result, 'recently_sent');
+      assert.equal((await http(s.url, '/api/auth/verify-email/request', { method: 'POST' })).status, 401);
+      const mail = await waitFor('the verification mail', () => smtp.to(email)[0]);
+      const token = tokenIn(mail.text ?? '', '/verify-email');
+      const ok = await http(s.url, '/api/auth/verify-email', { body: { token } });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.email, email);
+      const after = await http(s.url, `/api/admin/users/${u.id}`, { token: ADMIN_TOKEN });
+      assert.equal(after.body.item.email_verified_at, ok.body.email_verified_at);
+      assert.equal((await http(s.url, '/api/auth/verify-email', { body: { token } })).body.reason, 'invalid_token');
+      assert.equal((await http(s.url, '/api/auth/verify-email/request', { method: 'POST', cookie: session.cookie })).body.result, 'already_verified');
+      const audit = await http(s.url, `/api/admin/audit-events?action=user.email_verified&target_id=${u.id}`, { token: ADMIN_TOKEN });
+      assert.equal(audit.body.items.length, 1);
+    });
+
+    it('email change: the old address is told, the new one gets a verification link (account surface self-service)', async () => {
+      const oldEmail = uniqueEmail('mover');
+      const newEmail = uniqueEmail('moved');
+      const me = await signUp(s.url, oldEmail);
+      const changed = await http(s.url, `/api/users/${me.id}`, { method: 'PATCH', cookie: me.cookie, body: { email: newEmail } });
+      assert.equal(changed.status, 200, changed.text);
+      const notice = await waitFor('the notice to the old address', () => smtp.to(oldEmail).find((m) => /changed/.test(m.subject ?? '')));
+      assert.match(notice.text ?? '', new RegExp(newEmail.replace(/[.+]/g, '\\$&')));
+      assert.equal(/token=/.test(notice.text ?? ''), false, 'the notice carries no link');
+      const verify = await waitFor('the verification link to the new address', () => smtp.to(newEmail)[0]);
+      const token = tokenIn(verify.text ?? '', '/verify-email');
+      assert.equal((await http(s.url, '/api/auth/verify-email', { body: { token } })).status, 200);
+      const user = await http(s.url, `/api/admin/users/${me.id}`, { token: ADMIN_TOKEN });
+      assert.equal(user.body.item.email, newEmail);
+      assert.ok(user.body.item.email_verified_at);
+
+      // An admin changing the address: the old one is told; the address keeps its verified state, no link.
+      const third = uniqueEmail('third');
+      const byAdmin = await http(s.url, `/api/admin/users/${me.id}`, { method: 'PATCH', token: ADMIN_TOKEN, body: { email: third } });
+      assert.equal(byAdmin.status, 200, byAdmin.text);
+      await waitFor('the notice after the admin change', () => smtp.to(newEmail).find((m) => /changed/.test(m.subject ?? '')));
+      await sleep(300);
+      assert.equal(smtp.to(third).length, 0);
     });
 
     it('the mail server down, then temporarily failing: mail is retried until it is accepted; a refused recipient is dead at once, others unaffected', async () => {

@@ -64,6 +64,7 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
   core.bans.install();
   core.webhooks.install();
   core.mail.install();
+  users.onEmailChanged = (trx, before, after) => core.accountMail.emailChanged(trx, before, after);
   return core;
 }
 

@@ -164,6 +164,8 @@ function pageKey(q: UserListQuery): string {
 
 export class UsersService {
   private readonly guards: IdentityGuard[] = [];
+  /** Runs in the transaction of an email change (the mail notice and verification link: src/core/mail/flows.ts). */
+  onEmailChanged: ((trx: Executor, before: User, after: User) => Promise<void>) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -468,6 +470,7 @@ export class UsersService {
         before: auditView(before),
         after: { ...auditView(after), changed: changedKeys.map((k) => (k === 'password_hash' ? 'password' : k)), sessions_revoked: sessionsRevoked },
       });
+      if (changes.email !== undefined && this.onEmailChanged) await this.onEmailChanged(trx, before, after);
       let rotatedToken: string | undefined;
       if (opts.rotateSessionId && (changes.email !== undefined || passwordHash !== undefined)) {
         rotatedToken = await rotateSessionToken(trx, opts.rotateSessionId);

@@ -1,5 +1,5 @@
 // The delivery outbox (mail and webhook messages written in the same transaction as the change that causes
-// them, sent at least once by a dispatcher) and webhook subscriptions. See docs/delivery.md.
+// them, sent at least once by a dispatcher), webhook subscriptions and email verification links. See docs/delivery.md.
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Generated } from 'kysely';
@@ -45,10 +45,22 @@ export interface WebhooksTable {
   updated_at: Timestamp;
 }
 
+/** Email verification links: a one-time token (only its SHA-256 kept) for one address of one user. */
+export interface EmailVerificationsTable {
+  token_hash: string;
+  user_id: number;
+  /** The address the link confirms: a link sent before the address changed again confirms nothing. */
+  email: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+}
+
 declare module '../schema.js' {
   interface Database {
     outbox_messages: OutboxMessagesTable;
     webhooks: WebhooksTable;
+    email_verifications: EmailVerificationsTable;
   }
 }
 
@@ -91,6 +103,16 @@ async function up(db: Kysely<any>, engine: Engine): Promise<void> {
   // The dispatcher's scan: pending messages by due time (delivered and dead ones are not in the index).
   await sql`create index outbox_due_idx on outbox_messages (next_attempt_at, seq) where status = 'pending'`.execute(db);
   await db.schema.createIndex('outbox_webhook_idx').on('outbox_messages').columns(['webhook_id', 'seq']).execute();
+  await db.schema
+    .createTable('email_verifications')
+    .addColumn('token_hash', 'text', (c) => c.primaryKey())
+    .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('email', 'text', (c) => c.notNull())
+    .addColumn('created_at', t.timestamp, (c) => c.notNull())
+    .addColumn('expires_at', t.timestamp, (c) => c.notNull())
+    .addColumn('used_at', t.timestamp)
+    .execute();
+  await db.schema.createIndex('email_verifications_user_idx').on('email_verifications').columns(['user_id', 'created_at']).execute();
   await db.schema.createIndex('outbox_status_idx').on('outbox_messages').columns(['status', 'seq']).execute();
 }
 
