@@ -47,6 +47,8 @@ export class WebhookReceiver {
   /** Wait this long before answering (the request is recorded when it arrives). */
   delayMs = 0;
   readonly received: Delivery[] = [];
+  /** Requests answered 2xx so far. */
+  answered = 0;
   /** Requests whose signature did not verify, or whose timestamp was off by more than 5 minutes. */
   readonly rejected: string[] = [];
   /** Requests currently being answered, per webhook-id, and the most ever at once for one id. */
@@ -82,6 +84,7 @@ export class WebhookReceiver {
         if (this.delayMs) await sleep(this.delayMs);
         this.inFlight.set(id, (this.inFlight.get(id) ?? 1) - 1);
         if (answer === 'hang') return;
+        if (answer >= 200 && answer < 300) this.answered++;
         res.writeHead(answer, { 'content-type': 'text/plain' }).end('ok');
       });
     });

@@ -10,7 +10,7 @@ import type { Executor } from '../../store/sql.js';
 import { nowIso } from '../../store/sql.js';
 import { conflict, notFound } from '../errors.js';
 import {
-  claimDue, findMessage, finishAttempt, insertOutboxRows, listMessages, releaseAllClaims, requeueMessage,
+  claimDue, findMessage, finishAttempt, insertOutboxRows, listMessages, markDelivered, releaseAllClaims, requeueMessage,
   type MessageQuery, type NewOutboxRow, type OutboxRow,
 } from './store.js';
 
@@ -23,9 +23,13 @@ export type SendResult =
 
 /** Sends messages of one kind. Called outside any transaction; must end within the lease (it is given a deadline). */
 export interface Sender {
+  /** Called once per claimed batch before its messages are sent (webhooks: read their webhooks in one query). */
+  prepare?(messages: readonly OutboxRow[]): Promise<void>;
   send(message: OutboxRow): Promise<SendResult>;
   /** Told of each outcome after it is recorded (webhooks: failing_since, disabling). */
   after?(message: OutboxRow, result: SendResult): Promise<void>;
+  /** Releases connections (the dispatcher stopped). */
+  close?(): void;
 }
 
 /** A message id: unique, URL-safe, the same on every attempt and replay. */
@@ -39,12 +43,16 @@ export function backoffMs(cfg: Pick<DeliveryConfig, 'backoffBaseMs' | 'backoffMa
   return Math.max(1, Math.round(exp * (0.5 + random / 2)));
 }
 
-const BATCH = 16;
+/** How long after a local enqueue the dispatcher looks (at most the poll interval). */
+const NUDGE_DELAY_MS = 200;
+/** Messages claimed (and sent concurrently) at once by one node. */
+const BATCH = 32;
 
 export class Outbox {
   readonly node = `node_${randomBytes(6).toString('hex')}`;
   private readonly senders = new Map<string, Sender>();
   private timer: NodeJS.Timeout | undefined;
+  private timerDue = 0;
   private running: Promise<void> | undefined;
   private started = false;
   private stopped = false;
@@ -66,14 +74,18 @@ export class Outbox {
     this.nudge();
   }
 
-  /** Asks for a dispatch pass shortly (the enqueuing transaction has committed by then, or it runs again later). */
+  /**
+   * Asks for a dispatch pass shortly (the enqueuing transaction has committed by then, or the next poll
+   * finds it). Not at once: under a stream of changes one pass then sends many messages, with a few
+   * statements for all of them, instead of a pass and its statements per message.
+   */
   nudge(): void {
     if (!this.started || this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
-    this.schedule(25);
+    this.schedule(Math.min(this.cfg.pollMs, NUDGE_DELAY_MS));
   }
 
   /** Starts dispatching on this node. */
@@ -94,21 +106,25 @@ export class Outbox {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+    for (const sender of this.senders.values()) sender.close?.();
   }
 
+  /** Runs a pass in `ms`, unless one is already due sooner (a stream of nudges must not keep postponing it). */
   private schedule(ms: number): void {
     if (this.stopped) return;
+    const due = Date.now() + ms;
     if (this.timer) {
-      if (ms >= this.cfg.pollMs) return;
+      if (this.timerDue <= due) return;
       clearTimeout(this.timer);
     }
+    this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.pass().finally(() => {
         this.running = undefined;
         const more = this.again;
         this.again = false;
-        this.schedule(more ? 0 : this.cfg.pollMs);
+        this.schedule(more ? Math.min(this.cfg.pollMs, NUDGE_DELAY_MS) : this.cfg.pollMs);
       });
     }, ms);
     this.timer.unref?.();
@@ -122,7 +138,7 @@ export class Outbox {
         const now = Date.now();
         const claimed = await claimDue(this.store.db, this.store.engine, this.node, new Date(now).toISOString(), new Date(now + this.cfg.leaseMs).toISOString(), BATCH);
         if (claimed.length === 0) return;
-        await Promise.all(claimed.map((m) => this.attempt(m)));
+        await this.dispatch(claimed);
         if (claimed.length < BATCH) return;
       }
     } catch (err) {
@@ -131,40 +147,73 @@ export class Outbox {
     }
   }
 
-  private async attempt(message: OutboxRow): Promise<void> {
+  /** Sends a claimed batch and records every outcome (the plain successes in one statement). */
+  private async dispatch(claimed: OutboxRow[]): Promise<void> {
+    for (const [kind, sender] of this.senders) {
+      const mine = claimed.filter((m) => m.kind === kind);
+      if (mine.length > 0 && sender.prepare) {
+        try {
+          await sender.prepare(mine);
+        } catch {
+          // Each send reads what it needs itself then.
+        }
+      }
+    }
+    const results = await Promise.all(claimed.map((m) => this.send(m)));
+    const recorded = new Set<number>();
+    // Successes that keep their payload, grouped by status code: one UPDATE per group.
+    const plain = new Map<number | null, number[]>();
+    for (const [i, m] of claimed.entries()) {
+      const r = results[i];
+      if (r.ok && r.payload === undefined) {
+        const list = plain.get(r.status) ?? [];
+        list.push(Number(m.seq));
+        plain.set(r.status, list);
+      }
+    }
+    for (const [status, seqs] of plain) for (const seq of await markDelivered(this.store.db, seqs, this.node, status)) recorded.add(seq);
+    await Promise.all(claimed.map(async (m, i) => {
+      const r = results[i];
+      if (r.ok && r.payload === undefined) return;
+      if (await this.record(m, r)) recorded.add(Number(m.seq));
+    }));
+    await Promise.all(claimed.map(async (m, i) => {
+      const sender = this.senders.get(m.kind);
+      if (!recorded.has(Number(m.seq)) || !sender?.after) return;
+      try {
+        await sender.after(m, results[i]);
+      } catch (err) {
+        this.log('warn', 'outbox: after-send bookkeeping failed', { id: m.id, err: (err as Error).message });
+      }
+    }));
+  }
+
+  private async send(message: OutboxRow): Promise<SendResult> {
     const sender = this.senders.get(message.kind);
-    let result: SendResult;
-    if (!sender) {
-      result = { ok: false, status: null, error: `no sender for ${message.kind} messages on this node` };
-    } else {
-      try {
-        result = await sender.send(message);
-      } catch (err) {
-        // A message whose sending throws (a poisoned payload) fails alone; the others go on.
-        result = { ok: false, status: null, error: `send failed: ${(err as Error).message}` };
-      }
+    if (!sender) return { ok: false, status: null, error: `no sender for ${message.kind} messages on this node` };
+    try {
+      return await sender.send(message);
+    } catch (err) {
+      // A message whose sending throws (a poisoned payload) fails alone; the others go on.
+      return { ok: false, status: null, error: `send failed: ${(err as Error).message}` };
     }
+  }
+
+  /** Records one outcome while this node still holds the claim: delivered, retried later, or dead. */
+  private async record(message: OutboxRow, result: SendResult): Promise<boolean> {
     const attempts = Number(message.attempts);
-    let recorded: boolean;
     if (result.ok) {
-      recorded = await finishAttempt(this.store.db, Number(message.seq), this.node, { status: 'delivered', lastError: null, lastStatus: result.status, payload: result.payload });
-    } else {
-      const dead = result.permanent === true || attempts >= this.cfg.maxAttempts;
-      recorded = await finishAttempt(this.store.db, Number(message.seq), this.node, {
-        status: dead ? 'dead' : 'pending',
-        nextAttemptAt: dead ? undefined : new Date(Date.now() + backoffMs(this.cfg, attempts)).toISOString(),
-        lastError: result.error.slice(0, 1000),
-        lastStatus: result.status,
-      });
-      if (dead) this.log('warn', 'outbox: message dead-lettered', { id: message.id, kind: message.kind, attempts, error: result.error.slice(0, 200) });
+      return finishAttempt(this.store.db, Number(message.seq), this.node, { status: 'delivered', lastError: null, lastStatus: result.status, payload: result.payload });
     }
-    if (recorded && sender?.after) {
-      try {
-        await sender.after(message, result);
-      } catch (err) {
-        this.log('warn', 'outbox: after-send bookkeeping failed', { id: message.id, err: (err as Error).message });
-      }
-    }
+    const dead = result.permanent === true || attempts >= this.cfg.maxAttempts;
+    const done = await finishAttempt(this.store.db, Number(message.seq), this.node, {
+      status: dead ? 'dead' : 'pending',
+      nextAttemptAt: dead ? undefined : new Date(Date.now() + backoffMs(this.cfg, attempts)).toISOString(),
+      lastError: result.error.slice(0, 1000),
+      lastStatus: result.status,
+    });
+    if (dead && done) this.log('warn', 'outbox: message dead-lettered', { id: message.id, kind: message.kind, attempts, error: result.error.slice(0, 200) });
+    return done;
   }
 
   list(q: MessageQuery) {

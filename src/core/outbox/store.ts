@@ -80,6 +80,19 @@ export async function finishAttempt(
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** Marks several messages delivered in one statement (those this node still holds); returns the seqs marked. */
+export async function markDelivered(ex: Executor, seqs: readonly number[], node: string, lastStatus: number | null): Promise<Set<number>> {
+  if (seqs.length === 0) return new Set();
+  const rows = await ex
+    .updateTable('outbox_messages')
+    .set({ status: 'delivered', claimed_until: null, claimed_by: null, last_error: null, last_status: lastStatus, delivered_at: nowIso() })
+    .where('seq', 'in', seqs)
+    .where('claimed_by', '=', node)
+    .returning('seq')
+    .execute();
+  return new Set(rows.map((r) => Number(r.seq)));
+}
+
 export interface MessageQuery {
   status?: OutboxStatus;
   kind?: 'mail' | 'webhook';

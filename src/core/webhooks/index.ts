@@ -22,7 +22,7 @@ import { deleteWebhookMessages, killWebhookMessages, type NewOutboxRow } from '.
 import { Sealer } from '../outbox/seal.js';
 import { newWebhookSecret, signatureOf } from './sign.js';
 import {
-  activeSubscriptions, clearFailing, deleteWebhook, disableIfFailingSince, findWebhook, insertWebhook, listWebhooks,
+  activeSubscriptions, clearFailing, deleteWebhook, disableIfFailingSince, findWebhook, findWebhooks, insertWebhook, listWebhooks,
   startFailing, updateWebhook, type WebhookRow,
 } from './store.js';
 import { checkTarget, guardedLookup, isPrivateAddress } from './target.js';
@@ -109,6 +109,13 @@ export class WebhooksService implements AuditListener, Sender {
   private subsAt = 0;
   private loading: Promise<Subscription[]> | undefined;
   private readonly sealer: Sealer;
+  /** The webhooks of the batch being sent (prepare), read in one query; send falls back to its own read. */
+  private batch = new Map<number, WebhookRow>();
+  /** Kept-alive connections to receivers (the target check runs on each new connection's lookup). */
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 32 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 32 }),
+  };
 
   constructor(private readonly deps: CoreDeps, private readonly outbox: Outbox) {
     this.sealer = new Sealer(deps.secret, 'webhook-secret-seal');
@@ -269,8 +276,19 @@ export class WebhooksService implements AuditListener, Sender {
 
   // --- the sender ---
 
+  async prepare(messages: readonly OutboxRow[]): Promise<void> {
+    const ids = [...new Set(messages.map((m) => Number(m.webhook_id)).filter((id) => id > 0))];
+    this.batch = new Map((await findWebhooks(this.deps.store.db, ids)).map((w) => [Number(w.id), w]));
+  }
+
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
   async send(message: OutboxRow): Promise<SendResult> {
-    const hook = message.webhook_id === null ? undefined : await findWebhook(this.deps.store.db, Number(message.webhook_id));
+    const id = message.webhook_id === null ? null : Number(message.webhook_id);
+    const hook = id === null ? undefined : this.batch.get(id) ?? (await findWebhook(this.deps.store.db, id));
     if (!hook) return { ok: false, status: null, error: 'the webhook was deleted', permanent: true };
     if (!toBool(hook.active)) return { ok: false, status: null, error: `the webhook is disabled${hook.disabled_reason ? `: ${hook.disabled_reason}` : ''}`, permanent: true };
     const secret = this.sealer.unseal(hook.secret_sealed);
@@ -286,7 +304,7 @@ export class WebhooksService implements AuditListener, Sender {
     };
     const cfg = this.deps.config.delivery;
     try {
-      const status = await post(hook.url, headers, body, cfg.webhookTimeoutMs, cfg.webhookAllowPrivate);
+      const status = await post(hook.url, headers, body, cfg.webhookTimeoutMs, cfg.webhookAllowPrivate, this.agents);
       if (status >= 200 && status < 300) return { ok: true, status };
       return { ok: false, status, error: `the receiver answered HTTP ${status}` };
     } catch (err) {
@@ -299,7 +317,11 @@ export class WebhooksService implements AuditListener, Sender {
     if (message.webhook_id === null) return;
     const id = Number(message.webhook_id);
     const db = this.deps.store.db;
-    if (result.ok) return clearFailing(db, id);
+    if (result.ok) {
+      // The usual case (no failure streak, known from the batch's read) costs no statement.
+      const known = this.batch.get(id);
+      return known && known.failing_since === null ? undefined : clearFailing(db, id);
+    }
     if (result.ok === false && result.permanent) return;
     const now = nowIso();
     await startFailing(db, id, now);
@@ -321,7 +343,10 @@ export class WebhooksService implements AuditListener, Sender {
 }
 
 /** POSTs a body and resolves with the status; no redirects followed; the response body is read and dropped. */
-function post(target: string, headers: Record<string, string>, body: string, timeoutMs: number, allowPrivate: boolean): Promise<number> {
+function post(
+  target: string, headers: Record<string, string>, body: string, timeoutMs: number, allowPrivate: boolean,
+  agents: { http: http.Agent; https: https.Agent },
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const url = new URL(target);
     // A literal address is connected to without a lookup: checked here instead.
@@ -335,7 +360,7 @@ function post(target: string, headers: Record<string, string>, body: string, tim
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
       lookup: guardedLookup(allowPrivate) as never,
-      agent: false,
+      agent: url.protocol === 'https:' ? agents.https : agents.http,
     }, (res) => {
       res.on('data', () => {});
       res.on('end', () => {

@@ -15,6 +15,11 @@ export async function findWebhook(ex: Executor, id: number, opts: { forUpdate?: 
   return q.executeTakeFirst();
 }
 
+export async function findWebhooks(ex: Executor, ids: readonly number[]): Promise<WebhookRow[]> {
+  if (ids.length === 0) return [];
+  return ex.selectFrom('webhooks').selectAll().where('id', 'in', ids).execute();
+}
+
 export async function listWebhooks(ex: Executor): Promise<WebhookRow[]> {
   return ex.selectFrom('webhooks').selectAll().orderBy('id').execute();
 }
