@@ -153,6 +153,10 @@ for (const { engine, skip } of engines()) {
       await waitFor('the replayed delivery', () => rx.ids('/users').filter((id) => id === log[0].id).length === 2);
       assert.equal((await http(s.url, `/api/admin/webhooks/${bans.id}/deliveries/${log[0].id}/replay`, { method: 'POST', token: ADMIN_TOKEN })).status, 404, 'another webhook\'s delivery');
       assert.equal((await http(s.url, `/api/admin/webhooks/${users.id}/deliveries/msg_nope/replay`, { method: 'POST', token: ADMIN_TOKEN })).status, 404);
+      // Delivered messages are purged after the retention period (dead ones are kept).
+      assert.equal(await s.core.outbox.purgeDelivered(new Date(Date.now() - 60_000)), 0);
+      assert.ok((await s.core.outbox.purgeDelivered(new Date(Date.now() + 60_000))) >= 4);
+      assert.deepEqual(await deliveries(s, users.id, '?status=delivered'), []);
       await http(s.url, `/api/admin/webhooks/${users.id}`, { method: 'DELETE', token: ADMIN_TOKEN });
       await http(s.url, `/api/admin/webhooks/${bans.id}`, { method: 'DELETE', token: ADMIN_TOKEN });
     });

@@ -10,7 +10,7 @@ import type { Executor } from '../../store/sql.js';
 import { nowIso } from '../../store/sql.js';
 import { conflict, notFound } from '../errors.js';
 import {
-  claimDue, findMessage, finishAttempt, insertOutboxRows, listMessages, markDelivered, releaseAllClaims, requeueMessage,
+  claimDue, findMessage, finishAttempt, insertOutboxRows, listMessages, markDelivered, purgeDelivered, releaseAllClaims, requeueMessage,
   type MessageQuery, type NewOutboxRow, type OutboxRow,
 } from './store.js';
 
@@ -43,6 +43,10 @@ export function backoffMs(cfg: Pick<DeliveryConfig, 'backoffBaseMs' | 'backoffMa
   return Math.max(1, Math.round(exp * (0.5 + random / 2)));
 }
 
+/** Delivered messages are kept this long (the delivery log), then deleted; dead ones stay until replayed. */
+export const DELIVERED_RETENTION_DAYS = 30;
+const PURGE_EVERY_MS = 3_600_000;
+
 /** How long after a local enqueue the dispatcher looks (at most the poll interval). */
 const NUDGE_DELAY_MS = 200;
 /** Messages claimed (and sent concurrently) at once by one node. */
@@ -53,6 +57,7 @@ export class Outbox {
   private readonly senders = new Map<string, Sender>();
   private timer: NodeJS.Timeout | undefined;
   private timerDue = 0;
+  private purgeTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private started = false;
   private stopped = false;
@@ -98,11 +103,27 @@ export class Outbox {
       if (n > 0) this.log('info', 'outbox: released claims of a previous run', { messages: n });
     }
     this.schedule(0);
+    this.purgeTimer = setInterval(() => {
+      this.purgeDelivered(new Date(Date.now() - DELIVERED_RETENTION_DAYS * 86_400_000)).catch((err) =>
+        this.log('warn', 'outbox: purge failed', { err: (err as Error).message }));
+    }, PURGE_EVERY_MS);
+    this.purgeTimer.unref?.();
+  }
+
+  /** Deletes the messages delivered before `before` (in slices of 1000); returns how many. */
+  async purgeDelivered(before: Date): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await purgeDelivered(this.store.db, before.toISOString(), 1000);
+      total += n;
+      if (n < 1000 || this.stopped) return total;
+    }
   }
 
   /** Stops dispatching and waits for the attempts in flight to be recorded. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;

@@ -140,3 +140,14 @@ export async function killWebhookMessages(ex: Executor, webhookId: number, reaso
 export async function deleteWebhookMessages(ex: Executor, webhookId: number): Promise<void> {
   await ex.deleteFrom('outbox_messages').where('webhook_id', '=', webhookId).execute();
 }
+
+/**
+ * Deletes up to `limit` delivered messages delivered before `cutoff`, oldest first (they sit at the low end
+ * of the primary key, so the scan stops early); returns how many.
+ */
+export async function purgeDelivered(ex: Executor, cutoff: string, limit: number): Promise<number> {
+  const r = await ex.deleteFrom('outbox_messages')
+    .where('seq', 'in', ex.selectFrom('outbox_messages').select('seq').where('status', '=', 'delivered').where('delivered_at', '<', cutoff).orderBy('seq').limit(limit))
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
