@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,7 +35,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
  * the median of a wrong password for a known user against an unknown user (equal work on both paths).
  */
 const SIGN_IN_CASES = ['signin_flood', 'signin_timing'] as const;
-const ALL_CASES = ['patch_cookie', 'patch_token', 'put_useradmin', 'get_user', 'list_page', 'search_email', 'password_change', ...SIGN_IN_CASES] as const;
+const ALL_CASES = ['patch_cookie', 'patch_token', 'patch_webhook', 'put_useradmin', 'get_user', 'list_page', 'search_email', 'password_change', ...SIGN_IN_CASES] as const;
 const isSignInCase = (name: string): name is (typeof SIGN_IN_CASES)[number] => (SIGN_IN_CASES as readonly string[]).includes(name);
 
 const USAGE = `npm run bench -- [options]
@@ -438,6 +439,14 @@ function caseSpec(name: CaseName, ids: { lo: number; hi: number }, session: Sess
         headers: { ...json, ...bearer },
         next: () => ({ path: `/api/admin/users/${randomId()}`, body: JSON.stringify({ name: `Bench Token ${++counter}` }) }),
       };
+    case 'patch_webhook':
+      // patch_token with one active webhook subscription to user.updated (set up by withWebhook): every PATCH
+      // also writes a delivery in its statement, and the dispatcher sends them to a local receiver meanwhile.
+      return {
+        method: 'PATCH',
+        headers: { ...json, ...bearer },
+        next: () => ({ path: `/api/admin/users/${randomId()}`, body: JSON.stringify({ name: `Bench Hooked ${++counter}` }) }),
+      };
     case 'put_useradmin':
       // The peer's own route (Unleash's PUT /api/admin/user-admin/{id}), with the raw token Unleash clients send.
       return {
@@ -564,6 +573,45 @@ function printSignIn(r: SignInResult): void {
   process.stdout.write(
     `  ${r.engine.padEnd(8)} ${r.case.padEnd(16)}   1  p50 ${r.a.label} ${fmt(r.a.p50, 1)} ms (p90 ${fmt(r.a.p90, 1)}) vs ${r.b.label} ${fmt(r.b.p50, 1)} ms (p90 ${fmt(r.b.p90, 1)}): ${figure}${r.note ? `; ${r.note}` : ''}\n`,
   );
+}
+
+/**
+ * Runs a case with one active webhook subscription (user.updated) to a receiver in this process answering
+ * 204, removed afterwards; prints how fast the server's dispatcher delivered (the backlog drained first).
+ */
+async function withWebhook<T>(url: string, run: () => Promise<T>): Promise<T> {
+  let delivered = 0;
+  let first = 0;
+  let last = 0;
+  const receiver = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      delivered++;
+      last = Date.now();
+      first ||= last;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
+  const port = (receiver.address() as net.AddressInfo).port;
+  const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+  const created = await fetch(`${url}/api/admin/webhooks`, {
+    method: 'POST', headers: auth, body: JSON.stringify({ url: `http://127.0.0.1:${port}/bench`, events: ['user.updated'], description: 'bench' }),
+  });
+  if (created.status !== 201) throw new Error(`creating the bench webhook: ${created.status} ${await created.text()}`);
+  const id = ((await created.json()) as { item: { id: number } }).item.id;
+  try {
+    const result = await run();
+    // The dispatcher keeps sending after the load stops: wait until nothing arrived for a second (at most 60 s).
+    const until = Date.now() + 60_000;
+    while (Date.now() < until && Date.now() - last < 1000) await sleep(200);
+    const seconds = Math.max(0.001, (last - first) / 1000);
+    process.stdout.write(`  webhook dispatch: ${delivered} deliveries in ${fmt(seconds, 1)} s = ${fmt(delivered / seconds)} deliveries/s to a local receiver\n`);
+    return result;
+  } finally {
+    await fetch(`${url}/api/admin/webhooks/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  }
 }
 
 /** One request of the case, checked: the suite never silently measures a stream of errors. */
@@ -831,6 +879,8 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
       GATEHOUSE_LOGIN_MAX_FAILURES: '1000000',
       GATEHOUSE_LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',
       GATEHOUSE_SIGNUP_MAX_PER_ADDRESS: '1000000',
+      // patch_webhook's receiver listens on 127.0.0.1.
+      GATEHOUSE_WEBHOOK_ALLOW_PRIVATE: 'true',
       LOG_LEVEL: 'warn',
     },
     '/readyz',
@@ -890,7 +940,12 @@ async function measureEngine(
       continue;
     }
     for (const conns of opts.connections) {
-      results.push(await measureCase(engine, server.url, name as CaseName, conns, ids, session, opts, rss, ceilingRps));
+      const run = () => measureCase(engine, server.url, name as CaseName, conns, ids, session, opts, rss, ceilingRps);
+      results.push(name === 'patch_webhook' ? await withWebhook(server.url, run) : await run());
+      if (name === 'patch_webhook') {
+        const base = results.find((r) => r.engine === engine && r.case === 'patch_token' && r.connections === conns);
+        if (base) process.stdout.write(`  patch_webhook / patch_token at ${conns}: ${fmt((results[results.length - 1].rps / base.rps) * 100)} % (target: at least 90 %)\n`);
+      }
     }
   }
 

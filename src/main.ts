@@ -45,6 +45,11 @@ async function serve(config: Config): Promise<void> {
   const app = await buildApp(core);
   if (adminCreated) app.log.info({ email: config.admin?.email }, 'first admin created');
   app.log.info({ store: store.engine, location: store.location, surfaces: [...config.surfaces] }, 'store ready');
+  if (config.delivery.smtpUrl) {
+    app.log.info({ from: config.delivery.mailFrom, publicUrl: config.publicUrl, templatesOverridden: core.mail.templates.overridden }, 'mail: sending through SMTP');
+  } else {
+    app.log.info('mail: GATEHOUSE_SMTP_URL is not set, no mail is sent (invites hand out links; password-reset requests are accepted and dropped)');
+  }
   let stopping = false;
   const stopPurge = schedulePurge(store, {
     throttleWindowSeconds: config.login.windowSeconds,
@@ -58,6 +63,8 @@ async function serve(config: Config): Promise<void> {
     const timer = setTimeout(() => process.exit(1), 15_000);
     timer.unref();
     stopPurge();
+    await core.outbox.stop();
+    core.mail.close();
     await app.close();
     await store.close();
     lock?.release();
@@ -66,6 +73,9 @@ async function serve(config: Config): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
+  // Mail and webhook delivery (docs/delivery.md): every node dispatches; claims keep them from sending one message twice at once.
+  core.outbox.log = (level, msg, data) => app.log[level](data ?? {}, msg);
+  await core.outbox.start();
 }
 
 async function main(argv: string[]): Promise<number> {

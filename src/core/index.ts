@@ -16,6 +16,10 @@ import { BansService } from './bans/index.js';
 import { AliasesService } from './aliases/index.js';
 import { TenantsService } from './tenants/index.js';
 import { OAuthService } from './oauth/index.js';
+import { Outbox } from './outbox/index.js';
+import { WebhooksService } from './webhooks/index.js';
+import { MailService } from './mail/index.js';
+import { AccountMail } from './mail/flows.js';
 
 export interface Core extends CoreDeps {
   bans: BansService;
@@ -24,6 +28,12 @@ export interface Core extends CoreDeps {
   oauth: OAuthService;
   /** Self-service sign-up: open or closed, and a per-address limit. */
   signup: SignUpGate;
+  /** Mail and webhook messages; its dispatcher runs only once started (serve, or a test that asks). */
+  outbox: Outbox;
+  webhooks: WebhooksService;
+  mail: MailService;
+  /** Invite and password-reset mail (flows over `mail`). */
+  accountMail: AccountMail;
 }
 
 export async function createCore(config: Config, store: Store): Promise<Core> {
@@ -41,8 +51,14 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
     tokens: new TokensService(store),
     throttle,
   };
+  const outbox = new Outbox(store, config.delivery);
+  const mail = new MailService(deps, outbox);
   const core: Core = {
     ...deps,
+    outbox,
+    webhooks: new WebhooksService(deps, outbox),
+    mail,
+    accountMail: new AccountMail(deps, mail),
     bans: new BansService(deps),
     aliases: new AliasesService(deps),
     tenants: new TenantsService(deps),
@@ -50,6 +66,9 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
     signup: new SignUpGate(store, config),
   };
   core.bans.install();
+  core.webhooks.install();
+  core.mail.install();
+  users.onEmailChanged = (trx, before, after) => core.accountMail.emailChanged(trx, before, after);
   return core;
 }
 

@@ -51,6 +51,31 @@ export interface Config {
   login: { maxFailuresPerAccount: number; maxFailuresPerAddress: number; windowSeconds: number };
   argon2: Argon2Params;
   hashConcurrency: number;
+  delivery: DeliveryConfig;
+}
+
+/** The outbox (mail and webhooks): see docs/delivery.md. */
+export interface DeliveryConfig {
+  /** smtp:// or smtps://user:pass@host:port; undefined = no mail is sent (flows answer as without mail). */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** A folder whose `<template>.subject.txt|.txt|.html` files replace the built-in mail templates. */
+  mailTemplatesDir: string | undefined;
+  /** Attempts per message before it is dead-lettered. */
+  maxAttempts: number;
+  /** Delay before the second attempt in ms; each later one doubles it (with jitter), capped at backoffMaxMs. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** How long a node's claim on a message lasts (a crashed node's claims expire after it), ms. */
+  leaseMs: number;
+  /** How often the dispatcher looks for due messages, ms. */
+  pollMs: number;
+  /** One webhook request's time limit, ms (kept below the lease). */
+  webhookTimeoutMs: number;
+  /** A webhook whose deliveries fail without a success for this long is disabled, seconds. */
+  webhookDisableAfterSeconds: number;
+  /** Allow webhook targets on loopback, private, link-local and metadata addresses. */
+  webhookAllowPrivate: boolean;
 }
 
 export interface ConfigVariable {
@@ -77,7 +102,7 @@ export const CONFIG_VARIABLES: ConfigVariable[] = [
   { name: 'GATEHOUSE_PG_READ_LANES', meaning: 'PostgreSQL connections per node shared by the credential checks of concurrent requests (and the reads sent with them), in addition to the pool; 0 to check on pool connections (always so with GATEHOUSE_PG_PREPARED_STATEMENTS=false)', default: '2' },
   { name: 'GATEHOUSE_PG_PREPARED_STATEMENTS', meaning: 'false to send every statement unnamed (behind a pooler in transaction mode that cannot keep prepared statements, such as PgBouncer before 1.21)', default: 'true' },
   { name: 'GATEHOUSE_TRUST_PROXY', meaning: 'the proxies in front of Gatehouse, whose X-Forwarded-For entries are believed: a hop count (1 = one proxy) or a comma list of their addresses/CIDRs; the client address is the rightmost entry no trusted proxy added. "true" is refused (it would let any client choose its own address)', default: 'false' },
-  { name: 'GATEHOUSE_PUBLIC_URL', meaning: 'the origin clients reach Gatehouse at (https://id.example.com): links the server builds (invite links, pagination) and the origin cookie-authenticated writes must come from; never taken from the Host header', default: 'http://HOST:PORT' },
+  { name: 'GATEHOUSE_PUBLIC_URL', meaning: 'the origin clients reach Gatehouse at (https://id.example.com): links the server builds (invite links, pagination, links in mail) and the origin cookie-authenticated writes must come from; never taken from the Host header', default: 'http://HOST:PORT' },
   { name: 'GATEHOUSE_SIGNUP', meaning: 'open: anyone may create an account (POST /api/auth/sign-up); closed: sign-up answers 403', default: 'open' },
   { name: 'GATEHOUSE_SIGNUP_MAX_PER_ADDRESS', meaning: 'sign-ups per client address (IPv6 grouped by /64) within GATEHOUSE_LOGIN_WINDOW before 429', default: '20' },
   { name: 'GATEHOUSE_METRICS_TOKEN', meaning: 'when set, GET /metrics needs "Authorization: Bearer <token>" (at least 16 characters)', default: 'unset (public)' },
@@ -91,6 +116,17 @@ export const CONFIG_VARIABLES: ConfigVariable[] = [
   { name: 'GATEHOUSE_LOGIN_WINDOW', meaning: 'sign-in throttling window in seconds', default: '900' },
   { name: 'GATEHOUSE_ARGON2_MEMORY', meaning: 'argon2id memory cost in KiB (OWASP minimum 19456)', default: '19456' },
   { name: 'GATEHOUSE_ARGON2_TIME', meaning: 'argon2id iterations (OWASP minimum 2)', default: '2' },
+  { name: 'GATEHOUSE_SMTP_URL', meaning: 'mail server, smtp://user:pass@host:port or smtps://…; unset = no mail is sent', default: 'unset' },
+  { name: 'GATEHOUSE_MAIL_FROM', meaning: 'From address of the mail the server sends', default: 'Gatehouse <noreply@localhost>' },
+  { name: 'GATEHOUSE_MAIL_TEMPLATES', meaning: 'folder of mail templates overriding the built-in ones (<name>.subject.txt, <name>.txt, <name>.html)', default: 'unset' },
+  { name: 'GATEHOUSE_OUTBOX_MAX_ATTEMPTS', meaning: 'delivery attempts of one mail or webhook message before it is dead-lettered', default: '30' },
+  { name: 'GATEHOUSE_OUTBOX_BACKOFF_BASE_MS', meaning: 'delay before a failed message is tried again, doubled on each failure (with jitter)', default: '10000' },
+  { name: 'GATEHOUSE_OUTBOX_BACKOFF_MAX_MS', meaning: 'longest delay between two attempts of a message', default: '3600000' },
+  { name: 'GATEHOUSE_OUTBOX_LEASE_MS', meaning: 'how long a node holds a message it is sending; a crashed node\'s messages are sent again after it', default: '60000' },
+  { name: 'GATEHOUSE_OUTBOX_POLL_MS', meaning: 'how often each node looks for messages due', default: '1000' },
+  { name: 'GATEHOUSE_WEBHOOK_TIMEOUT_MS', meaning: 'time limit of one webhook request', default: '10000' },
+  { name: 'GATEHOUSE_WEBHOOK_DISABLE_AFTER', meaning: 'seconds of failing deliveries (no success) after which a webhook is disabled', default: '86400' },
+  { name: 'GATEHOUSE_WEBHOOK_ALLOW_PRIVATE', meaning: 'true to allow webhook targets on loopback, private, link-local and metadata addresses', default: 'false' },
   { name: 'GATEHOUSE_HASH_CONCURRENCY', meaning: 'password hashes and checks (argon2id, imported bcrypt) computed at once; the rest wait in a queue (one core is left to serve everything else)', default: 'cores - 1, at least 1' },
 ];
 
@@ -209,6 +245,25 @@ export function parseConfig(env: Env = process.env): Config {
   if (signup !== 'open' && signup !== 'closed') throw new ConfigError(`GATEHOUSE_SIGNUP must be open or closed, got "${env.GATEHOUSE_SIGNUP}"`);
   const metricsToken = env.GATEHOUSE_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('GATEHOUSE_METRICS_TOKEN must be at least 16 characters');
+  const smtpUrl = env.GATEHOUSE_SMTP_URL?.trim() || undefined;
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/]/i.test(smtpUrl)) {
+    throw new ConfigError('GATEHOUSE_SMTP_URL must be an smtp:// or smtps:// URL');
+  }
+  const leaseMs = int(env, 'GATEHOUSE_OUTBOX_LEASE_MS', 60_000, 1000, 86_400_000);
+  const delivery: DeliveryConfig = {
+    smtpUrl,
+    mailFrom: env.GATEHOUSE_MAIL_FROM?.trim() || 'Gatehouse <noreply@localhost>',
+    mailTemplatesDir: env.GATEHOUSE_MAIL_TEMPLATES ? path.resolve(env.GATEHOUSE_MAIL_TEMPLATES) : undefined,
+    maxAttempts: int(env, 'GATEHOUSE_OUTBOX_MAX_ATTEMPTS', 30, 1, 1000),
+    backoffBaseMs: int(env, 'GATEHOUSE_OUTBOX_BACKOFF_BASE_MS', 10_000, 10, 86_400_000),
+    backoffMaxMs: int(env, 'GATEHOUSE_OUTBOX_BACKOFF_MAX_MS', 3_600_000, 10, 7 * 86_400_000),
+    leaseMs,
+    pollMs: int(env, 'GATEHOUSE_OUTBOX_POLL_MS', 1000, 10, 3_600_000),
+    // A request must end before its claim does, or another node could send the message at the same time.
+    webhookTimeoutMs: Math.min(int(env, 'GATEHOUSE_WEBHOOK_TIMEOUT_MS', 10_000, 100, 600_000), Math.floor(leaseMs / 2)),
+    webhookDisableAfterSeconds: int(env, 'GATEHOUSE_WEBHOOK_DISABLE_AFTER', 86_400, 1, 365 * 86_400),
+    webhookAllowPrivate: bool(env, 'GATEHOUSE_WEBHOOK_ALLOW_PRIVATE', false),
+  };
   const memoryCost = int(env, 'GATEHOUSE_ARGON2_MEMORY', 19456, 19456, 4 * 1024 * 1024);
   const timeCost = int(env, 'GATEHOUSE_ARGON2_TIME', 2, 2, 100);
   return {
@@ -244,6 +299,7 @@ export function parseConfig(env: Env = process.env): Config {
     },
     argon2: { memoryCost, timeCost, parallelism: 1 },
     hashConcurrency: int(env, 'GATEHOUSE_HASH_CONCURRENCY', Math.max(1, os.availableParallelism() - 1), 1, 64),
+    delivery,
   };
 }
 

@@ -75,6 +75,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Reuse a database (a second node on the same store). */
   db?: Database;
+  /** Run the outbox dispatcher (mail and webhook delivery); off by default so other tests stay fast. */
+  dispatch?: boolean;
 }
 
 export async function startServer(engine: Engine, opts: StartOptions = {}): Promise<TestServer> {
@@ -98,6 +100,7 @@ export async function startServer(engine: Engine, opts: StartOptions = {}): Prom
   await bootstrap(core);
   const app = await buildApp(core, { logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  if (opts.dispatch) await core.outbox.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
@@ -108,6 +111,8 @@ export async function startServer(engine: Engine, opts: StartOptions = {}): Prom
     store,
     db,
     close: async () => {
+      await core.outbox.stop();
+      core.mail.close();
       await app.close();
       await store.close();
       if (!opts.db) await db.drop();

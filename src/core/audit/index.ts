@@ -1,5 +1,8 @@
 // The one audit log every surface writes to. An event is written by the same transaction as its change.
 import type { Executor } from '../../store/sql.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../store/schema.js';
+import type { NewOutboxRow } from '../outbox/store.js';
 import { nowIso, parseJson, toIso } from '../../store/sql.js';
 import { actorOf, type Principal, type RequestContext } from '../context.js';
 
@@ -42,7 +45,40 @@ export function redactSecrets<T>(value: T): T {
 }
 
 export async function recordAudit(ex: Executor, principal: Principal, ctx: RequestContext, input: AuditEventInput): Promise<void> {
-  await ex.insertInto('audit_events').values(auditRow(principal, ctx, input)).execute();
+  const row = auditRow(principal, ctx, input);
+  await ex.insertInto('audit_events').values(row).execute();
+  const listener = auditListenerOf(ex);
+  if (listener) {
+    const rows = await listener.rowsFor(ex, row);
+    if (rows.length > 0) await listener.write(ex, rows);
+  }
+}
+
+export type AuditRow = ReturnType<typeof auditRow>;
+
+/**
+ * What else an audit event causes, in the event's own transaction: the webhook deliveries of the
+ * subscriptions it matches (src/core/webhooks). rowsFor must be cheap when nothing subscribes (it answers
+ * from an in-process cache); write stores the rows and tells the dispatcher.
+ */
+export interface AuditListener {
+  rowsFor(ex: Executor, event: AuditRow): Promise<readonly NewOutboxRow[]>;
+  write(ex: Executor, rows: readonly NewOutboxRow[]): Promise<void>;
+  /** Rows were written by a statement of the caller's own (the single-statement profile update). */
+  written(): void;
+}
+
+// One listener per database handle. A transaction shares its Kysely instance's adapter object (public
+// `getExecutor().adapter`), which is what identifies the store an executor belongs to.
+const listeners = new WeakMap<object, AuditListener>();
+
+export function setAuditListener(db: Kysely<Database>, listener: AuditListener | undefined): void {
+  if (listener) listeners.set(db.getExecutor().adapter, listener);
+  else listeners.delete(db.getExecutor().adapter);
+}
+
+export function auditListenerOf(ex: Executor): AuditListener | undefined {
+  return listeners.get(ex.getExecutor().adapter);
 }
 
 /** The audit_events row of an event (secrets removed): recordAudit writes it; a store may write it inside a larger statement. */

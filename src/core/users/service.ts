@@ -3,7 +3,7 @@ import type { Store } from '../../store/db.js';
 import { nowIso, uniqueViolation, type Executor } from '../../store/sql.js';
 import type { CompiledQuery, Updateable } from 'kysely';
 import type { UsersTable } from '../../store/schema.js';
-import { auditRow, recordAudit } from '../audit/index.js';
+import { auditListenerOf, auditRow, recordAudit } from '../audit/index.js';
 import { isAdminPrincipal, type Principal, type RequestContext } from '../context.js';
 import { conflict, DomainError, invalid, notFound, preconditionFailed } from '../errors.js';
 import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } from '../passwords/index.js';
@@ -213,6 +213,8 @@ export class UsersService {
   private readonly guards: IdentityGuard[] = [];
   private readonly identityHooks: IdentityHook[] = [];
   private readonly identityLocks: IdentityLock[] = [];
+  /** Runs in the transaction of an email change (the mail notice and verification link: src/core/mail/flows.ts). */
+  onEmailChanged: ((trx: Executor, before: User, after: User) => Promise<void>) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -544,6 +546,7 @@ export class UsersService {
           ...(ended.tokens ? { api_tokens_deleted: ended.tokens } : {}), ...(ended.invites ? { invites_ended: ended.invites } : {}),
         },
       });
+      if (changes.email !== undefined && this.onEmailChanged) await this.onEmailChanged(trx, before, after);
       let rotatedToken: string | undefined;
       if (opts.rotateSessionId && (changes.email !== undefined || passwordHash !== undefined)) {
         rotatedToken = await rotateSessionToken(trx, opts.rotateSessionId);
@@ -688,8 +691,13 @@ export class UsersService {
     principal: Principal,
     ctx: RequestContext,
     input: NewUser,
-    opts: { passwordPolicy?: PasswordPolicy; inviteTtlSeconds: number },
-  ): Promise<{ user: User; inviteToken: string | null; inviteExpiresAt: string | null }> {
+    opts: {
+      passwordPolicy?: PasswordPolicy;
+      inviteTtlSeconds: number;
+      /** Runs in the creating transaction once the invite exists (the invite mail is enqueued there); true = mail sent. */
+      onInvite?: (trx: Executor, user: User, token: string, expiresAt: string) => Promise<boolean>;
+    },
+  ): Promise<{ user: User; inviteToken: string | null; inviteExpiresAt: string | null; emailSent?: boolean }> {
     return this.store.db.transaction().execute(async (trx) => {
       const user = await this.create(principal, ctx, input, { passwordPolicy: opts.passwordPolicy, ex: trx });
       if (input.password) return { user, inviteToken: null, inviteExpiresAt: null };
@@ -700,7 +708,8 @@ export class UsersService {
         .values({ token_hash: sha256Hex(inviteToken), user_id: user.id, created_by: principal.label, created_at: nowIso(), expires_at: expiresAt, used_at: null })
         .execute();
       await recordAudit(trx, principal, ctx, { action: 'user.invite_created', targetType: 'user', targetId: user.id, after: { user_id: user.id, expires_at: expiresAt } });
-      return { user, inviteToken, inviteExpiresAt: expiresAt };
+      const emailSent = opts.onInvite ? await opts.onInvite(trx, user, inviteToken, expiresAt) : false;
+      return { user, inviteToken, inviteExpiresAt: expiresAt, emailSent };
     });
   }
 
@@ -776,7 +785,11 @@ export class UsersService {
       before: auditView(before),
       after: { ...auditView(after), changed: changedKeys, sessions_revoked: 0 },
     });
-    const updated = await updateUserRowWithAudit(this.store.db, id, before.version, set, audit).catch(mapUnique);
+    // Webhook deliveries of the event go in the same statement (none, and no cost, without subscriptions).
+    const listener = auditListenerOf(this.store.db);
+    const outbox = listener ? await listener.rowsFor(this.store.db, audit) : [];
+    const updated = await updateUserRowWithAudit(this.store.db, id, before.version, set, audit, outbox).catch(mapUnique);
+    if (updated && outbox.length > 0) listener!.written();
     if (updated) return { user: after, changed: changedKeys, sessionsRevoked: 0 };
     // A concurrent write moved the version on: the locking path re-reads and decides again.
     return undefined;

@@ -4,6 +4,7 @@ import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
 import { parseJson, prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
 import type { User, UserListQuery, UserSummary } from './types.js';
 import { fixedQuery, type FixedQuery } from '../../store/statements.js';
+import type { NewOutboxRow } from '../outbox/store.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -207,13 +208,16 @@ export async function updateUserRowWithAudit(
   version: number,
   set: Updateable<UsersTable>,
   audit: Insertable<AuditEventsTable>,
+  /** Outbox messages the event causes (webhook deliveries), written by the same statement when the update applies. */
+  outbox: readonly NewOutboxRow[] = [],
 ): Promise<boolean> {
   const setColumns = Object.keys(set) as Array<keyof UsersTable & string>;
   const auditColumns = Object.keys(audit) as Array<keyof AuditEventsTable & string>;
-  const shape = `${setColumns.join(',')}|${auditColumns.join(',')}`;
+  const withOutbox = outbox.length > 0;
+  const shape = `${setColumns.join(',')}|${auditColumns.join(',')}${withOutbox ? '|outbox' : ''}`;
   let query = updateWithAuditQueries.get(shape);
   if (query === undefined) {
-    query = updateWithAuditQuery(setColumns, auditColumns);
+    query = updateWithAuditQuery(setColumns, auditColumns, withOutbox);
     // The shapes are the combinations of profile fields a client sends together: few in practice, bounded here.
     if (updateWithAuditQueries.size < 256) updateWithAuditQueries.set(shape, query);
   }
@@ -221,6 +225,7 @@ export async function updateUserRowWithAudit(
     id, version,
     ...setColumns.map((c) => (set as Record<string, unknown>)[c]),
     ...auditColumns.map((c) => (audit as Record<string, unknown>)[c]),
+    ...(withOutbox ? [JSON.stringify(outbox.map((r) => ({ ...r, at: audit.occurred_at })))] : []),
   ];
   const rows = await query.execute(ex, 'postgres', ...values);
   return rows.length > 0;
@@ -229,14 +234,24 @@ export async function updateUserRowWithAudit(
 const updateWithAuditQueries = new Map<string, FixedQuery<unknown[], { id: number }>>();
 
 /** The statement of updateUserRowWithAudit for one set of changed columns and audit columns. */
-function updateWithAuditQuery(setColumns: string[], auditColumns: string[]): FixedQuery<unknown[], { id: number }> {
-  return fixedQuery<unknown[], { id: number }>(2 + setColumns.length + auditColumns.length, (ex, id, version, ...rest) => {
+function updateWithAuditQuery(setColumns: string[], auditColumns: string[], withOutbox: boolean): FixedQuery<unknown[], { id: number }> {
+  return fixedQuery<unknown[], { id: number }>(2 + setColumns.length + auditColumns.length + (withOutbox ? 1 : 0), (ex, id, version, ...rest) => {
     const set = Object.fromEntries(setColumns.map((c, i) => [c, rest[i]])) as Updateable<UsersTable>;
     const auditValues = auditColumns.map((c, i) => sql.val(rest[setColumns.length + i]).as(c));
-    return ex
+    const query = ex
       .with('u', (db) => db.updateTable('users').set(set).where('id', '=', id).where('version', '=', version).where('deleted_at', 'is', null).returning('id'))
       .with('a', (db) =>
         db.insertInto('audit_events').columns(auditColumns as Array<keyof AuditEventsTable & string>).expression((eb) => eb.selectFrom('u').select(auditValues) as never),
+      );
+    if (!withOutbox) return query.selectFrom('u').select('u.id');
+    // The messages arrive as one JSON array (any number of them, one statement shape), inserted only when
+    // the update applied (a row in u).
+    const messages = rest[setColumns.length + auditColumns.length];
+    return query
+      .with('o', (db) =>
+        db.insertInto('outbox_messages')
+          .columns(['id', 'kind', 'webhook_id', 'event_type', 'payload', 'status', 'attempts', 'next_attempt_at', 'created_at'])
+          .expression(sql`select m.id, m.kind, m.webhook_id, m.event_type, m.payload, 'pending', 0, m.at, m.at from u, jsonb_to_recordset(${messages}::jsonb) as m(id text, kind text, webhook_id integer, event_type text, payload text, at timestamptz)` as never),
       )
       .selectFrom('u')
       .select('u.id');

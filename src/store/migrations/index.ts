@@ -9,6 +9,7 @@ import { migration0006 } from './0006_search_window.js';
 import { migration0007 } from './0007_alias_versions.js';
 import { migration0008 } from './0008_drop_search_window.js';
 import { migration0009 } from './0009_identity_skeleton.js';
+import { migration0010 } from './0010_outbox_webhooks.js';
 import { migration0011 } from './0011_credential_policy.js';
 
-export const migrations: VersionedMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0011];
+export const migrations: VersionedMigration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011];

@@ -10,6 +10,8 @@ import { bansRoutes } from './bans-routes.js';
 import { aliasesRoutes } from './aliases-routes.js';
 import { tenantsRoutes } from './tenants-routes.js';
 import { normalizeBodyFlags, normalizeQueryFlags } from './serialize.js';
+import { webhooksRoutes } from './webhooks-routes.js';
+import { mailRoutes } from './mail-routes.js';
 
 export { AccessTokens, adminGuard, type RouteAuth } from './auth.js';
 export { renderError as renderAdminError, sendError as sendAdminError } from './errors.js';
@@ -28,4 +30,6 @@ export async function adminSurface(app: FastifyInstance, opts: { core: Core }): 
   await app.register(bansRoutes, { core: opts.core });
   await app.register(aliasesRoutes, { core: opts.core });
   await app.register(tenantsRoutes, { core: opts.core });
+  await app.register(webhooksRoutes, { core: opts.core });
+  await app.register(mailRoutes, { core: opts.core });
 }

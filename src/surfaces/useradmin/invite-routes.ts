@@ -11,6 +11,7 @@ import { Empty, PasswordBody } from './schemas.js';
 
 const SURFACE = 'useradmin' as const;
 
+const ResetEmailBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }) }, { additionalProperties: false });
 const TokenQuery = Type.Object({ token: Type.String({ minLength: 1, maxLength: 256 }) });
 const AcceptBody = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: 256 }), password: Type.String({ maxLength: 1024 }) },
@@ -50,6 +51,17 @@ export async function inviteRoutes(base: FastifyInstance, opts: { core: Core }):
     schema: { tags, summary: 'Set your first password with an invite token (spends the token)', body: AcceptBody, response: { 200: Empty } },
   }, async (req, reply) => {
     await core.users.acceptInvite(requestContext(req, SURFACE), req.body.token, req.body.password);
+    return reply.code(200).send();
+  });
+
+  app.post('/auth/reset/password-email', {
+    config: { useradminAuth: 'public' },
+    schema: {
+      tags, summary: 'Forgotten password: mails a reset link (valid 1 hour) when the address has an account and SMTP is configured; answers 200 in every case',
+      body: ResetEmailBody, response: { 200: Empty },
+    },
+  }, async (req, reply) => {
+    await core.accountMail.requestPasswordReset(requestContext(req, SURFACE), req.body.email, (token) => `/reset-password?token=${encodeURIComponent(token)}`);
     return reply.code(200).send();
   });
 

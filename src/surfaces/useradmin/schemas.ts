@@ -56,7 +56,7 @@ export const CreateUserBody = Type.Object(
     name: Type.Optional(NullableString({ maxLength: 255 })),
     password: Type.Optional(Type.String({ maxLength: 1024 })),
     rootRole: RootRoleInput,
-    sendEmail: Type.Optional(Type.Boolean({ description: 'No mail is sent by this server: emailSent is always false' })),
+    sendEmail: Type.Optional(Type.Boolean({ description: 'Send the invite mail (a user created without a password, with an email) when the server has SMTP configured; default true. emailSent says whether it was queued' })),
   },
   { additionalProperties: false },
 );

@@ -68,16 +68,21 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
     if (!email && !username) throw invalid('username', 'required', 'You must specify username or email');
     const rootRoleId = resolveRootRole(b.rootRole);
     if (b.password !== undefined) core.users.checkStrongPassword(b.password);
-    const { user, inviteToken } = await core.users.createWithInvite(req.principal!, requestContext(req, SURFACE), {
+    // sendEmail (default true, as Unleash): the invite mail goes out through the outbox when SMTP is configured.
+    const sendEmail = b.sendEmail !== false;
+    const { user, inviteToken, emailSent } = await core.users.createWithInvite(req.principal!, requestContext(req, SURFACE), {
       email, username, name: b.name ?? undefined, password: b.password, rootRoleId, emailVerified: true,
-    }, { passwordPolicy: PASSWORD_POLICY, inviteTtlSeconds: core.config.inviteTtlSeconds });
+    }, {
+      passwordPolicy: PASSWORD_POLICY, inviteTtlSeconds: core.config.inviteTtlSeconds,
+      onInvite: sendEmail && core.accountMail.enabled ? (trx, u, token, expiresAt) => core.accountMail.invite(trx, u, token, expiresAt, req.principal!.label) : undefined,
+    });
     // Unleash echoes a role given by name as that name; a role given by id as the id.
     const rootRole = typeof b.rootRole === 'string' && !/^\s*\d+\s*$/.test(b.rootRole) ? ROOT_ROLE_NAMES[rootRoleId] : rootRoleId;
     reply.code(201).header('location', `/api/admin/user-admin/${user.id}`);
     // A user without a password gets a one-time link to set one (GET /auth/reset/validate, POST /auth/reset/password).
     const inviteLink = inviteToken ? `${publicBaseUrl(core.config, req)}/new-user?token=${encodeURIComponent(inviteToken)}` : undefined;
     if (inviteLink) reply.header('cache-control', 'no-store');
-    return unleashUser(user, { rootRole, emailSent: false, inviteLink });
+    return unleashUser(user, { rootRole, emailSent: emailSent === true, inviteLink });
   });
 
   app.get('/api/admin/user-admin/:id', {

@@ -1,0 +1,60 @@
+// SQL of the mail flows: one-time password tokens share the invite table (an invite is a first password
+// reset; GET /auth/reset/validate and POST /auth/reset/password accept both), told apart by created_by.
+import type { Executor } from '../../store/sql.js';
+
+export const RESET_CREATED_BY = 'password-reset';
+
+export async function insertResetToken(ex: Executor, row: { tokenHash: string; userId: number; now: string; expiresAt: string }): Promise<void> {
+  await ex.insertInto('useradmin_invites').values({
+    token_hash: row.tokenHash, user_id: row.userId, created_by: RESET_CREATED_BY, created_at: row.now, expires_at: row.expiresAt, used_at: null,
+  }).execute();
+}
+
+/** Whether a reset token was issued to the user since `since` (one mail per user per interval). */
+export async function resetIssuedSince(ex: Executor, userId: number, since: string): Promise<boolean> {
+  const row = await ex.selectFrom('useradmin_invites').select('user_id')
+    .where('user_id', '=', userId).where('created_by', '=', RESET_CREATED_BY).where('created_at', '>', since)
+    .limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** A reset token's row, locked for the transaction that spends it (PostgreSQL). */
+export async function findResetToken(ex: Executor, engine: string, tokenHash: string) {
+  let q = ex.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', tokenHash).where('created_by', '=', RESET_CREATED_BY);
+  if (engine === 'postgres') q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+/** Spends every open invite and reset token of a user (a password was just set). */
+export async function spendPasswordTokens(ex: Executor, userId: number, now: string): Promise<void> {
+  await ex.updateTable('useradmin_invites').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
+}
+
+export async function insertVerification(ex: Executor, row: { tokenHash: string; userId: number; email: string; now: string; expiresAt: string }): Promise<void> {
+  await ex.insertInto('email_verifications').values({
+    token_hash: row.tokenHash, user_id: row.userId, email: row.email, created_at: row.now, expires_at: row.expiresAt, used_at: null,
+  }).execute();
+}
+
+export async function verificationIssuedSince(ex: Executor, userId: number, since: string): Promise<boolean> {
+  const row = await ex.selectFrom('email_verifications').select('user_id').where('user_id', '=', userId).where('created_at', '>', since).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function findVerification(ex: Executor, engine: string, tokenHash: string) {
+  let q = ex.selectFrom('email_verifications').selectAll().where('token_hash', '=', tokenHash);
+  if (engine === 'postgres') q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export async function spendVerifications(ex: Executor, userId: number, now: string): Promise<void> {
+  await ex.updateTable('email_verifications').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
+}
+
+/** Marks the user's address verified if it is still `email`; the changed row, or undefined. */
+export async function markEmailVerified(ex: Executor, userId: number, email: string, now: string) {
+  return ex.updateTable('users')
+    .set((eb) => ({ email_verified_at: now, updated_at: now, version: eb('version', '+', 1) }))
+    .where('id', '=', userId).where('email', '=', email).where('deleted_at', 'is', null).where('email_verified_at', 'is', null)
+    .returningAll().executeTakeFirst();
+}
