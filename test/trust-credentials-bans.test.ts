@@ -60,7 +60,7 @@ for (const { engine, skip } of engines()) {
           x.email = `${x.username}@mail.${own}`;
         }
         const id = await ban({ ban_type: type, ban_value: type === 'domain' ? x.email.split('@')[1].replace(/^mail\./, '') : value });
-        const refresh = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': x.a.refresh }) });
+        const refresh = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': x.a.refresh }), headers: { 'x-csrf-token': x.a.csrf } });
         assert.equal(refresh.status, 401, `admin refresh: ${refresh.text}`);
         const oauth = await tokenRequest(s.url, { grant_type: 'refresh_token', client_id: w.client.client_id, client_secret: w.client.secret, refresh_token: x.oauthRefresh });
         assert.equal(oauth.status, 400, `OAuth refresh: ${oauth.text}`);
@@ -75,7 +75,7 @@ for (const { engine, skip } of engines()) {
         assert.equal(mintAdmin.status, 401, `minting with the access cookie: ${mintAdmin.text}`);
         // The refresh tokens were not spent: once the ban is lifted, they work.
         assert.equal((await http(s.url, `/api/admin/bans/${id}`, { method: 'DELETE', token: ADMIN_TOKEN })).status, 200);
-        const after = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': x.a.refresh }) });
+        const after = await http(s.url, '/api/auth/refresh', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': x.a.refresh }), headers: { 'x-csrf-token': x.a.csrf } });
         assert.equal(after.status, 200, after.text);
         const oauthAfter = await tokenRequest(s.url, { grant_type: 'refresh_token', client_id: w.client.client_id, client_secret: w.client.secret, refresh_token: x.oauthRefresh });
         assert.equal(oauthAfter.status, 200, oauthAfter.text);

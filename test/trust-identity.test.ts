@@ -49,7 +49,7 @@ for (const { engine, skip } of engines()) {
       for (const identifier of spellings) {
         const res = await signIn(identifier, PASSWORD);
         assert.equal(res.status, 429, `admin sign-in as ${JSON.stringify(identifier)} with the right password: ${res.status} ${res.text}`);
-        assert.equal(res.body.error, 'too_many_requests');
+        assert.equal(res.body.error, 'rate_limited');
       }
       // The other surfaces' sign-ins count against the same account.
       const account = await http(s.url, '/api/auth/login', { body: { email: 'alice@example.com', password: PASSWORD } });

@@ -165,7 +165,7 @@ export async function probe(w: World, s: Subject, kind: Kind): Promise<{ verdict
     case 'admin_access':
       return okOrCut(await http(url, '/api/auth/session', { cookie: cookieHeader({ '__Host-access': s.a.access }) }));
     case 'admin_refresh': {
-      const res = await http(url, '/api/auth/refresh', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': s.a.refresh }) });
+      const res = await http(url, '/api/auth/refresh', { method: 'POST', cookie: cookieHeader({ '__Host-refresh': s.a.refresh }), headers: { 'x-csrf-token': s.a.csrf } });
       // A refresh rotates: keep the new token, so a later probe presents the live one.
       if (res.status === 200) s.a.refresh = res.cookies['__Host-refresh'];
       return okOrCut(res);

@@ -206,6 +206,12 @@ const extraHeaders = fc.oneof(
   },
 );
 
+/** A path segment as sent: percent-encoded (a lone surrogate as its replacement character), `%xx` kept raw. */
+function encodePathValue(v: string): string {
+  const wellFormed = (v as string & { toWellFormed(): string }).toWellFormed();
+  return encodeURIComponent(wellFormed).replace(/%25/g, '%');
+}
+
 /** Requests for one operation. `accountUserId` fills `{user_id}` half the time so the account routes go deep. */
 export function requestArb(op: Operation, c: Credentials): fc.Arbitrary<FuzzRequest> {
   const pathParams = op.parameters.filter((p) => p.in === 'path');
@@ -217,7 +223,7 @@ export function requestArb(op: Operation, c: Credentials): fc.Arbitrary<FuzzRequ
   return fc.tuple(pathArb, queryArb, body, credentialArb(op, c), extraHeaders).map(([pv, qv, b, cred, extra]) => {
     let path = op.path;
     pathParams.forEach((p, i) => {
-      path = path.replace(`{${p.name}}`, encodeURIComponent(pv[i]).replace(/%25/g, '%'));
+      path = path.replace(`{${p.name}}`, encodePathValue(pv[i]));
     });
     const qs = new URLSearchParams();
     queryParams.forEach((p, i) => {

@@ -76,12 +76,13 @@ export async function listAliasRows(ex: Executor, q: AliasListQuery): Promise<Al
   let query = ex.selectFrom('aliases').selectAll();
   if (q.q) query = query.where('address_key', '>=', q.q).where('address_key', '<', prefixUpperBound(q.q));
   if (q.goto) query = query.where('goto_key', '=', q.goto);
-  const like = (column: 'address_key' | 'address_local' | 'goto_key', text: string, before = '') =>
-    sql<boolean>`${sql.ref(column)} like ${`%${before}${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`;
+  const like = (column: 'address_key' | 'goto_key', text: string, before = '', after = '') =>
+    sql<boolean>`${sql.ref(column)} like ${`%${before}${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%${after}`} escape '\\'`;
   if (q.addressContains) query = query.where(like('address_key', q.addressContains));
   // The domain part follows the address's one "@" (a local part holds none).
   if (q.domainContains) query = query.where(like('address_key', q.domainContains, '@%'));
-  if (q.handleContains) query = query.where(like('address_local', q.handleContains));
+  // The local part is what precedes the "@" (address_local holds its confusable skeleton, for name bans).
+  if (q.handleContains) query = query.where(like('address_key', q.handleContains, '', '@%'));
   if (q.gotoContains) query = query.where(like('goto_key', q.gotoContains));
   if (q.active !== undefined) query = query.where('active', '=', q.active ? 1 : 0);
   if (q.userId !== undefined) query = query.where('user_id', '=', q.userId);

@@ -200,13 +200,17 @@ function pageKey(q: UserListQuery): string {
   return `${q.limit}|${q.afterId ?? ''}|${q.afterKey ?? ''}|${q.q ?? ''}|${q.isActive ?? ''}|${q.isAdmin ?? ''}|${q.emailContains ?? ''}`;
 }
 
+/** created_by of the one-time tokens a forgotten-password mail carries (they share the invite table). */
+const PASSWORD_RESET_TOKEN = 'password-reset';
+
 /**
  * An invite sets a first password: only for a user who may act (active, not deleted, not banned) and has
  * no password yet. A password set any other way spends the user's invites too (update()); this also
- * refuses the invites left pending by older releases, which did not.
+ * refuses the invites left pending by older releases, which did not. A password-reset token (the same
+ * table, created_by PASSWORD_RESET_TOKEN) replaces an existing password, so it needs only a user who may act.
  */
-function inviteUsable(row: UserRow | undefined): boolean {
-  return row !== undefined && row.password_hash === null && mayAct(row);
+function inviteUsable(row: UserRow | undefined, createdBy: string | null): boolean {
+  return row !== undefined && (row.password_hash === null || createdBy === PASSWORD_RESET_TOKEN) && mayAct(row);
 }
 
 export class UsersService {
@@ -719,7 +723,7 @@ export class UsersService {
     const row = await this.store.db.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', sha256Hex(token)).executeTakeFirst();
     if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) return undefined;
     const userRow = await findUserRow(this.store.db, this.store.engine, row.user_id);
-    if (!inviteUsable(userRow)) return undefined;
+    if (!inviteUsable(userRow, row.created_by)) return undefined;
     return { user: toUser(userRow!), expiresAt: toIso(row.expires_at)!, createdBy: row.created_by };
   }
 
@@ -741,7 +745,7 @@ export class UsersService {
       if (this.store.engine === 'postgres') q = q.forUpdate();
       const row = await q.executeTakeFirst();
       if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) throw invalidToken();
-      if (!inviteUsable(user)) throw invalidToken();
+      if (!inviteUsable(user, row.created_by)) throw invalidToken();
       const self: Principal = { kind: 'user', userId: row.user_id, sessionId: null, rootRoleId: 0, permissions: new Set(), label: `user:${row.user_id}` };
       const result = await this.update(self, ctx, row.user_id, { password }, { onEmpty: 'reject', passwordPolicy: { min: 10, max: 128 }, keepSessionId: null, ex: trx });
       await trx.updateTable('useradmin_invites').set({ used_at: nowIso() }).where('user_id', '=', row.user_id).where('used_at', 'is', null).execute();
