@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { AuditEvent } from '../../core/audit/index.js';
 import type { RoleView } from '../../core/roles/index.js';
 import type { ApiToken } from '../../core/tokens/index.js';
-import type { User } from '../../core/users/types.js';
+import type { UserListItem } from '../../core/users/types.js';
 
 /** Unleash shows a Gravatar picture when the user has none of their own. */
 function gravatar(email: string | null): string {
@@ -11,7 +11,7 @@ function gravatar(email: string | null): string {
   return `https://gravatar.com/avatar/${hash}?s=42&d=retro&r=g`;
 }
 
-export function unleashUser(u: User, extra: { rootRole?: number | string; emailSent?: boolean; inviteLink?: string } = {}) {
+export function unleashUser(u: UserListItem, extra: { rootRole?: number | string; emailSent?: boolean; inviteLink?: string } = {}) {
   return {
     id: u.id,
     isAPI: false,
