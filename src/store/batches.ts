@@ -6,15 +6,15 @@
 // read is under way may or may not be seen, exactly as when a client pages through the same list itself.
 
 /** The rows of one keyset page after `after` (every row when undefined), at most `limit`, in key order. */
-export type KeysetPage<T> = (after: number | undefined, limit: number) => Promise<T[]>;
+export type KeysetPage<T, K = number> = (after: K | undefined, limit: number) => Promise<T[]>;
 
 /**
  * Every row `page` reads, `size` at a time, in key order. `keyOf` gives a row's key (what the next page
  * starts after). Stops after a short batch (no extra statement to find the end when the last one is full
  * and the table ends there: that one costs an empty read).
  */
-export async function* keysetBatches<T>(page: KeysetPage<T>, keyOf: (row: T) => number, size: number): AsyncGenerator<T[], void, undefined> {
-  let after: number | undefined;
+export async function* keysetBatches<T, K = number>(page: KeysetPage<T, K>, keyOf: (row: T) => K, size: number): AsyncGenerator<T[], void, undefined> {
+  let after: K | undefined;
   for (;;) {
     const rows = await page(after, size);
     if (rows.length > 0) yield rows;
