@@ -245,7 +245,9 @@ export async function listMemberRows(ex: Executor, tenantId: number, page?: Keys
     .innerJoin('users as u', 'u.id', 'm.user_id')
     .select(['m.tenant_id', 'm.user_id', 'm.created_at', 'm.deleted_at', 'u.email', 'u.name', 'u.username'])
     .where('m.tenant_id', '=', tenantId)
-    .$if(page?.after !== undefined, (b) => b.where('m.user_id', '>', page!.after!))
+    // The same bound on u.id too: PostgreSQL's merge join otherwise walks users from the first id for every
+    // batch (each batch of a 200,000-member list read the users before it: 120 ms at the end).
+    .$if(page?.after !== undefined, (b) => b.where('m.user_id', '>', page!.after!).where('u.id', '>', page!.after!))
     .orderBy('m.user_id')
     .$if(page !== undefined, (b) => b.limit(page!.limit))
     .execute();

@@ -15,7 +15,7 @@ import { sendStreamedList } from '../json-stream.js';
 const SURFACE = 'useradmin' as const;
 const PASSWORD_POLICY = { min: 10, max: 128 };
 /** Users read per statement by the streamed full list. */
-const LIST_BATCH = 500;
+const LIST_BATCH = 250;
 const SEARCH_LIMIT = 100;
 const INVITE_TTL_SECONDS = 7 * 86400;
 
