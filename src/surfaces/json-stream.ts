@@ -3,6 +3,7 @@
 // socket's backpressure paces the reading. A response is the same bytes the route's schema serializer would
 // have written for the whole document at once (test/bounded.test.ts).
 import { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import type { FastifyReply } from 'fastify';
 
 export interface StreamedList<T> {
@@ -42,6 +43,8 @@ export function sendStreamedList<T>(reply: FastifyReply, list: StreamedList<T>):
   const tail = whole.slice(at + marker.length - 1);
   const serialize = reply.compileSerializationSchema(list.itemSchema as { [key: string]: unknown }) as (item: unknown) => string;
   const { batches, toItem } = list;
+  /** Set when the stream is destroyed (the client left, or an error ended it). */
+  let closed = false;
   reply.type('application/json; charset=utf-8');
   return batches.next().then((first) => {
     // HEAD: the same headers, no body to build.
@@ -49,11 +52,17 @@ export function sendStreamedList<T>(reply: FastifyReply, list: StreamedList<T>):
       void batches.return?.();
       return reply.send(whole);
     }
-    return reply.send(Readable.from(chunks(first), {
+    const stream = Readable.from(chunks(first), {
       // One chunk (a serialized batch) buffered at most: the next batch is serialized when the socket took it.
       objectMode: true,
       highWaterMark: 1,
-    }));
+    });
+    // Destroyed (the client left): the generator notices at its next step, without waiting to be asked for a
+    // chunk it would serialize for nobody.
+    stream.once('close', () => {
+      closed = true;
+    });
+    return reply.send(stream);
   });
 
   async function* chunks(first: IteratorResult<unknown[]>): AsyncGenerator<string, void, undefined> {
@@ -61,7 +70,7 @@ export function sendStreamedList<T>(reply: FastifyReply, list: StreamedList<T>):
     let batch = first;
     let out = head;
     try {
-      while (!batch.done) {
+      while (!batch.done && !closed) {
         // Read the next batch while this one is serialized and written (one batch ahead, no more).
         const ahead = batches.next();
         // Its failure is handled where it is awaited below; this only keeps it from counting as unhandled
@@ -73,9 +82,14 @@ export function sendStreamedList<T>(reply: FastifyReply, list: StreamedList<T>):
         }
         yield out;
         out = '';
+        // Let the event loop run between batches: on SQLite (synchronous reads) a list whose client reads
+        // fast would otherwise go from batch to batch in microtasks alone, and every other request (other
+        // lists' first bytes included) waited for it to end.
+        await setImmediate();
+        if (closed) return;
         batch = await ahead;
       }
-      yield out + tail;
+      if (!closed) yield out + tail;
     } catch (err) {
       reply.log.error({ err, route: reply.request.routeOptions.url, itemsSent: sent }, 'streamed list ended early: the response is cut short');
       throw err;
