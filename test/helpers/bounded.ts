@@ -124,3 +124,41 @@ export async function seedSweepData(store: Store, members: number): Promise<void
 export async function fixTokenTimes(store: Store): Promise<void> {
   await store.db.updateTable('api_tokens').set({ created_at: T(990), last_used_at: null }).where('token_hash', 'not like', 'fixed-%').execute();
 }
+
+/**
+ * Rows for the lists that stream, beside the users: `tenants` tenants, every user a member of tenant 1 (the
+ * ones in `everyUser`), `roles` roles in tenant 1, `tokens` admin API tokens and as many OAuth clients. One
+ * INSERT … SELECT for the memberships, multi-row inserts for the rest.
+ */
+export async function seedStreamedLists(store: Store, n: { tenants: number; roles: number; tokens: number }): Promise<void> {
+  const db = store.db;
+  const chunked = async (rows: any[], insert: (rows: any[]) => Promise<unknown>) => {
+    for (let i = 0; i < rows.length; i += 500) await insert(rows.slice(i, i + 500));
+  };
+  await chunked(Array.from({ length: n.tenants }, (_, i) => ({ name: `Tenant ${i}`, name_key: `tenant ${i}`, created_at: T(i), updated_at: T(i) })),
+    (rows) => db.insertInto('tenants').values(rows).execute());
+  await sql`insert into tenant_members (tenant_id, user_id, created_at, deleted_at) select 1, id, created_at, null from users`.execute(db);
+  await chunked(Array.from({ length: n.roles }, (_, i) => ({
+    name: `Role ${i}`, name_key: `role ${i}`, type: 'tenant', tenant_id: 1, description: `role number ${i}`,
+    permissions: JSON.stringify(['users.view']), created_at: T(i), updated_at: T(i),
+  })), (rows) => db.insertInto('roles').values(rows).execute());
+  await chunked(Array.from({ length: n.tokens }, (_, i) => ({
+    name: `token ${i}`, token_hash: `bulk-admin-hash-${i}`, kind: 'admin', user_id: null, created_by: null, created_at: T(i), expires_at: null, last_used_at: null,
+  })), (rows) => db.insertInto('api_tokens').values(rows).execute());
+  await chunked(Array.from({ length: n.tokens }, (_, i) => ({
+    client_id: `bulk-client-${i}`, name: `client ${i}`, secret_hash: `bulk-secret-${i}`, grant_types: '["password"]', service_user_id: null,
+    created_by: null, created_at: T(i), last_used_at: null,
+  })), (rows) => db.insertInto('oauth_clients').values(rows).execute());
+  // Statistics, as autovacuum would gather them soon after such inserts: without them PostgreSQL may plan a
+  // member batch as a sort of every membership.
+  await sql`analyze`.execute(db);
+}
+
+/** `tokens` personal access tokens of user `userId`. */
+export async function seedPersonalTokens(store: Store, userId: number, tokens: number): Promise<void> {
+  const rows = Array.from({ length: tokens }, (_, i) => ({
+    name: `pat ${i}`, token_hash: `bulk-personal-hash-${i}`, kind: 'personal', user_id: userId, created_by: null,
+    created_at: T(i), expires_at: '2099-01-01T00:00:00.000Z', last_used_at: null,
+  }));
+  for (let i = 0; i < rows.length; i += 500) await store.db.insertInto('api_tokens').values(rows.slice(i, i + 500)).execute();
+}
