@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
+import http, { get as httpGet } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,7 +35,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
  * the median of a wrong password for a known user against an unknown user (equal work on both paths).
  */
 const SIGN_IN_CASES = ['signin_flood', 'signin_timing'] as const;
-const ALL_CASES = ['patch_cookie', 'patch_token', 'patch_webhook', 'put_useradmin', 'get_user', 'list_page', 'search_email', 'password_change', ...SIGN_IN_CASES] as const;
+const ALL_CASES = ['patch_cookie', 'patch_token', 'patch_webhook', 'put_useradmin', 'get_user', 'list_page', 'search_email', 'password_change', 'full_list', ...SIGN_IN_CASES] as const;
 const isSignInCase = (name: string): name is (typeof SIGN_IN_CASES)[number] => (SIGN_IN_CASES as readonly string[]).includes(name);
 
 const USAGE = `npm run bench -- [options]
@@ -56,13 +56,14 @@ const USAGE = `npm run bench -- [options]
                           (default $BENCH_PG_URL or postgresql://postgres@127.0.0.1:5432/test)
 `;
 
-type CaseName = (typeof ALL_CASES)[number] | 'ceiling_update' | 'ceiling_list';
+type CaseName = Exclude<(typeof ALL_CASES)[number], 'full_list'> | 'ceiling_update' | 'ceiling_list';
+type AnyCase = CaseName | 'full_list';
 
 interface Options {
   engines: Engine[];
   users: Record<Engine, number>;
   connections: number[];
-  cases: CaseName[];
+  cases: AnyCase[];
   duration: number;
   warmup: number;
   interference: boolean;
@@ -104,7 +105,7 @@ function parseOptions(argv: string[]): Options {
   const list = (raw: string | undefined) => raw?.split(',').map((s) => s.trim()).filter(Boolean);
   const engines = (list(values.engines ?? env.BENCH_ENGINES) ?? ['postgres', 'sqlite']) as Engine[];
   for (const e of engines) if (e !== 'postgres' && e !== 'sqlite') throw new Error(`unknown engine "${e}"`);
-  const cases = (list(values.cases ?? env.BENCH_CASES) ?? [...ALL_CASES]) as CaseName[];
+  const cases = (list(values.cases ?? env.BENCH_CASES) ?? [...ALL_CASES]) as AnyCase[];
   for (const c of cases) if (!(ALL_CASES as readonly string[]).includes(c)) throw new Error(`unknown case "${c}" (known: ${ALL_CASES.join(', ')})`);
   const connections = (list(values.connections ?? env.BENCH_CONNECTIONS) ?? ['1', '16', '64']).map(Number);
   for (const c of connections) if (!Number.isInteger(c) || c < 1 || c > 1024) throw new Error(`bad connection count ${c}`);
@@ -719,6 +720,7 @@ interface EngineReport {
   cases: CaseResult[];
   interference: InterferenceResult[];
   signIn: SignInResult[];
+  fullList: FullListResult[];
   rssHwmMiB: number;
   profile: string | null;
 }
@@ -758,6 +760,96 @@ async function measureCase(
   };
   printRow(r);
   return r;
+}
+
+// ---------------------------------------------------------------------------------------------- full_list
+
+interface FullListResult {
+  engine: Engine;
+  case: 'full_list';
+  /** Lists read at once. */
+  connections: number;
+  /** Users in each list (every seeded user and the admin). */
+  users: number;
+  /** Time to the first byte of each list's body, ms: median and worst. */
+  firstByteMsP50: number;
+  firstByteMsMax: number;
+  /** Wall time until the last list ended, s. */
+  seconds: number;
+  /** Users sent per second, all lists together. */
+  usersPerSecond: number;
+  /** Server CPU per user, µs. */
+  cpuUsPerUser: number;
+  /** The highest VmRSS sampled while the lists ran. */
+  rssPeakMiB: number;
+  errors: number;
+}
+
+/**
+ * GET /api/admin/user-admin (Unleash's "list users", every user in one JSON document, streamed) `conns` times
+ * at once, each read as it arrives and never held: time to first byte, users per second, peak RSS. Every
+ * list must be complete (`expectUsers` entries, the document's closing bytes) and the same length.
+ */
+async function measureFullList(engine: Engine, url: string, conns: number, expectUsers: number, rss: RssSampler): Promise<FullListResult> {
+  rss.reset();
+  const cpu0 = rss.cpuMs();
+  const t0 = performance.now();
+  const one = () => new Promise<{ firstByteMs: number; bytes: number; users: number; error?: string }>((resolve) => {
+    const started = performance.now();
+    let firstByteMs = 0;
+    let bytes = 0;
+    let users = 0;
+    let carry = '';
+    let tail = '';
+    const req = httpGet(`${url}/api/admin/user-admin`, { headers: { authorization: ADMIN_TOKEN }, agent: false }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        resolve({ firstByteMs: 0, bytes: 0, users: 0, error: `status ${res.statusCode}` });
+        return;
+      }
+      res.setEncoding('latin1');
+      res.on('data', (chunk: string) => {
+        if (!firstByteMs) firstByteMs = performance.now() - started;
+        bytes += chunk.length;
+        // Each user starts with {"id": (a chunk may split one: keep the last few characters).
+        const text = carry + chunk;
+        let at = text.indexOf('{"id":');
+        while (at >= 0) {
+          users++;
+          at = text.indexOf('{"id":', at + 6);
+        }
+        carry = text.slice(-5);
+        tail = (tail + chunk).slice(-2000);
+      });
+      res.on('end', () => {
+        // The root roles' ids look like users too: five of them, in the tail.
+        const roles = tail.slice(tail.lastIndexOf('"rootRoles":')).split('{"id":').length - 1;
+        resolve({ firstByteMs, bytes, users: users - roles, error: tail.endsWith(']}') ? undefined : 'truncated' });
+      });
+      res.on('error', (err) => resolve({ firstByteMs, bytes, users, error: err.message }));
+    });
+    req.on('error', (err) => resolve({ firstByteMs, bytes, users, error: err.message }));
+  });
+  const lists = await Promise.all(Array.from({ length: conns }, one));
+  const seconds = (performance.now() - t0) / 1000;
+  rss.sample();
+  const errors = lists.filter((l) => l.error || l.users !== expectUsers || l.bytes !== lists[0].bytes).length;
+  for (const l of lists) if (l.error || l.users !== expectUsers) process.stderr.write(`  full_list: ${l.error ?? `${l.users} users, expected ${expectUsers}`}\n`);
+  const firsts = lists.map((l) => l.firstByteMs).sort((a, b) => a - b);
+  const r: FullListResult = {
+    engine, case: 'full_list', connections: conns, users: expectUsers,
+    firstByteMsP50: firsts[Math.floor((firsts.length - 1) / 2)], firstByteMsMax: firsts[firsts.length - 1],
+    seconds, usersPerSecond: (expectUsers * conns) / seconds, cpuUsPerUser: ((rss.cpuMs() - cpu0) * 1000) / (expectUsers * conns),
+    rssPeakMiB: rss.peakKiB / 1024, errors,
+  };
+  printFullList(r);
+  return r;
+}
+
+function printFullList(r: FullListResult): void {
+  process.stdout.write(
+    `  ${r.engine.padEnd(8)} ${r.case.padEnd(16)} ${String(r.connections).padStart(3)}  ${fmt(r.users)} users each in ${fmt(r.seconds, 1)} s: ${fmt(r.usersPerSecond)} users/s  first byte p50 ${fmt(r.firstByteMsP50, 1)} ms max ${fmt(r.firstByteMsMax, 1)} ms  errors ${r.errors}  cpu ${fmt(r.cpuUsPerUser, 2)} µs/user  rss ${fmt(r.rssPeakMiB)} MiB\n`,
+  );
 }
 
 /**
@@ -856,7 +948,7 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
   const plans = await capturePlans(engine, { url: pgDb?.url, file: sqliteFile }, ids);
   if (opts.plansOnly) {
     for (const p of plans) process.stdout.write(`\n#### ${p.query}\n\n${p.sql}\n-- ${JSON.stringify(p.params)}\n\n${p.plan}\n`);
-    return { engine, users: opts.users[engine], seedSeconds: seeded.ms / 1000, ids, plans, cases: [], interference: [], signIn: [], rssHwmMiB: 0, profile: null };
+    return { engine, users: opts.users[engine], seedSeconds: seeded.ms / 1000, ids, plans, cases: [], interference: [], signIn: [], fullList: [], rssHwmMiB: 0, profile: null };
   }
 
   // One directory per server: node writes one profile per thread (main thread and tsx's loader thread).
@@ -889,7 +981,7 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
   const rss = new RssSampler(server.pid);
 
   try {
-    return await measureEngine(engine, opts, ceilingRps, allCases, server, rss, ids, seeded, plans, pgDb?.url, t0, profileDir);
+    return await measureEngine(engine, opts, ceilingRps, allCases, server, rss, ids, { ms: seeded.ms, users: opts.users[engine] }, plans, pgDb?.url, t0, profileDir);
   } catch (err) {
     process.stderr.write(`[${engine}] server output:\n${server.stderr().slice(-4000)}\n`);
     throw err;
@@ -898,7 +990,7 @@ async function runEngine(engine: Engine, opts: Options, ceilingRps: Map<number, 
 
 async function measureEngine(
   engine: Engine, opts: Options, ceilingRps: Map<number, number>, allCases: CaseResult[], server: Proc, rss: RssSampler,
-  ids: { lo: number; hi: number }, seeded: { ms: number }, plans: Plan[], pgUrl: string | undefined, t0: number, profileDir: string,
+  ids: { lo: number; hi: number }, seeded: { ms: number; users: number }, plans: Plan[], pgUrl: string | undefined, t0: number, profileDir: string,
 ): Promise<EngineReport> {
   const session = await signIn(server.url);
   const results: CaseResult[] = [];
@@ -909,7 +1001,8 @@ async function measureEngine(
   // The reads have a ceiling of their own (ceiling_list: the list page's SELECT on the same bare route
   // server), measured the same way when list or search pages are; they are also divided by it, because a
   // read's latency at 16 connections is bounded by what the machine does for the bare read.
-  const ceiling = engine === 'postgres' && opts.cases.some((c) => !isSignInCase(c)) ? await startProcess(['dist/bench/ceiling.js'], { DATABASE_URL: pgUrl! }, '/healthz') : undefined;
+  // Only the autocannon cases are compared with it (full_list and the sign-in cases alone do not start it).
+  const ceiling = engine === 'postgres' && opts.cases.some((c) => c !== 'full_list' && !isSignInCase(c)) ? await startProcess(['dist/bench/ceiling.js'], { DATABASE_URL: pgUrl! }, '/healthz') : undefined;
   const crss = ceiling ? new RssSampler(ceiling.pid) : undefined;
   const readCeilingRps = new Map<number, number>();
   const measuresReads = opts.cases.some((c) => c === 'list_page' || c === 'search_email');
@@ -932,11 +1025,20 @@ async function measureEngine(
   }
 
   const signInResults: SignInResult[] = [];
+  const fullList: FullListResult[] = [];
   for (const name of opts.cases) {
     if (isSignInCase(name)) {
       const r = await runSignInCase(engine, server.url, name, opts, rss);
       printSignIn(r);
       signInResults.push(r);
+      continue;
+    }
+    if (name === 'full_list') {
+      // Each list is every user: 16 at once is the issue's figure; more would only queue behind them.
+      for (const conns of [...new Set(opts.connections.map((c) => Math.min(c, 16)))]) {
+        await settle(rss);
+        fullList.push(await measureFullList(engine, server.url, conns, seeded.users + 1, rss));
+      }
       continue;
     }
     for (const conns of opts.connections) {
@@ -1000,7 +1102,7 @@ async function measureEngine(
   allCases.push(...results);
   process.stdout.write(`[${engine}] server peak RSS (VmHWM) ${fmt(hwm)} MiB; ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   return {
-    engine, users: opts.users[engine], seedSeconds: seeded.ms / 1000, ids, plans, cases: results, interference, signIn: signInResults,
+    engine, users: opts.users[engine], seedSeconds: seeded.ms / 1000, ids, plans, cases: results, interference, signIn: signInResults, fullList,
     rssHwmMiB: hwm, profile: opts.profile ? largestFile(profileDir) : null,
   };
 }
@@ -1053,6 +1155,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  [${r.engine}, ${fmt(r.users)} users, seeded in ${r.seedSeconds.toFixed(1)} s, peak RSS ${fmt(r.rssHwmMiB)} MiB]\n`);
     for (const c of r.cases) printRow(c);
     for (const c of r.signIn) printSignIn(c);
+    for (const f of r.fullList) printFullList(f);
     for (const i of r.interference) {
       process.stdout.write(`  ${r.engine.padEnd(8)} ${(i.case + '+pw').padEnd(16)} ${String(i.connections).padStart(3)}  p99 ×${fmt(i.ratio, 2)} with password changes flat out (${fmt(i.quietP99, 1)} → ${fmt(i.loadedP99, 1)} ms)\n`);
     }

@@ -19,6 +19,7 @@ import { normalizeText } from '../users/validation.js';
 import { randomId, randomToken, safeEqual, sha256Hex, uuid } from '../../platform/crypto.js';
 import { SigningKeys, SIGNING_ALG } from './keys.js';
 import { mayAct } from '../auth/credentials.js';
+import { keysetBatches } from '../../store/batches.js';
 import {
   deleteClientRow, findClientRow, findLiveOAuthSession, insertClient, linkSession, listClientRows, sessionClientId, touchClient,
   type GrantType, type OAuthClient,
@@ -93,6 +94,11 @@ export class OAuthService {
 
   async listClients(): Promise<OAuthClient[]> {
     return listClientRows(this.db);
+  }
+
+  /** listClients, `batchSize` at a time (a keyset read: src/store/batches.ts), for a streamed list. */
+  clientBatches(batchSize: number): AsyncGenerator<OAuthClient[], void, undefined> {
+    return keysetBatches((after, limit) => listClientRows(this.db, { after, limit }), (c) => c.id, batchSize);
   }
 
   /** Creates a client; the secret is returned here once and only its SHA-256 is kept (it is 256 random bits). */

@@ -73,8 +73,11 @@ export async function findClientRow(ex: Executor, by: { id: number } | { clientI
   return r ? { ...toClient(r), secretHash: r.secret_hash } : undefined;
 }
 
-export async function listClientRows(ex: Executor): Promise<OAuthClient[]> {
-  return (await ex.selectFrom('oauth_clients').selectAll().orderBy('id').execute()).map(toClient);
+/** Clients in id order (with `page`: the clients after id `page.after`, at most `page.limit`). */
+export async function listClientRows(ex: Executor, page?: { after: number | undefined; limit: number }): Promise<OAuthClient[]> {
+  let q = ex.selectFrom('oauth_clients').selectAll();
+  if (page?.after !== undefined) q = q.where('id', '>', page.after);
+  return (await q.orderBy('id').$if(page !== undefined, (b) => b.limit(page!.limit)).execute()).map(toClient);
 }
 
 export async function insertClient(

@@ -11,6 +11,7 @@ import { findUserRow, toUser } from '../users/store.js';
 import type { NewUser, User, UserPatch } from '../users/types.js';
 import { foldKey, normalizeText } from '../users/validation.js';
 import { isForeignKeyViolation, MAX_ID, toIso, uniqueViolation, type Executor } from '../../store/sql.js';
+import { keysetBatches } from '../../store/batches.js';
 import {
   deleteMembershipRow, deleteTenantRoleRow, deleteTenantRow, findMembershipRow, findMemberUserRow, findTenantRoleByRef, findTenantRoleRow,
   findTenantRolesByIds, findTenantRow, insertMembership, insertTenant, insertTenantRole, listDirectoryRows, listMemberRows,
@@ -100,6 +101,11 @@ export class TenantsService {
     return listTenantRows(this.db);
   }
 
+  /** listTenants, `batchSize` at a time (a keyset read: src/store/batches.ts), for a streamed list. */
+  tenantBatches(batchSize: number): AsyncGenerator<Array<Tenant & { memberCount: number }>, void, undefined> {
+    return keysetBatches((after, limit) => listTenantRows(this.db, { after, limit }), (t) => t.id, batchSize);
+  }
+
   async getTenant(id: number): Promise<Tenant> {
     const t = await findTenantRow(this.db, id);
     if (!t) throw notFound('tenant');
@@ -148,6 +154,12 @@ export class TenantsService {
   async listRoles(tenantId: number): Promise<TenantRole[]> {
     await this.getTenant(tenantId);
     return listTenantRoleRows(this.db, tenantId);
+  }
+
+  /** listRoles, `batchSize` at a time; an unknown tenant fails the first batch (404). */
+  async *roleBatches(tenantId: number, batchSize: number): AsyncGenerator<TenantRole[], void, undefined> {
+    await this.getTenant(tenantId);
+    yield* keysetBatches((after, limit) => listTenantRoleRows(this.db, tenantId, { after, limit }), (r) => r.id, batchSize);
   }
 
   async createRole(principal: Principal, ctx: RequestContext, tenantId: number, input: { name: string; permissions?: string[]; description?: string | null }): Promise<TenantRole> {
@@ -206,6 +218,15 @@ export class TenantsService {
     const rows = await listMemberRows(this.db, tenantId);
     const roles = await memberRoleRows(this.db, tenantId, rows.map((r) => r.userId));
     return rows.map((r) => ({ ...r, roles: roles.get(r.userId) ?? [] }));
+  }
+
+  /** listMembers, `batchSize` members at a time (with their roles); an unknown tenant fails the first batch (404). */
+  async *memberBatches(tenantId: number, batchSize: number): AsyncGenerator<Awaited<ReturnType<TenantsService['listMembers']>>, void, undefined> {
+    await this.getTenant(tenantId);
+    for await (const rows of keysetBatches((after, limit) => listMemberRows(this.db, tenantId, { after, limit }), (m) => m.userId, batchSize)) {
+      const roles = await memberRoleRows(this.db, tenantId, rows.map((r) => r.userId));
+      yield rows.map((r) => ({ ...r, roles: roles.get(r.userId) ?? [] }));
+    }
   }
 
   async addMember(principal: Principal, ctx: RequestContext, tenantId: number, input: { userId: number; roleIds?: number[] }): Promise<{ userId: number; roles: TenantRole[]; createdAt: string }> {

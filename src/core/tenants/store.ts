@@ -90,14 +90,23 @@ export async function findTenantRow(ex: Executor, id: number, lock?: { engine: E
   return r ? toTenant(r) : undefined;
 }
 
-export async function listTenantRows(ex: Executor): Promise<Array<Tenant & { memberCount: number }>> {
-  const rows = await ex
-    .selectFrom('tenants as t')
+/** A keyset page of a list: the rows after key `after` (from the start when undefined), at most `limit`. */
+export interface KeysetSlice {
+  after: number | undefined;
+  limit: number;
+}
+
+/** Tenants in id order (with `page`, one batch of a streamed list: src/store/batches.ts). */
+export async function listTenantRows(ex: Executor, page?: KeysetSlice): Promise<Array<Tenant & { memberCount: number }>> {
+  let q = ex.selectFrom('tenants as t');
+  if (page?.after !== undefined) q = q.where('t.id', '>', page.after);
+  const rows = await q
     .selectAll('t')
     .select((eb) =>
       eb.selectFrom('tenant_members as m').select(sql<number>`count(*)`.as('n')).whereRef('m.tenant_id', '=', 't.id').where('m.deleted_at', 'is', null).as('member_count'),
     )
     .orderBy('t.id')
+    .$if(page !== undefined, (b) => b.limit(page!.limit))
     .execute();
   return rows.map((r) => ({ ...toTenant(r), memberCount: Number(r.member_count ?? 0) }));
 }
@@ -124,8 +133,10 @@ export async function deleteTenantRow(ex: Executor, id: number): Promise<void> {
 
 // ---- tenant roles ----
 
-export async function listTenantRoleRows(ex: Executor, tenantId: number): Promise<TenantRole[]> {
-  const rows = await ex.selectFrom('roles').selectAll().where('type', '=', 'tenant').where('tenant_id', '=', tenantId).orderBy('id').execute();
+export async function listTenantRoleRows(ex: Executor, tenantId: number, page?: KeysetSlice): Promise<TenantRole[]> {
+  let q = ex.selectFrom('roles').selectAll().where('type', '=', 'tenant').where('tenant_id', '=', tenantId);
+  if (page?.after !== undefined) q = q.where('id', '>', page.after);
+  const rows = await q.orderBy('id').$if(page !== undefined, (b) => b.limit(page!.limit)).execute();
   return rows.map(toRole);
 }
 
@@ -228,13 +239,17 @@ export async function setMembershipDeleted(ex: Executor, tenantId: number, userI
   return Number(r.numUpdatedRows) > 0;
 }
 
-export async function listMemberRows(ex: Executor, tenantId: number): Promise<Array<Membership & { email: string | null; name: string | null; username: string | null }>> {
+export async function listMemberRows(ex: Executor, tenantId: number, page?: KeysetSlice): Promise<Array<Membership & { email: string | null; name: string | null; username: string | null }>> {
   const rows = await ex
     .selectFrom('tenant_members as m')
     .innerJoin('users as u', 'u.id', 'm.user_id')
     .select(['m.tenant_id', 'm.user_id', 'm.created_at', 'm.deleted_at', 'u.email', 'u.name', 'u.username'])
     .where('m.tenant_id', '=', tenantId)
+    // The same bound on u.id too: PostgreSQL's merge join otherwise walks users from the first id for every
+    // batch (each batch of a 200,000-member list read the users before it: 120 ms at the end).
+    .$if(page?.after !== undefined, (b) => b.where('m.user_id', '>', page!.after!).where('u.id', '>', page!.after!))
     .orderBy('m.user_id')
+    .$if(page !== undefined, (b) => b.limit(page!.limit))
     .execute();
   return rows.map((r) => ({ tenantId: r.tenant_id, userId: r.user_id, createdAt: toIso(r.created_at)!, deletedAt: toIso(r.deleted_at), email: r.email, name: r.name, username: r.username }));
 }

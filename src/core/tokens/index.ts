@@ -20,6 +20,7 @@ import { normalizeText } from '../users/validation.js';
 import { targetUserRow, withTargetUser, type UserRow } from '../users/store.js';
 import { mayAct } from '../auth/credentials.js';
 import { fixedQuery } from '../../store/statements.js';
+import { keysetBatches } from '../../store/batches.js';
 
 export type TokenKind = 'admin' | 'personal';
 
@@ -146,11 +147,18 @@ export class TokensService {
     await this.create(principal, ctx, { name: 'init token (GATEHOUSE_INIT_API_TOKEN)', kind: 'admin', secret });
   }
 
-  async list(filter: { kind?: TokenKind; userId?: number } = {}): Promise<ApiToken[]> {
+  /** Tokens in id order (with `page`: the tokens after id `page.after`, at most `page.limit`). */
+  async list(filter: { kind?: TokenKind; userId?: number } = {}, page?: { after: number | undefined; limit: number }): Promise<ApiToken[]> {
     let q = this.store.db.selectFrom('api_tokens').select(['id', 'name', 'kind', 'user_id', 'created_by', 'created_at', 'expires_at', 'last_used_at']);
     if (filter.kind) q = q.where('kind', '=', filter.kind);
     if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
-    return (await q.orderBy('id').execute()).map(toToken);
+    if (page?.after !== undefined) q = q.where('id', '>', page.after);
+    return (await q.orderBy('id').$if(page !== undefined, (b) => b.limit(page!.limit)).execute()).map(toToken);
+  }
+
+  /** list(filter), `batchSize` at a time (a keyset read: src/store/batches.ts), for a streamed list. */
+  listBatches(filter: { kind?: TokenKind; userId?: number }, batchSize: number): AsyncGenerator<ApiToken[], void, undefined> {
+    return keysetBatches((after, limit) => this.list(filter, { after, limit }), (t) => t.id, batchSize);
   }
 
   async delete(principal: Principal, ctx: RequestContext, id: number, filter: { kind?: TokenKind; userId?: number } = {}): Promise<ApiToken> {

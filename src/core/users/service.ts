@@ -11,8 +11,9 @@ import { isAdminRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
 import { endUserCredentials, rotateSessionToken } from '../sessions/index.js';
 import { mayAct } from '../auth/credentials.js';
 import type { LoginThrottle } from '../throttle/index.js';
-import { findUserRow, findUserRowByLogin, listUserRows, lockActiveAdminIds, firstPageQuery, toUser, toUserSummary, updateUserRowWithAudit, type ListShape, type UserRow } from './store.js';
-import type { NewUser, User, UserCursor, UserListQuery, UserPatch, UserSummary } from './types.js';
+import { keysetBatches } from '../../store/batches.js';
+import { findUserRow, findUserRowByLogin, listUserRows, liveUserItemRows, toUserListItem, lockActiveAdminIds, firstPageQuery, toUser, toUserSummary, updateUserRowWithAudit, type ListShape, type UserRow } from './store.js';
+import type { NewUser, User, UserCursor, UserListItem, UserListQuery, UserPatch, UserSummary } from './types.js';
 import { PROFILE_FIELDS } from './types.js';
 import { checkImageUrl, foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
 import { emailKey, usernameKey } from '../identity/index.js';
@@ -266,6 +267,16 @@ export class UsersService {
   async list(q: UserListQuery): Promise<{ items: User[]; nextCursor: UserCursor | null }> {
     const { rows, nextCursor } = await this.page(q, 'full');
     return { items: rows.map(toUser), nextCursor };
+  }
+
+  /**
+   * Every live user in id order, `batchSize` at a time, as the user-admin list shows them: a keyset read
+   * (src/store/batches.ts), one statement per batch and no connection held between batches, so however many
+   * users there are, a reader holds one batch, and one that stops asking stops the reading.
+   */
+  listItemBatches(batchSize: number): AsyncGenerator<UserListItem[], void, undefined> {
+    const { db, engine } = this.store;
+    return keysetBatches(async (after, limit) => (await liveUserItemRows(db, engine, after, limit)).map(toUserListItem), (u) => u.id, batchSize);
   }
 
   /**

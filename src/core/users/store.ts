@@ -2,7 +2,7 @@
 import { sql, type CompiledQuery, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Updateable } from 'kysely';
 import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
 import { parseJson, prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
-import type { User, UserListQuery, UserSummary } from './types.js';
+import type { User, UserListItem, UserListQuery, UserSummary } from './types.js';
 import { fixedQuery, type FixedQuery } from '../../store/statements.js';
 import type { NewOutboxRow } from '../outbox/store.js';
 
@@ -143,6 +143,41 @@ const livePageAfter = (shape: ListShape) =>
     ex.selectFrom('users').select(columnsOf(shape)).where('deleted_at', 'is', null).where('id', '>', afterId).orderBy('id').limit(limit));
 const LIVE_PAGE = { full: livePage('full'), summary: livePage('summary') };
 const LIVE_PAGE_AFTER = { full: livePageAfter('full'), summary: livePageAfter('summary') };
+
+/** The columns of a user in the user-admin list (UserListItem): what Unleash's user shape shows, nothing more. */
+export const LIST_ITEM_COLUMNS = [
+  'id', 'username', 'name', 'email', 'avatar_url', 'login_attempts', 'root_role_id', 'seen_at', 'created_at', 'account_type',
+] as const satisfies ReadonlyArray<(typeof USER_COLUMNS)[number]>;
+
+export type ListItemRow = Pick<UserRow, (typeof LIST_ITEM_COLUMNS)[number]>;
+
+export function toUserListItem(r: ListItemRow): UserListItem {
+  return {
+    id: r.id,
+    username: r.username,
+    name: r.name,
+    email: r.email,
+    avatarUrl: r.avatar_url,
+    loginAttempts: r.login_attempts,
+    rootRoleId: r.root_role_id,
+    seenAt: toIso(r.seen_at),
+    createdAt: toIso(r.created_at)!,
+    accountType: r.account_type,
+  };
+}
+
+const LIVE_ITEMS = fixedQuery<[number], ListItemRow>(1, (ex, limit) =>
+  ex.selectFrom('users').select(LIST_ITEM_COLUMNS).where('deleted_at', 'is', null).orderBy('id').limit(limit));
+const LIVE_ITEMS_AFTER = fixedQuery<[number, number], ListItemRow>(2, (ex, afterId, limit) =>
+  ex.selectFrom('users').select(LIST_ITEM_COLUMNS).where('deleted_at', 'is', null).where('id', '>', afterId).orderBy('id').limit(limit));
+
+/**
+ * Live users in id order after `afterId`, at most `limit`, with the list item's columns only: one batch of a
+ * keyset read over the primary key (src/store/batches.ts), on a pool connection for that statement alone.
+ */
+export function liveUserItemRows(ex: Executor, engine: Engine, afterId: number | undefined, limit: number): Promise<ListItemRow[]> {
+  return afterId === undefined ? LIVE_ITEMS.execute(ex, engine, limit) : LIVE_ITEMS_AFTER.execute(ex, engine, afterId, limit);
+}
 
 /**
  * The first statement listUserRows(q) runs, compiled, for reading it ahead along with the caller's

@@ -1,4 +1,6 @@
 /** A user as a list shows it (see SUMMARY_COLUMNS in ./store.ts). */
+/** A user as the user-admin list shows it (Unleash's user shape). */
+export type UserListItem = Pick<User, 'id' | 'username' | 'name' | 'email' | 'avatarUrl' | 'loginAttempts' | 'rootRoleId' | 'seenAt' | 'createdAt' | 'accountType'>;
 export type UserSummary = Pick<User, 'id' | 'username' | 'name' | 'email' | 'emailVerifiedAt' | 'isActive' | 'rootRoleId' | 'createdAt' | 'updatedAt' | 'lastLoginAt' | 'deletedAt' | 'version'>;
 
 export interface User {

@@ -1,6 +1,7 @@
 // /api/admin/tenants (tenants, their roles and members), /api/admin/oauth-clients and
 // /api/admin/oauth-keys: admin-surface routes of the tenants and OAuth capabilities (directory v1).
 import type { FastifyInstance } from 'fastify';
+import { sendStreamedList } from '../json-stream.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
@@ -104,6 +105,11 @@ const ok = <T>(item: T, flags: { created?: boolean; updated?: boolean; deleted?:
   ok: true, created: flags.created ?? false, updated: flags.updated ?? false, deleted: flags.deleted ?? false, item,
 });
 
+/** Rows read per statement by the streamed lists below (tenants, roles, members, OAuth clients: docs/limits.md). */
+const LIST_BATCH = 500;
+
+type MemberView = Awaited<ReturnType<Core['tenants']['listMembers']>>[number];
+
 export async function tenantsRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { core } = opts;
@@ -113,7 +119,10 @@ export async function tenantsRoutes(base: FastifyInstance, opts: { core: Core })
 
   app.get('/api/admin/tenants', {
     schema: { tags, summary: 'List tenants', response: { 200: Type.Object({ ok: Type.Boolean(), items: Type.Array(TenantItem) }) } },
-  }, async () => ({ ok: true, items: (await core.tenants.listTenants()).map(tenantItem) }));
+  }, async (_req, reply) => sendStreamedList(reply, {
+    envelope: { ok: true, items: [] }, key: 'items', itemSchema: TenantItem,
+    batches: core.tenants.tenantBatches(LIST_BATCH), toItem: tenantItem,
+  }));
 
   app.post('/api/admin/tenants', {
     schema: { tags, summary: 'Create a tenant', body: TenantBody, response: { 201: Envelope(TenantItem) } },
@@ -142,7 +151,10 @@ export async function tenantsRoutes(base: FastifyInstance, opts: { core: Core })
 
   app.get('/api/admin/tenants/:id/roles', {
     schema: { tags, summary: "List a tenant's roles", params: IdParams, response: { 200: Type.Object({ ok: Type.Boolean(), items: Type.Array(RoleItem) }) } },
-  }, async (req) => ({ ok: true, items: (await core.tenants.listRoles(req.params.id)).map(roleItem) }));
+  }, async (req, reply) => sendStreamedList(reply, {
+    envelope: { ok: true, items: [] }, key: 'items', itemSchema: RoleItem,
+    batches: core.tenants.roleBatches(req.params.id, LIST_BATCH), toItem: roleItem,
+  }));
 
   app.post('/api/admin/tenants/:id/roles', {
     schema: { tags, summary: 'Create a tenant role (a named set of permissions)', params: IdParams, body: RoleBody, response: { 201: Envelope(RoleItem) } },
@@ -167,16 +179,14 @@ export async function tenantsRoutes(base: FastifyInstance, opts: { core: Core })
 
   app.get('/api/admin/tenants/:id/members', {
     schema: { tags, summary: "List a tenant's members (soft-deleted ones with deleted_at)", params: IdParams, response: { 200: Type.Object({ ok: Type.Boolean(), items: Type.Array(MemberItem) }) } },
-  }, async (req) => {
-    const members = await core.tenants.listMembers(req.params.id);
-    return {
-      ok: true,
-      items: members.map((m) => ({
-        tenant_id: req.params.id, user_id: m.userId, email: m.email, name: m.name, username: m.username,
-        role_ids: m.roles.map((r) => r.id), roles: m.roles.map((r) => ({ id: r.id, name: r.name })), created_at: m.createdAt, deleted_at: m.deletedAt,
-      })),
-    };
-  });
+  }, async (req, reply) => sendStreamedList(reply, {
+    envelope: { ok: true, items: [] }, key: 'items', itemSchema: MemberItem,
+    batches: core.tenants.memberBatches(req.params.id, LIST_BATCH),
+    toItem: (m: MemberView) => ({
+      tenant_id: req.params.id, user_id: m.userId, email: m.email, name: m.name, username: m.username,
+      role_ids: m.roles.map((r) => r.id), roles: m.roles.map((r) => ({ id: r.id, name: r.name })), created_at: m.createdAt, deleted_at: m.deletedAt,
+    }),
+  }));
 
   app.post('/api/admin/tenants/:id/members', {
     schema: { tags, summary: 'Add a user to a tenant, optionally with roles of that tenant', params: IdParams, body: MemberBody, response: { 201: Envelope(MemberItem) } },
@@ -206,7 +216,10 @@ export async function tenantsRoutes(base: FastifyInstance, opts: { core: Core })
 
   app.get('/api/admin/oauth-clients', {
     schema: { tags: oauthTags, summary: 'List OAuth clients (never their secrets)', response: { 200: Type.Object({ ok: Type.Boolean(), items: Type.Array(ClientItem) }) } },
-  }, async () => ({ ok: true, items: (await core.oauth.listClients()).map(clientItem) }));
+  }, async (_req, reply) => sendStreamedList(reply, {
+    envelope: { ok: true, items: [] }, key: 'items', itemSchema: ClientItem,
+    batches: core.oauth.clientBatches(LIST_BATCH), toItem: clientItem,
+  }));
 
   app.post('/api/admin/oauth-clients', {
     schema: {

@@ -1,17 +1,17 @@
 // Core objects in Unleash's shapes.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditEvent } from '../../core/audit/index.js';
 import type { RoleView } from '../../core/roles/index.js';
 import type { ApiToken } from '../../core/tokens/index.js';
-import type { User } from '../../core/users/types.js';
+import type { UserListItem } from '../../core/users/types.js';
 
 /** Unleash shows a Gravatar picture when the user has none of their own. */
 function gravatar(email: string | null): string {
-  const hash = createHash('md5').update((email ?? '').trim().toLowerCase()).digest('hex');
-  return `https://gravatar.com/avatar/${hash}?s=42&d=retro&r=g`;
+  // One-shot hash: no Hash object per user (the streamed list computes one per user).
+  return `https://gravatar.com/avatar/${hash('md5', (email ?? '').trim().toLowerCase(), 'hex')}?s=42&d=retro&r=g`;
 }
 
-export function unleashUser(u: User, extra: { rootRole?: number | string; emailSent?: boolean; inviteLink?: string } = {}) {
+export function unleashUser(u: UserListItem, extra: { rootRole?: number | string; emailSent?: boolean; inviteLink?: string } = {}) {
   return {
     id: u.id,
     isAPI: false,

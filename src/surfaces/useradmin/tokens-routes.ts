@@ -1,6 +1,7 @@
 // /api/admin/user (the caller) and /api/admin/user/tokens (the caller's personal access tokens). A personal
 // token acts as its owner, with the owner's root-role permissions, and is shown once at creation.
 import type { FastifyInstance } from 'fastify';
+import { sendStreamedList } from '../json-stream.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
@@ -29,9 +30,13 @@ export async function tokenRoutes(base: FastifyInstance, opts: { core: Core }): 
   app.get('/api/admin/user/tokens', {
     config: { useradminAuth: 'user' },
     schema: { tags, summary: "The caller's personal access tokens (never their secrets)", response: { 200: Type.Object({ pats: Type.Array(PatItem) }) } },
-  }, async (req) => {
+  }, async (req, reply) => {
     const userId = requireUser(req.principal!);
-    return { pats: (await core.tokens.list({ kind: 'personal', userId })).map(patItem) };
+    // Streamed (docs/limits.md): nothing bounds how many tokens a user creates.
+    return sendStreamedList(reply, {
+      envelope: { pats: [] }, key: 'pats', itemSchema: PatItem,
+      batches: core.tokens.listBatches({ kind: 'personal', userId }, 500), toItem: patItem,
+    });
   });
 
   app.post('/api/admin/user/tokens', {

@@ -4,16 +4,18 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Core } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
 import { listRootRoles, resolveRootRole, ROOT_ROLE_NAMES } from '../../core/roles/index.js';
-import type { User, UserPatch } from '../../core/users/types.js';
+import type { UserListItem, UserPatch } from '../../core/users/types.js';
 import { etagOf } from '../../core/users/service.js';
 import { publicBaseUrl, requestContext } from '../../platform/http.js';
 import { CreateUserBody, Empty, IdParams, IfMatchHeaders, PasswordBody, SearchQuery, UnleashUser, UpdateUserBody, UsersResponse } from './schemas.js';
 import { rootRoleItem, unleashUser } from './serialize.js';
 import { readOf } from '../target-user.js';
+import { sendStreamedList } from '../json-stream.js';
 
 const SURFACE = 'useradmin' as const;
 const PASSWORD_POLICY = { min: 10, max: 128 };
-const PAGE = 500;
+/** Users read per statement by the streamed full list. */
+const LIST_BATCH = 250;
 const SEARCH_LIMIT = 100;
 
 export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core }): Promise<void> {
@@ -22,18 +24,18 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
   const tags = ['user-admin: users'];
 
   app.get('/api/admin/user-admin', {
-    schema: { tags, summary: 'All users and the root roles', response: { 200: UsersResponse } },
-  }, async () => {
-    const users: User[] = [];
-    let afterId: number | undefined;
-    for (;;) {
-      const page = await core.users.list({ limit: PAGE, afterId });
-      users.push(...page.items);
-      if (page.nextCursor === null) break;
-      afterId = page.nextCursor.id;
-    }
+    schema: { tags, summary: 'All users and the root roles (streamed: any number of users in flat memory)', response: { 200: UsersResponse } },
+  }, async (_req, reply) => {
+    // Unleash's list has no pages, so it streams (src/surfaces/json-stream.ts): users in id order, LIST_BATCH
+    // at a time, serialized by the same schema as before; the root roles (five rows) come first.
     const roles = await listRootRoles(core.store.db);
-    return { users: users.map((u) => unleashUser(u)), rootRoles: roles.map(rootRoleItem) };
+    return sendStreamedList(reply, {
+      envelope: { users: [], rootRoles: roles.map(rootRoleItem) },
+      key: 'users',
+      itemSchema: UnleashUser,
+      batches: core.users.listItemBatches(LIST_BATCH),
+      toItem: (u: UserListItem) => unleashUser(u),
+    });
   });
 
   app.get('/api/admin/user-admin/search', {
