@@ -2,12 +2,72 @@
 // each scenario signs in through the page, does the task, and checks the result through the API.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
-import { browserSkip, consoleOrigin, launchBrowser, openPage, signInThroughForm } from './helpers/browser.js';
+import { createUser, uniqueEmail } from './helpers/admin.js';
+import { axeViolations, browserSkip, consoleOrigin, horizontalOverflow, launchBrowser, openPage, signInThroughForm } from './helpers/browser.js';
 
 const noBrowser = browserSkip();
+const api = (s: TestServer, path: string, body?: unknown, method?: string, headers?: Record<string, string>) =>
+  http(s.url, path, { token: ADMIN_TOKEN, body, method, headers });
+
+/** The user as the API has it now. */
+async function userOf(s: TestServer, id: number) {
+  const res = await api(s, `/api/admin/users/${id}`);
+  assert.equal(res.status, 200, res.text);
+  return res.body.item;
+}
+
+/** Sign out is on screen (not pushed off the right edge) and the page does not scroll sideways. */
+async function assertFits(page: Page, width: number, where: string) {
+  const { scrollWidth, innerWidth } = await horizontalOverflow(page);
+  assert.ok(scrollWidth <= innerWidth, `${where}: page is ${scrollWidth}px wide at ${innerWidth}px`);
+  const box = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
+  assert.ok(box && box.x >= 0 && box.x + box.width <= width, `${where}: Sign out off-screen (${JSON.stringify(box)})`);
+}
+
+/** Opens a user's page and waits until its profile form shows that user. */
+async function openUser(page: Page, origin: string, id: number) {
+  await page.goto(`${origin}/console#/users/${id}`);
+  await page.getByRole('heading', { name: new RegExp(`^User #${id}:`) }).waitFor();
+}
+
+/** The main flow, on every engine: sign in and edit a user, sending If-Match; a stale edit shows the conflict. */
+function mainFlow(get: () => { s: TestServer; browser: Browser; origin: string }) {
+  it('edits a user with If-Match: saves, then shows a conflict with both versions and saves on retry', async () => {
+    const { s, browser, origin } = get();
+    const u = await createUser(s.url, { name: 'Before Name' });
+    const { context, page, problems } = await openPage(browser);
+    await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await openUser(page, origin, u.id);
+    // A plain edit: name and root role.
+    await page.getByLabel('Name', { exact: true }).fill('First Edit');
+    await page.getByLabel('Root role').selectOption('Editor');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    let now = await userOf(s, u.id);
+    assert.equal(now.name, 'First Edit');
+    assert.equal(now.root_role, 'Editor');
+
+    // Someone else changes the user behind the page's back.
+    const other = await api(s, `/api/admin/users/${u.id}`, { name: 'Their Edit' }, 'PATCH');
+    assert.equal(other.status, 200, other.text);
+    await page.getByLabel('Name', { exact: true }).fill('My Edit');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const conflict = page.locator('.conflict');
+    await conflict.waitFor();
+    assert.match(await conflict.innerText(), /Their Edit/);
+    assert.match(await conflict.innerText(), /My Edit/);
+    assert.equal((await userOf(s, u.id)).name, 'Their Edit', 'the stale edit was not written');
+    await page.getByRole('button', { name: 'Save my edits anyway' }).click();
+    await page.getByText('Saved your edits over the other change.').waitFor();
+    now = await userOf(s, u.id);
+    assert.equal(now.name, 'My Edit');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}
 
 for (const { engine, skip } of engines()) {
   describe(`admin console in Chromium [${engine}]`, { skip: noBrowser || skip }, () => {
@@ -23,15 +83,279 @@ for (const { engine, skip } of engines()) {
       await s?.close();
     });
 
-    it('signs in with the Secure __Host- cookies over http://localhost and lists users', async () => {
+    mainFlow(() => ({ s, browser, origin }));
+    if (engine === 'postgres') return; // the other pages run on SQLite
+
+    it('signs in with the Secure __Host- cookies over http://localhost; the nav shows only while signed in', async () => {
       const { context, page, problems } = await openPage(browser);
+      await page.goto(`${origin}/console`);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      assert.equal(await page.locator('#nav').isVisible(), false, 'nav hidden on the sign-in page');
+      assert.equal(await page.getByRole('button', { name: 'Sign out' }).isVisible(), false);
       await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
       const cookies = await context.cookies();
       assert.deepEqual(cookies.map((c) => c.name).sort(), ['__Host-access', '__Host-refresh']);
-      await page.getByRole('cell', { name: ADMIN_EMAIL }).waitFor();
-      const me = await http(s.url, '/api/admin/users?q=root', { token: ADMIN_TOKEN });
-      assert.equal(me.body.items[0].email, ADMIN_EMAIL);
+      await page.getByRole('link', { name: ADMIN_EMAIL }).waitFor();
+      assert.equal(await page.locator('#whoami').innerText(), ADMIN_EMAIL);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      assert.equal(await page.locator('#nav').isVisible(), false, 'nav hidden after sign-out');
+      assert.equal(await page.getByText(ADMIN_EMAIL).isVisible(), false, "the previous admin's email is gone");
+      assert.deepEqual(await context.cookies(), []);
       assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    it('tells a signed-in non-administrator why the console is closed to them', async () => {
+      const member = await createUser(s.url, { password: 'member-pass-1' });
+      const { context, page } = await openPage(browser);
+      await page.goto(`${origin}/console`);
+      await page.getByLabel('Email or username').fill(member.email);
+      await page.getByLabel('Password', { exact: true }).fill('member-pass-1');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Not an administrator' }).waitFor();
+      assert.match(await page.locator('#forbidden-text').innerText(), new RegExp(`signed in as ${member.email.replace(/\./g, '\\.')} \\(root role Member\\)`));
+      assert.equal(await page.locator('#nav').isVisible(), false);
+      assert.equal(await page.locator('table').count(), 0, 'no empty table');
+      await context.close();
+    });
+
+    it('explains that cookie sign-in needs HTTPS when served over plain HTTP to another host', async () => {
+      const { context, page } = await openPage(browser);
+      const port = new URL(s.url).port;
+      // console.test resolves to 127.0.0.1 (launchBrowser's --host-resolver-rules): plain HTTP, not localhost.
+      await page.goto(`http://console.test:${port}/console`);
+      await page.getByRole('heading', { name: 'Sign-in needs HTTPS here' }).waitFor();
+      assert.match(await page.locator('#insecure-notice').innerText(), new RegExp(`console\\.test:${port}`));
+      await page.getByLabel('Email or username').fill(ADMIN_EMAIL);
+      await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText(/does not keep the Secure session cookies over plain HTTP/).waitFor();
+      assert.equal(await page.locator('#nav').isVisible(), false);
+      // On localhost the notice does not show.
+      await page.goto(`${origin}/console`);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      assert.equal(await page.locator('#insecure-notice').isVisible(), false);
+      await context.close();
+    });
+
+    for (const width of [375, 420]) {
+      it(`fits a ${width} px wide screen: no sideways scroll, Sign out on screen`, async () => {
+        await createUser(s.url, { email: uniqueEmail('a-very-long-mailbox-name-that-would-overflow'), name: 'Someone With A Rather Long Name' });
+        const { context, page } = await openPage(browser, { width, height: 800 });
+        await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+        await page.getByRole('link', { name: ADMIN_EMAIL }).waitFor();
+        await assertFits(page, width, 'users');
+        await openUser(page, origin, 1);
+        await assertFits(page, width, 'user page');
+        for (const section of ['bans', 'aliases', 'audit']) {
+          await page.goto(`${origin}/console#/${section}`);
+          await page.locator(`#nav a[aria-current=page][data-section=${section}]`).waitFor();
+          await page.locator('#view h2').waitFor();
+          await assertFits(page, width, section);
+        }
+        await context.close();
+      });
+    }
+
+    it('lists users page by page (previous/next), searches and filters; name and root-role columns', async () => {
+      const prefix = `pager${Date.now().toString(36)}`;
+      for (let i = 0; i < 27; i++) await createUser(s.url, { email: `${prefix}.${String(i).padStart(2, '0')}@example.com`, name: `Pager ${i}` });
+      const last = await createUser(s.url, { email: `${prefix}.zz@example.com`, name: 'Pager Deactivated', is_active: false });
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: ADMIN_EMAIL }).waitFor();
+      // The search runs once typing pauses: wait for its page.
+      const searched = page.waitForResponse((r) => r.url().includes(`q=${prefix}`));
+      await page.getByLabel('Search').fill(prefix);
+      await searched;
+      await page.getByText(/^Page 1 · users 1–25$/).waitFor();
+      assert.equal(await page.locator('tbody tr').count(), 25);
+      assert.ok(await page.getByRole('columnheader', { name: 'Name', exact: true }).isVisible());
+      assert.ok(await page.getByRole('columnheader', { name: 'Root role', exact: true }).isVisible());
+      assert.equal(await page.getByRole('button', { name: 'Previous page' }).isDisabled(), true);
+      await page.getByRole('button', { name: 'Next page' }).click();
+      await page.getByText(/^Page 2 · users 26–28$/).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Next page' }).isDisabled(), true);
+      await page.getByRole('button', { name: 'Previous page' }).click();
+      await page.getByText(/^Page 1 · users 1–25$/).waitFor();
+      await page.getByLabel('Status').selectOption('false');
+      await page.getByText(/^Page 1 · users 1–1$/).waitFor();
+      assert.deepEqual(problems, []);
+      await page.getByRole('link', { name: last.email }).click();
+      await page.getByRole('heading', { name: `User #${last.id}: ${last.email}` }).waitFor();
+      await context.close();
+    });
+
+    it("sets a password, deactivates and deletes a user from the user's page, and shows their history", async () => {
+      const u = await createUser(s.url, { password: 'old-password-1' });
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await openUser(page, origin, u.id);
+      await page.getByLabel('New password').fill('new-password-2');
+      await page.getByRole('button', { name: 'Set password' }).click();
+      await page.getByText('Password set.').waitFor();
+      assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: u.email, password: 'new-password-2' } })).status, 200);
+      await page.getByRole('button', { name: 'Deactivate user' }).click();
+      await page.getByText(/^Deactivated/).waitFor();
+      assert.equal((await userOf(s, u.id)).is_active, 0);
+      const history = page.getByRole('region', { name: 'History of this user' });
+      await history.getByText('user.updated').first().waitFor();
+      assert.match(await history.innerText(), /password/);
+      assert.match(await history.innerText(), /is_active/);
+      await page.getByRole('button', { name: 'Delete user…' }).click();
+      await page.getByRole('button', { name: 'Delete permanently' }).click();
+      await page.waitForURL(/#\/users$/);
+      assert.equal((await api(s, `/api/admin/users/${u.id}`)).status, 404);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    it('creates a user with a root role from the list page', async () => {
+      const email = uniqueEmail('created');
+      const { context, page } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'New user' }).click();
+      const form = page.locator('form', { has: page.getByRole('heading', { name: 'New user' }) });
+      await form.getByLabel('Email', { exact: true }).fill(email);
+      await form.getByLabel('Password').fill('created-pass-1');
+      await form.getByLabel('Root role').selectOption('Viewer');
+      await form.getByRole('button', { name: 'Create user' }).click();
+      await page.getByRole('heading', { name: new RegExp(`: ${email}$`) }).waitFor();
+      const found = await api(s, `/api/admin/users?q=${encodeURIComponent(email)}`);
+      assert.equal(found.body.items.length, 1);
+      assert.equal(found.body.items[0].root_role, 'Viewer');
+      await context.close();
+    });
+
+    it('accepts an invite at /new-user?token= and resets a password at /reset-password?token=', async () => {
+      const email = uniqueEmail('invited');
+      const created = await api(s, '/api/admin/user-admin', { email, rootRole: 'Viewer' });
+      assert.equal(created.status, 201, created.text);
+      const link = new URL(created.body.inviteLink);
+      assert.equal(link.pathname, '/new-user');
+      const { context, page, problems } = await openPage(browser);
+      await page.goto(`${origin}${link.pathname}${link.search}`);
+      await page.getByRole('heading', { name: 'Accept your invitation' }).waitFor();
+      await page.getByText(`Welcome, ${email}.`).waitFor();
+      await page.getByLabel('New password').fill('Invited-Passw0rd!');
+      await page.getByLabel('Repeat the password').fill('Invited-Passw0rd!');
+      await page.getByRole('button', { name: 'Set password' }).click();
+      await page.getByText('Your password is set.').waitFor();
+      assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: email, password: 'Invited-Passw0rd!' } })).status, 200);
+      // The link is spent.
+      await page.goto(`${origin}${link.pathname}${link.search}`);
+      await page.getByText(/This link is not valid/).waitFor();
+      assert.equal(await page.locator('#password-form').isVisible(), false);
+
+      // /reset-password with a token of the same kind; a weak password shows the server's reason.
+      const other = await api(s, '/api/admin/user-admin', { email: uniqueEmail('reset'), rootRole: 'Viewer' });
+      const token = new URL(other.body.inviteLink).searchParams.get('token')!;
+      await page.goto(`${origin}/reset-password?token=${encodeURIComponent(token)}`);
+      await page.getByRole('heading', { name: 'Reset your password' }).waitFor();
+      await page.getByLabel('New password').fill('weak');
+      await page.getByLabel('Repeat the password').fill('weak');
+      await page.getByRole('button', { name: 'Set password' }).click();
+      await page.locator('#password-error').filter({ hasText: /\S/ }).waitFor();
+      await page.getByLabel('New password').fill('Reset-Passw0rd!');
+      await page.getByLabel('Repeat the password').fill('Reset-Passw0rd!');
+      await page.getByRole('button', { name: 'Set password' }).click();
+      await page.getByText('Your password is set.').waitFor();
+      assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: other.body.email, password: 'Reset-Passw0rd!' } })).status, 200);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    it('bans: per-type hint, a refused value shows why, a domain ban deactivates matching aliases (count shown), revoke', async () => {
+      const domain = `banned-${Date.now().toString(36)}.example`;
+      // A ban on a domain matches the aliases that deliver into it.
+      const alias = await api(s, '/api/admin/aliases', { address: `fwd-${Date.now().toString(36)}@aliases.example`, goto: `inbox@${domain}` });
+      assert.equal(alias.status, 201, alias.text);
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: 'Bans' }).click();
+      await page.getByRole('heading', { name: 'New ban' }).waitFor();
+      const form = page.locator('form', { has: page.getByRole('heading', { name: 'New ban' }) });
+      await form.getByLabel('Type').selectOption('ip');
+      assert.match(await page.locator('#ban-hint').innerText(), /CIDR/);
+      await form.getByLabel('Value').fill('10.0.0.0/4');
+      await form.getByRole('button', { name: 'Create ban' }).click();
+      await form.getByRole('alert').filter({ hasText: /ban_value/ }).waitFor();
+      await form.getByLabel('Type').selectOption('domain');
+      await form.getByLabel('Value').fill(domain);
+      await form.getByLabel('Deactivate the aliases this ban matches').check();
+      await form.getByRole('button', { name: 'Create ban' }).click();
+      await form.getByText(`Banned domain ${domain}: 1 matching alias deactivated.`).waitFor();
+      assert.equal((await api(s, `/api/admin/aliases/${alias.body.item.id}`)).body.item.active, 0);
+      const bans = await api(s, `/api/admin/bans?type=domain&q=${domain}`);
+      assert.equal(bans.body.items.length, 1);
+      assert.equal(bans.body.items[0].active, true);
+      await page.getByRole('button', { name: `Revoke ban domain ${domain}` }).click();
+      await page.getByText(`Revoked the domain ban on ${domain}.`).waitFor();
+      const after = await api(s, `/api/admin/bans/${bans.body.items[0].id}`);
+      assert.equal(after.body.item.active, false);
+      assert.ok(after.body.item.revoked_at);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    it('aliases: creates one, deactivates it and deletes it', async () => {
+      const address = `${Date.now().toString(36)}@aliases.example`;
+      const { context, page } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: 'Aliases' }).click();
+      await page.getByLabel('Address').fill(address);
+      await page.getByLabel('Delivers to').fill('team@example.com');
+      await page.getByRole('button', { name: 'Create alias' }).click();
+      await page.getByText(`Created ${address}.`).waitFor();
+      const found = await api(s, `/api/admin/aliases?q=${encodeURIComponent(address)}`);
+      assert.equal(found.body.items.length, 1);
+      assert.equal(found.body.items[0].goto, 'team@example.com');
+      await page.getByRole('button', { name: `Deactivate ${address}` }).click();
+      await page.getByText(`Deactivated ${address}.`).waitFor();
+      assert.equal((await api(s, `/api/admin/aliases/${found.body.items[0].id}`)).body.item.active, 0);
+      await page.getByRole('button', { name: `Delete ${address}` }).click();
+      await page.getByText(`Deleted ${address}.`).waitFor();
+      assert.equal((await api(s, `/api/admin/aliases/${found.body.items[0].id}`)).status, 404);
+      await context.close();
+    });
+
+    it('audit log: filters by action and shows what changed', async () => {
+      const u = await createUser(s.url, { name: 'Audited Before' });
+      await api(s, `/api/admin/users/${u.id}`, { name: 'Audited After' }, 'PATCH');
+      const { context, page } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: 'Audit log' }).click();
+      await page.getByLabel('Action').fill('user.updated');
+      await page.getByLabel('Target id').fill(String(u.id));
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.getByText('name: "Audited Before" → "Audited After"').waitFor();
+      assert.equal(await page.locator('tbody tr').count(), 1);
+      await context.close();
+    });
+
+    it('has no serious or critical axe-core violations on its pages', async () => {
+      const u = await createUser(s.url);
+      const { context, page } = await openPage(browser);
+      await page.goto(`${origin}/console`);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      const found: string[] = [...(await axeViolations(page)).map((v) => `sign-in: ${v}`)];
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: ADMIN_EMAIL }).waitFor();
+      found.push(...(await axeViolations(page)).map((v) => `users: ${v}`));
+      await openUser(page, origin, u.id);
+      await page.getByRole('region', { name: 'History of this user' }).waitFor();
+      found.push(...(await axeViolations(page)).map((v) => `user: ${v}`));
+      for (const section of ['bans', 'aliases', 'audit']) {
+        await page.goto(`${origin}/console#/${section}`);
+        await page.locator('#view h2').waitFor();
+        await page.waitForLoadState('networkidle');
+        found.push(...(await axeViolations(page)).map((v) => `${section}: ${v}`));
+      }
+      await page.goto(`${origin}/new-user?token=x`);
+      await page.getByText(/This link is not valid/).waitFor();
+      found.push(...(await axeViolations(page)).map((v) => `invite: ${v}`));
+      assert.deepEqual(found, []);
       await context.close();
     });
   });

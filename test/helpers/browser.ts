@@ -3,6 +3,7 @@
 // `chromium` package. Without it the browser tests skip, saying why; GATEHOUSE_TEST_REQUIRE_BROWSER=1
 // (set by .ci/run) turns that skip into a failure.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -28,6 +29,8 @@ export async function launchBrowser(): Promise<Browser> {
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // A host name that is not localhost, for the plain-HTTP sign-in notice (resolves to the test server).
+      '--host-resolver-rules=MAP console.test 127.0.0.1',
     ],
   });
 }
@@ -72,4 +75,21 @@ export async function signInThroughForm(page: Page, origin: string, identifier: 
 /** The page overflows horizontally when its content is wider than the viewport. */
 export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; innerWidth: number }> {
   return page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+}
+
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's serious and critical violations on the page as it is now ("rule: target …"). The script is
+ * added as a page script through the DevTools protocol (Playwright's addScriptTag would need the CSP to
+ * allow an inline script; evaluate runs outside the page's CSP).
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
 }

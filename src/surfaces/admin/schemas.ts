@@ -41,6 +41,12 @@ const ActiveFlag = Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)]
   description: 'true/false (1/0 accepted, as responses show it)',
 });
 
+// The five root roles by name, as items show them in root_role (an addition beside is_admin, which only
+// tells administrators from members): the console's role select sends it.
+const RootRoleField = Type.Union(['Admin', 'Editor', 'Viewer', 'Owner', 'Member'].map((n) => Type.Literal(n)), {
+  description: 'Root role (Admin, Editor, Viewer, Owner or Member); not together with is_admin',
+});
+
 export const PatchUserBody = Type.Object(
   {
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -48,6 +54,7 @@ export const PatchUserBody = Type.Object(
     password: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
     is_active: Type.Optional(ActiveFlag),
     is_admin: Type.Optional(Type.Boolean()),
+    root_role: Type.Optional(RootRoleField),
     name: Type.Optional(NullableString({ maxLength: 255 })),
   },
   { additionalProperties: false },
@@ -60,6 +67,7 @@ export const CreateUserBody = Type.Object(
     password: Type.String({ minLength: 8, maxLength: 128 }),
     is_active: Type.Optional(ActiveFlag),
     is_admin: Type.Optional(Type.Boolean()),
+    root_role: Type.Optional(RootRoleField),
     name: Type.Optional(NullableString({ maxLength: 255 })),
   },
   { additionalProperties: false },
