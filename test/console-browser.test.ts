@@ -148,7 +148,7 @@ for (const { engine, skip } of engines()) {
         await assertFits(page, width, 'users');
         await openUser(page, origin, 1);
         await assertFits(page, width, 'user page');
-        for (const section of ['bans', 'aliases', 'audit']) {
+        for (const section of ['bans', 'aliases', 'audit', 'tenants', 'oauth', 'tokens']) {
           await page.goto(`${origin}/console#/${section}`);
           await page.locator(`#nav a[aria-current=page][data-section=${section}]`).waitFor();
           await page.locator('#view h2').waitFor();
@@ -334,6 +334,84 @@ for (const { engine, skip } of engines()) {
       await context.close();
     });
 
+    it('tenants: creates one, adds a role, grants permissions in the matrix, adds and removes a member', async () => {
+      const member = await createUser(s.url);
+      const name = `Tenant ${Date.now().toString(36)}`;
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: 'Tenants' }).click();
+      await page.getByLabel('New tenant name').fill(name);
+      await page.getByRole('button', { name: 'Create tenant' }).click();
+      await page.getByRole('heading', { name: `Tenant: ${name}` }).waitFor();
+      const tenantId = Number(/#\/tenants\/(\d+)/.exec(page.url())![1]);
+      await page.getByLabel('New role name').fill('Manager');
+      await page.getByRole('button', { name: 'Add role' }).click();
+      await page.getByLabel('Manager: users.view').check();
+      await page.getByText('Manager: granted users.view.').waitFor();
+      await page.getByLabel('Manager: users.update').check();
+      await page.getByText('Manager: granted users.update.').waitFor();
+      const roles = await api(s, `/api/admin/tenants/${tenantId}/roles`);
+      assert.deepEqual(roles.body.items.map((r: any) => [r.name, [...r.permissions].sort()]), [['Manager', ['users.update', 'users.view']]]);
+      await page.getByLabel('Manager: users.update').uncheck();
+      await page.getByText('Manager: withdrew users.update.').waitFor();
+      assert.deepEqual((await api(s, `/api/admin/tenants/${tenantId}/roles`)).body.items[0].permissions, ['users.view']);
+
+      await page.getByLabel('User (email or id)').fill(member.email);
+      await page.getByRole('group', { name: 'Roles in this tenant' }).getByLabel('Manager').check();
+      await page.getByRole('button', { name: 'Add member' }).click();
+      await page.getByText(`Added ${member.email}.`).waitFor();
+      let members = await api(s, `/api/admin/tenants/${tenantId}/members`);
+      assert.deepEqual(members.body.items.map((m: any) => [m.user_id, m.roles.map((r: any) => r.name)]), [[member.id, ['Manager']]]);
+      await page.getByRole('button', { name: `Remove ${member.email}` }).click();
+      await page.getByText(`Removed ${member.email}.`).waitFor();
+      members = await api(s, `/api/admin/tenants/${tenantId}/members`);
+      assert.equal(members.body.items.filter((m: any) => !m.deleted_at).length, 0);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    it('admin API tokens: the secret is shown once and works; revoking it shuts it out', async () => {
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: 'API tokens' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('console automation');
+      await page.getByRole('button', { name: 'Create token' }).click();
+      const secret = await page.getByLabel('Token console automation').inputValue();
+      assert.ok(secret.length > 20);
+      assert.equal((await http(s.url, '/api/admin/users?limit=1', { token: secret })).status, 200);
+      await page.getByRole('button', { name: 'Revoke token console automation' }).click();
+      await page.getByText('Revoked console automation.').waitFor();
+      assert.equal((await http(s.url, '/api/admin/users?limit=1', { token: secret })).status, 401);
+      // Shown once: a fresh visit does not show it.
+      await page.reload();
+      await page.getByRole('heading', { name: 'Admin API tokens' }).waitFor();
+      assert.equal(await page.locator('input.secret').count(), 0);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    it('OAuth: creates a client (secret shown once, it works at /oauth/token), deletes it; rotates the signing key', async () => {
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: 'OAuth' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('console app');
+      await page.getByRole('button', { name: 'Create client' }).click();
+      const secret = await page.getByLabel('Client secret of console app').inputValue();
+      const clientId = await page.locator('.secret-box').locator('xpath=preceding-sibling::p[1]').locator('code').innerText();
+      const grant = await http(s.url, '/oauth/token', { body: { grant_type: 'password', client_id: clientId, client_secret: secret, username: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
+      assert.equal(grant.status, 200, grant.text);
+      const before = (await api(s, '/api/admin/oauth-keys')).body.items.find((k: any) => k.signing).kid;
+      await page.getByRole('button', { name: 'Rotate signing key' }).click();
+      await page.getByText(/^Now signing with key /).waitFor();
+      const after = (await api(s, '/api/admin/oauth-keys')).body.items.find((k: any) => k.signing).kid;
+      assert.notEqual(after, before);
+      await page.getByRole('button', { name: 'Delete client console app' }).click();
+      await page.getByText('Deleted console app: its sessions ended.').waitFor();
+      assert.equal((await api(s, '/api/admin/oauth-clients')).body.items.filter((c: any) => c.client_id === clientId).length, 0);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
     it('has no serious or critical axe-core violations on its pages', async () => {
       const u = await createUser(s.url);
       const { context, page } = await openPage(browser);
@@ -346,7 +424,7 @@ for (const { engine, skip } of engines()) {
       await openUser(page, origin, u.id);
       await page.getByRole('region', { name: 'History of this user' }).waitFor();
       found.push(...(await axeViolations(page)).map((v) => `user: ${v}`));
-      for (const section of ['bans', 'aliases', 'audit']) {
+      for (const section of ['bans', 'aliases', 'audit', 'tenants', 'oauth', 'tokens']) {
         await page.goto(`${origin}/console#/${section}`);
         await page.locator('#view h2').waitFor();
         await page.waitForLoadState('networkidle');

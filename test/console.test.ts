@@ -6,7 +6,7 @@ import { ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/ha
 import { http } from './helpers/http.js';
 import { createUser, uniqueEmail } from './helpers/admin.js';
 
-const MODULES = ['app.js', 'api.js', 'users.js', 'bans.js', 'audit.js'];
+const MODULES = ['app.js', 'api.js', 'users.js', 'bans.js', 'audit.js', 'tenants.js', 'tokens.js'];
 
 for (const { engine, skip } of engines()) {
   describe(`admin console [${engine}]`, { skip }, () => {
@@ -39,7 +39,7 @@ for (const { engine, skip } of engines()) {
           js += res.text;
         }
         // The console only uses documented admin routes.
-        for (const route of ['/api/auth/sign-in', '/api/auth/csrf', '/api/admin/users', '/api/admin/audit-events', '/api/admin/bans', '/api/admin/aliases']) {
+        for (const route of ['/api/auth/sign-in', '/api/auth/csrf', '/api/admin/users', '/api/admin/audit-events', '/api/admin/bans', '/api/admin/aliases', '/api/admin/tenants', '/api/admin/api-tokens', '/api/admin/oauth-clients', '/api/admin/oauth-keys']) {
           assert.ok(js.includes(route), route);
         }
         assert.equal((await http(s.url, '/console/app.css')).status, 200);

@@ -4,6 +4,8 @@ import { api, errorText, session } from './api.js';
 import { userPage, usersPage } from './users.js';
 import { aliasesPage, bansPage } from './bans.js';
 import { auditPage } from './audit.js';
+import { tenantPage, tenantsPage } from './tenants.js';
+import { oauthPage, tokensPage } from './tokens.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -73,7 +75,11 @@ async function route() {
   const mine = ++generation;
   const view = document.createElement('div');
   const current = () => mine === generation;
-  const pages = { users: id ? (v) => userPage(v, Number(id), current) : (v) => usersPage(v, current), bans: bansPage, aliases: aliasesPage, audit: auditPage };
+  const pages = {
+    users: id ? (v) => userPage(v, Number(id), current) : (v) => usersPage(v, current),
+    tenants: id ? (v) => tenantPage(v, Number(id), current) : (v) => tenantsPage(v, current),
+    bans: bansPage, aliases: aliasesPage, oauth: oauthPage, tokens: tokensPage, audit: auditPage,
+  };
   const page = pages[section] ?? pages.users;
   await page(view, current);
   if (current()) $('#view').replaceChildren(view);
