@@ -141,7 +141,12 @@ for (const { engine, skip } of engines()) {
 
     for (const width of [375, 420]) {
       it(`fits a ${width} px wide screen: no sideways scroll, Sign out on screen`, async () => {
+        // Rows wide enough that every page's table is wider than the screen.
         await createUser(s.url, { email: uniqueEmail('a-very-long-mailbox-name-that-would-overflow'), name: 'Someone With A Rather Long Name' });
+        await api(s, '/api/admin/api-tokens', { name: `a rather long token name for the ${width} px screen` });
+        await api(s, '/api/admin/bans', { ban_type: 'email', ban_value: uniqueEmail(`banned-at-${width}-px-with-a-long-address`), reason: 'a reason long enough to need room' });
+        await api(s, '/api/admin/aliases', { address: uniqueEmail(`alias-at-${width}-px-with-a-long-address`), goto: uniqueEmail('a-long-destination-mailbox') });
+        await api(s, '/api/admin/oauth-clients', { name: `a client with a long name at ${width} px` });
         const { context, page } = await openPage(browser, { width, height: 800 });
         await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
         await page.getByRole('link', { name: ADMIN_EMAIL }).waitFor();
@@ -304,9 +309,10 @@ for (const { engine, skip } of engines()) {
       const { context, page } = await openPage(browser);
       await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
       await page.getByRole('link', { name: 'Aliases' }).click();
-      await page.getByLabel('Address').fill(address);
-      await page.getByLabel('Delivers to').fill('team@example.com');
-      await page.getByRole('button', { name: 'Create alias' }).click();
+      const form = page.locator('form', { has: page.getByRole('heading', { name: 'New alias' }) });
+      await form.getByLabel('Address').fill(address);
+      await form.getByLabel('Delivers to').fill('team@example.com');
+      await form.getByRole('button', { name: 'Create alias' }).click();
       await page.getByText(`Created ${address}.`).waitFor();
       const found = await api(s, `/api/admin/aliases?q=${encodeURIComponent(address)}`);
       assert.equal(found.body.items.length, 1);
@@ -376,7 +382,7 @@ for (const { engine, skip } of engines()) {
       await page.getByRole('link', { name: 'API tokens' }).click();
       await page.getByLabel('Name', { exact: true }).fill('console automation');
       await page.getByRole('button', { name: 'Create token' }).click();
-      const secret = await page.getByLabel('Token console automation').inputValue();
+      const secret = await page.getByLabel('Token console automation', { exact: true }).inputValue();
       assert.ok(secret.length > 20);
       assert.equal((await http(s.url, '/api/admin/users?limit=1', { token: secret })).status, 200);
       await page.getByRole('button', { name: 'Revoke token console automation' }).click();
@@ -396,7 +402,7 @@ for (const { engine, skip } of engines()) {
       await page.getByRole('link', { name: 'OAuth' }).click();
       await page.getByLabel('Name', { exact: true }).fill('console app');
       await page.getByRole('button', { name: 'Create client' }).click();
-      const secret = await page.getByLabel('Client secret of console app').inputValue();
+      const secret = await page.getByLabel('Client secret of console app', { exact: true }).inputValue();
       const clientId = await page.locator('.secret-box').locator('xpath=preceding-sibling::p[1]').locator('code').innerText();
       const grant = await http(s.url, '/oauth/token', { body: { grant_type: 'password', client_id: clientId, client_secret: secret, username: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
       assert.equal(grant.status, 200, grant.text);

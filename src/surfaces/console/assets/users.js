@@ -147,8 +147,7 @@ export async function userPage(view, id, current) {
     field('Email', h('input', { name: 'email', type: 'email', autocomplete: 'off' })),
     field('Root role', roleSelect('root_role', user.root_role), 'Owner and Admin may use this console and the admin API'),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save changes')),
-    profileMsg.el,
-    conflict);
+    profileMsg.el);
 
   function fill() {
     title.textContent = `User #${user.id}: ${user.email || user.username || ''}`;
@@ -182,7 +181,7 @@ export async function userPage(view, id, current) {
     const latest = await api('GET', `/api/admin/users/${id}`);
     if (latest.status !== 200) return msg.error(errorText(latest));
     const theirs = latest.data.item;
-    msg.error('Not saved: someone else changed this user after you opened it.');
+    msg.error('Not saved: someone else changed this user after you opened it (compare the versions below).');
     const rows = [...PROFILE_FIELDS, ['is_active', 'Active'], ['password', 'Password']]
       .filter(([key]) => key in mine || (key !== 'password' && String(theirs[key] ?? '') !== String(user[key] ?? '')))
       .map(([key, label]) => cells(label,
@@ -197,6 +196,7 @@ export async function userPage(view, id, current) {
         h('button', { type: 'button', onclick: () => { user = theirs; etag = latest.etag; conflict.hidden = true; msg.ok('Reloaded the current version; your edits were discarded.'); fill(); } }, 'Reload (discard my edits)'),
         h('button', { type: 'button', class: 'primary', onclick: async () => { etag = latest.etag; if (await patch(mine, msg)) msg.ok('Saved your edits over the other change.'); } }, 'Save my edits anyway')));
     conflict.hidden = false;
+    conflict.scrollIntoView({ block: 'nearest' });
   }
 
   profile.addEventListener('submit', async (event) => {
@@ -251,7 +251,7 @@ export async function userPage(view, id, current) {
 
   const events = auditHistory(id);
   fill();
-  view.append(title, status, h("div", { class: "columns" }, profile, account), events.el);
+  view.append(title, status, h('div', { class: 'columns' }, profile, account), conflict, events.el);
   await events.reload();
 }
 
