@@ -106,6 +106,35 @@ for (const { engine, skip } of engines()) {
       await context.close();
     });
 
+    it('paints the sign-in page within a second on localhost and is usable from the keyboard alone', async () => {
+      const { context, page, problems } = await openPage(browser);
+      await page.goto(`${origin}/console`);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1);
+      assert.ok(fcp > 0 && fcp < 1000, `first contentful paint at ${fcp} ms`);
+      // Keyboard only: the skip link first, then the form's fields; Enter submits.
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(ADMIN_EMAIL);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(ADMIN_PASSWORD);
+      await page.keyboard.press('Enter');
+      await page.getByRole('link', { name: ADMIN_EMAIL }).waitFor();
+      // After sign-in the focus is on the content; the nav's links are just before it (Shift+Tab), Enter follows one.
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+      let reached = '';
+      for (let i = 0; i < 10 && reached !== 'Bans'; i++) {
+        await page.keyboard.press('Shift+Tab');
+        reached = await page.evaluate(() => document.activeElement?.textContent ?? '');
+      }
+      assert.equal(reached, 'Bans');
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'New ban' }).waitFor();
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
     it('tells a signed-in non-administrator why the console is closed to them', async () => {
       const member = await createUser(s.url, { password: 'member-pass-1' });
       const { context, page } = await openPage(browser);

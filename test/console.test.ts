@@ -1,6 +1,8 @@
 // The admin console is served with a strict CSP and talks only to the admin API; the pages behind the
 // links the server sends are served the same way; root_role on the admin surface (the console's role select).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
@@ -45,6 +47,13 @@ for (const { engine, skip } of engines()) {
         assert.equal((await http(s.url, '/console/app.css')).status, 200);
         assert.equal((await http(s.url, '/console/index.html')).status, 404, 'pages are served at their own paths only');
         assert.equal((await http(s.url, '/console/..%2Fpackage.json')).status, 404);
+      });
+
+      it('the whole console (every asset) is under 150 KB gzipped', async () => {
+        const dir = new URL('../src/surfaces/console/assets/', import.meta.url);
+        let gzipped = 0;
+        for (const name of fs.readdirSync(dir)) gzipped += gzipSync(fs.readFileSync(new URL(name, dir)), { level: 9 }).length;
+        assert.ok(gzipped < 150 * 1024, `${gzipped} bytes gzipped`);
       });
 
       it('serves the invite and password-reset pages behind the links the server sends', async () => {

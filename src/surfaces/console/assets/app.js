@@ -59,7 +59,9 @@ async function enter({ justSignedIn = false } = {}) {
   }
   $('#whoami').textContent = who;
   show('app');
-  route();
+  await route();
+  // Focus was on the sign-in button, now hidden: move it to the page's content.
+  if (justSignedIn) $('#main').focus();
 }
 
 let generation = 0;
