@@ -2,7 +2,7 @@
 // and out and routes #/section/... to the page modules.
 import { api, errorText, session } from './api.js';
 import { userPage, usersPage } from './users.js';
-import { aliasesPage, bansPage } from './bans.js';
+import { aliasesPage, banPage, bansPage } from './bans.js';
 import { auditPage } from './audit.js';
 import { tenantPage, tenantsPage } from './tenants.js';
 import { oauthPage, tokensPage } from './tokens.js';
@@ -80,7 +80,8 @@ async function route() {
   const pages = {
     users: id ? (v) => userPage(v, Number(id), current) : (v) => usersPage(v, current),
     tenants: id ? (v) => tenantPage(v, Number(id), current) : (v) => tenantsPage(v, current),
-    bans: bansPage, aliases: aliasesPage, oauth: oauthPage, tokens: tokensPage, audit: auditPage,
+    bans: id ? (v) => banPage(v, Number(id), current) : (v) => bansPage(v, current),
+    aliases: aliasesPage, oauth: oauthPage, tokens: tokensPage, audit: auditPage,
   };
   const page = pages[section] ?? pages.users;
   await page(view, current);

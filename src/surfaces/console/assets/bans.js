@@ -27,7 +27,7 @@ export async function bansPage(view, current) {
     if (!current()) return;
     if (res.status !== 200) return msg.error(errorText(res));
     const rows = res.data.items.map((b) => cells(
-      b.id, b.ban_type, b.ban_value, b.reason,
+      b.id, b.ban_type, h('a', { href: `#/bans/${b.id}` }, b.ban_value), b.reason,
       h('span', { class: b.active ? 'badge' : 'badge off' }, b.active ? 'active' : b.revoked_at ? 'revoked' : 'expired'),
       b.expires_at ? when(b.expires_at) : 'never',
       b.active ? h('button', { type: 'button', 'aria-label': `Revoke ban ${b.ban_type} ${b.ban_value}`, onclick: () => revoke(b) }, 'Revoke') : '',
@@ -149,4 +149,87 @@ export async function aliasesPage(view, current) {
 
   view.append(h('h2', {}, 'Aliases'), form, h('div', { class: 'toolbar', role: 'search' }, field('Search', search)), msg.el, results, h('div', { class: 'pager' }, prev, next));
   await load();
+}
+
+/** A datetime-local value (the browser's local time) for an ISO instant; '' for none. */
+function localInput(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** One ban: edit its reason and expiry (If-Match), revoke or reinstate it, and its history. */
+export async function banPage(view, id, current) {
+  const res = await api('GET', `/api/admin/bans/${id}`);
+  if (!current()) return;
+  view.append(h('p', {}, h('a', { href: '#/bans' }, '← All bans')));
+  if (res.status !== 200) {
+    view.append(h('h2', {}, `Ban #${id}`), h('p', { class: 'message error', role: 'alert' }, errorText(res)));
+    return;
+  }
+  let ban = res.data.item;
+  let etag = res.etag;
+  const title = h('h2', {});
+  const state = h('p', {});
+  const msg = messageLine();
+  const form = h('form', { class: 'card' },
+    h('h3', {}, 'Edit'),
+    field('Reason', h('input', { name: 'reason', maxlength: '255', autocomplete: 'off' })),
+    field('Expires', h('input', { name: 'expires_at', type: 'datetime-local' }), 'Empty: never expires'),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Save ban')),
+    msg.el);
+  const revokeButton = h('button', { type: 'button' });
+  const historyBody = h('div', {});
+
+  function fill() {
+    title.textContent = `Ban #${ban.id}: ${ban.ban_type} ${ban.ban_value}`;
+    state.replaceChildren(h('span', { class: ban.active ? 'badge' : 'badge off' }, ban.active ? 'active' : ban.revoked_at ? 'revoked' : 'expired'), ' ',
+      `Created ${when(ban.created_at)}${ban.revoked_at ? ` · revoked ${when(ban.revoked_at)}` : ''}`);
+    form.reason.value = ban.reason ?? '';
+    form.expires_at.value = localInput(ban.expires_at);
+    revokeButton.textContent = ban.revoked_at ? 'Reinstate ban' : 'Revoke ban';
+  }
+  async function patch(body, done) {
+    const r = await api('PATCH', `/api/admin/bans/${id}`, body, etag ? { 'if-match': etag } : {});
+    if (r.status === 412) {
+      const latest = await api('GET', `/api/admin/bans/${id}`);
+      if (latest.status === 200) { ban = latest.data.item; etag = latest.etag; fill(); }
+      return msg.error('Not saved: someone else changed this ban after you opened it. The form now shows the current version; make your change again.');
+    }
+    if (r.status !== 200) return msg.error(errorText(r));
+    ban = r.data.item;
+    etag = r.etag;
+    fill();
+    msg.ok(done);
+    loadHistory();
+  }
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const body = {};
+    if (form.reason.value.trim() !== (ban.reason ?? '')) body.reason = form.reason.value.trim() || null;
+    const expires = form.expires_at.value ? new Date(form.expires_at.value).toISOString() : null;
+    if (form.expires_at.value !== localInput(ban.expires_at)) body.expires_at = expires;
+    if (Object.keys(body).length === 0) return msg.ok('Nothing changed.');
+    patch(body, 'Saved.');
+  });
+  revokeButton.addEventListener('click', () => patch({ revoked: !ban.revoked_at }, ban.revoked_at ? 'Reinstated.' : 'Revoked.'));
+
+  async function loadHistory() {
+    const r = await api('GET', `/api/admin/bans/${id}/history?limit=50`);
+    if (r.status !== 200) return historyBody.replaceChildren(h('p', { class: 'message error' }, errorText(r)));
+    const rows = r.data.items.map((e) => cells(when(e.occurred_at), e.actor.label || e.actor.type, e.action, changesOf(e)));
+    historyBody.replaceChildren(rows.length ? table('History of this ban', ['When', 'By', 'Action', 'Changes'], rows) : h('p', {}, 'No events.'));
+  }
+  fill();
+  view.append(title, state, form, h('div', { class: 'actions' }, revokeButton),
+    h('section', { 'aria-labelledby': 'ban-history' }, h('h3', { id: 'ban-history' }, 'History'), historyBody));
+  await loadHistory();
+}
+
+/** The fields an event changed (keys whose value differs between before and after). */
+function changesOf(e) {
+  if (!e.before || !e.after) return '';
+  const keys = Object.keys(e.after).filter((k) => k !== 'version' && k !== 'updated_at' && JSON.stringify(e.before[k]) !== JSON.stringify(e.after[k]));
+  return keys.map((k) => `${k}: ${JSON.stringify(e.before[k] ?? null)} → ${JSON.stringify(e.after[k] ?? null)}`).join('; ');
 }
