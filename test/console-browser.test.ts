@@ -250,6 +250,59 @@ for (const { engine, skip } of engines()) {
       await context.close();
     });
 
+    it("changes the signed-in admin's own password on their own page (with the current one)", async () => {
+      const email = uniqueEmail('selfadmin');
+      await createUser(s.url, { email, password: 'self-pass-1', root_role: 'Admin' });
+      const other = await http(s.url, '/api/auth/sign-in', { body: { identifier: email, password: 'self-pass-1' } });
+      assert.equal(other.status, 200);
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, email, 'self-pass-1');
+      const me = (await api(s, `/api/admin/users?q=${encodeURIComponent(email)}`)).body.items[0];
+      await openUser(page, origin, me.id);
+      assert.equal(await page.getByRole('button', { name: 'Set password' }).count(), 0);
+      await page.getByLabel('Current password').fill('wrong-pass-9');
+      await page.getByLabel('New password').fill('self-pass-2');
+      await page.getByRole('button', { name: 'Change my password' }).click();
+      await page.locator('.message.error').filter({ hasText: /\S/ }).waitFor();
+      await page.getByLabel('Current password').fill('self-pass-1');
+      await page.getByLabel('New password').fill('self-pass-2');
+      await page.getByRole('button', { name: 'Change my password' }).click();
+      await page.getByText(/^Password changed; 1 other session ended\.$/).waitFor();
+      assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: email, password: 'self-pass-2' } })).status, 200);
+      // This session goes on; the other one was ended.
+      await page.getByRole('link', { name: 'Users', exact: true }).click();
+      await page.getByRole('region', { name: 'Users' }).waitFor();
+      assert.equal(await page.locator('#signin').isVisible(), false);
+      const mine = (await context.cookies()).find((c) => c.name === '__Host-access')!;
+      assert.equal((await http(s.url, '/api/auth/session', { cookie: `__Host-access=${mine.value}` })).status, 200);
+      assert.equal((await http(s.url, '/api/auth/session', { cookie: `__Host-access=${other.cookies['__Host-access']}` })).status, 401);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    it('keeps working after the access cookie expires (refreshes with the refresh cookie)', async () => {
+      const short = await startServer('sqlite', { env: { GATEHOUSE_ACCESS_TTL: '1' } });
+      try {
+        const { context, page, problems } = await openPage(browser);
+        const o = consoleOrigin(short.url);
+        await signInThroughForm(page, o, ADMIN_EMAIL, ADMIN_PASSWORD);
+        await page.getByRole('link', { name: ADMIN_EMAIL }).waitFor();
+        await page.waitForTimeout(2100);
+        // A write after expiry: refreshed, then sent with the same session family's CSRF token.
+        await page.getByRole('link', { name: 'Tenants' }).click();
+        await page.getByLabel('New tenant name').fill('After Refresh');
+        await page.getByRole('button', { name: 'Create tenant' }).click();
+        await page.getByRole('heading', { name: 'Tenant: After Refresh' }).waitFor();
+        assert.equal(await page.locator('#signin').isVisible(), false);
+        const tenants = await http(short.url, '/api/admin/tenants', { token: ADMIN_TOKEN });
+        assert.deepEqual(tenants.body.items.map((t: any) => t.name), ['After Refresh']);
+        assert.deepEqual(problems, []);
+        await context.close();
+      } finally {
+        await short.close();
+      }
+    });
+
     it('creates a user with a root role from the list page', async () => {
       const email = uniqueEmail('created');
       const { context, page } = await openPage(browser);

@@ -244,7 +244,7 @@ export async function userPage(view, id, current) {
   });
   const account = h('section', { class: 'card', 'aria-labelledby': 'account-title' },
     h('h3', { id: 'account-title' }, 'Account'),
-    self ? h('p', {}, 'This is you: change your own password with your current one (not here).') : password,
+    self ? ownPassword(accountMsg, (item, newEtag) => { user = item; etag = newEtag; fill(); events.reload(); }) : password,
     h('div', { class: 'actions' }, activeButton, deleteButton),
     confirmBox,
     accountMsg.el);
@@ -266,4 +266,26 @@ function auditHistory(id) {
     body.replaceChildren(rows.length ? table('History of this user', ['When', 'By', 'Action', 'Changed'], rows) : h('p', {}, 'No events.'));
   }
   return { el, reload };
+}
+
+/**
+ * The signed-in admin's own password: PATCH /api/admin/users/me/password with the current one (the admin
+ * surface refuses to set your own password through the user's PATCH). Other sessions are ended.
+ */
+function ownPassword(msg, onSaved) {
+  const form = h('form', {},
+    h('p', { class: 'hint' }, 'This is you: changing your password needs your current one and ends your other sessions.'),
+    field('Current password', h('input', { name: 'current_password', type: 'password', required: true, autocomplete: 'current-password' })),
+    field('New password', h('input', { name: 'new_password', type: 'password', minlength: '8', maxlength: '128', required: true, autocomplete: 'new-password' }), '8 to 128 characters'),
+    h('button', { type: 'submit' }, 'Change my password'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    msg.clear();
+    const res = await api('PATCH', '/api/admin/users/me/password', { current_password: form.current_password.value, new_password: form.new_password.value });
+    if (res.status !== 200) return msg.error(errorText(res));
+    form.reset();
+    msg.ok(`Password changed; ${res.data.sessions_revoked} other session${res.data.sessions_revoked === 1 ? '' : 's'} ended.`);
+    onSaved(res.data.item, res.etag);
+  });
+  return form;
 }
