@@ -51,6 +51,12 @@ if (reach === true) {
   console.log(msg);
 }
 
+// The console's browser tests (test/console-browser.test.ts) need Debian's Chromium; they skip without it,
+// and fail under GATEHOUSE_TEST_REQUIRE_BROWSER (CI).
+if (!fs.existsSync('/usr/bin/chromium')) {
+  console.log('# Chromium not found at /usr/bin/chromium: the console\'s browser tests will skip (apt-get install -y chromium).');
+}
+
 const only = process.argv.slice(2);
 const files = fs
   .readdirSync(path.join(root, 'test'))

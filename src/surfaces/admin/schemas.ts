@@ -45,6 +45,12 @@ const AdminFlag = Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)],
   description: 'true/false (1/0 accepted, as the product takes them)',
 });
 
+// The five root roles by name, as items show them in root_role (an addition beside is_admin, which only
+// tells administrators from members): the console's role select sends it.
+const RootRoleField = Type.Union(['Admin', 'Editor', 'Viewer', 'Owner', 'Member'].map((n) => Type.Literal(n)), {
+  description: 'Root role (Admin, Editor, Viewer, Owner or Member); not together with is_admin',
+});
+
 export const PatchUserBody = Type.Object(
   {
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -52,6 +58,7 @@ export const PatchUserBody = Type.Object(
     password: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
     is_active: Type.Optional(ActiveFlag),
     is_admin: Type.Optional(AdminFlag),
+    root_role: Type.Optional(RootRoleField),
     name: Type.Optional(NullableString({ maxLength: 255 })),
   },
   { additionalProperties: false },
@@ -64,6 +71,7 @@ export const CreateUserBody = Type.Object(
     password: Type.String({ minLength: 8, maxLength: 128 }),
     is_active: Type.Optional(ActiveFlag),
     is_admin: Type.Optional(AdminFlag),
+    root_role: Type.Optional(RootRoleField),
     name: Type.Optional(NullableString({ maxLength: 255 })),
   },
   { additionalProperties: false },

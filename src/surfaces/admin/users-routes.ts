@@ -5,6 +5,7 @@ import Type from 'typebox';
 import type { Core } from '../../core/index.js';
 import { invalid, isDomainError, unauthenticated } from '../../core/errors.js';
 import { etagOf } from '../../core/users/service.js';
+import { resolveRootRole } from '../../core/roles/index.js';
 import { readOf } from '../target-user.js';
 import type { UserListQuery, UserPatch } from '../../core/users/types.js';
 import { requestContext } from '../../platform/http.js';
@@ -14,6 +15,13 @@ import { clearSessionCookies } from './auth-routes.js';
 
 const ADMIN_PASSWORD_POLICY = { min: 8, max: 128 };
 const toBoolFlag = (v: boolean | 0 | 1 | undefined) => (v === undefined ? undefined : v === true || v === 1);
+
+/** root_role as a root role id; both it and is_admin at once is ambiguous (is_admin: true keeps Owner). */
+function rootRoleOf(b: { root_role?: string; is_admin?: boolean | 0 | 1 }): number | undefined {
+  if (b.root_role === undefined) return undefined;
+  if (b.is_admin !== undefined) throw invalid('root_role', 'conflicting_fields', 'Send root_role or is_admin, not both');
+  return resolveRootRole(b.root_role, 'root_role');
+}
 
 /**
  * The page a list request asks for, from its limit, cursor and q; a string instead when the cursor cannot
@@ -73,7 +81,7 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
     const b = req.body;
     const user = await core.users.create(req.principal!, requestContext(req, 'admin'), {
       username: b.username, email: b.email, password: b.password, name: b.name,
-      isActive: toBoolFlag(b.is_active), isAdmin: toBoolFlag(b.is_admin), emailVerified: true,
+      isActive: toBoolFlag(b.is_active), isAdmin: toBoolFlag(b.is_admin), rootRoleId: rootRoleOf(b), emailVerified: true,
     }, { passwordPolicy: ADMIN_PASSWORD_POLICY });
     reply.code(201).header('etag', etagOf(user)).header('location', `/api/admin/users/${user.id}`);
     return { ok: true, created: true, updated: false, deleted: false, item: userItem(user) };
@@ -119,7 +127,7 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
     const b = req.body ?? {};
     const patch: UserPatch = {
       username: b.username, email: b.email, password: b.password, name: b.name,
-      isActive: toBoolFlag(b.is_active), isAdmin: toBoolFlag(b.is_admin),
+      isActive: toBoolFlag(b.is_active), isAdmin: toBoolFlag(b.is_admin), rootRoleId: rootRoleOf(b),
     };
     const result = await core.users.update(req.principal!, requestContext(req, 'admin'), req.params.id, patch, {
       ifMatch: req.headers['if-match'],

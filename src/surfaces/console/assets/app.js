@@ -1,174 +1,113 @@
-// Gatehouse admin console: plain DOM over the admin API (cookie session + X-CSRF-Token).
+// Gatehouse admin console: plain ES modules over the public admin API (no build step). app.js signs in
+// and out and routes #/section/... to the page modules.
+import { api, errorText, session } from './api.js';
+import { userPage, usersPage } from './users.js';
+import { aliasesPage, banPage, bansPage } from './bans.js';
+import { auditPage } from './audit.js';
+import { tenantPage, tenantsPage } from './tenants.js';
+import { oauthPage, tokensPage } from './tokens.js';
+
 const $ = (sel) => document.querySelector(sel);
-let csrf = null;
-let me = null;
-let cursors = [null];
-let auditCursor = null;
-let editing = null;
 
-async function api(method, path, body, extra = {}) {
-  const headers = { ...extra };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  const data = await res.json().catch(() => ({}));
-  if (res.status === 401 && path !== '/api/auth/sign-in' && path !== '/api/auth/refresh') {
-    // Refresh needs the family's CSRF token (learned from the refresh cookie alone after a page reload).
-    if (!csrf) {
-      const t = await fetch('/api/auth/csrf', { credentials: 'same-origin' });
-      if (t.ok) csrf = (await t.json()).csrf_token;
-    }
-    const refreshed = await fetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin', headers: csrf ? { 'x-csrf-token': csrf } : {} });
-    if (refreshed.ok) return api(method, path, body, extra);
-    showSignIn();
-  }
-  return { status: res.status, data, headers: res.headers };
+// Served over plain HTTP to another host, the browser drops the Secure __Host- cookies: sign-in would
+// "succeed" and bounce back. Say so up front (localhost and 127.0.0.0/8, ::1 are secure contexts).
+const LOCAL = /^(localhost|.*\.localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+const insecure = location.protocol === 'http:' && !LOCAL.test(location.hostname);
+if (insecure) {
+  $('#insecure-notice').hidden = false;
+  $('#insecure-host').textContent = location.host;
+  $('#insecure-tunnel-host').textContent = location.hostname;
 }
 
-function errorText(data) {
-  if (!data) return 'Request failed';
-  if (data.error === 'invalid_params') return `${data.field}: ${data.message || data.reason}`;
-  return data.message || data.error || 'Request failed';
-}
-
-function cell(text) {
-  const td = document.createElement('td');
-  td.textContent = text ?? '';
-  return td;
-}
-
-function badge(on, yes, no) {
-  const td = document.createElement('td');
-  const span = document.createElement('span');
-  span.className = on ? 'badge' : 'badge off';
-  span.textContent = on ? yes : no;
-  td.append(span);
-  return td;
+function show(which) {
+  $('#signin-view').hidden = which !== 'signin';
+  $('#forbidden-view').hidden = which !== 'forbidden';
+  $('#view').hidden = which !== 'app';
+  $('#nav').hidden = which !== 'app';
 }
 
 function showSignIn() {
-  $('#nav').hidden = true;
-  $('#users-view').hidden = true;
-  $('#audit-view').hidden = true;
-  $('#signin-view').hidden = false;
+  session.csrf = null;
+  session.me = null;
+  $('#whoami').textContent = '';
+  $('#view').replaceChildren();
+  show('signin');
 }
+session.onSignedOut = showSignIn;
 
-async function showApp() {
-  const session = await api('GET', '/api/auth/session');
-  if (session.status !== 200) return showSignIn();
-  me = session.data.user;
-  const token = await api('GET', '/api/auth/csrf');
-  csrf = token.data.csrf_token;
-  $('#whoami').textContent = me ? (me.email || me.username) : '';
-  $('#signin-view').hidden = true;
-  $('#nav').hidden = false;
-  switchView('users');
-}
-
-function switchView(view) {
-  for (const b of document.querySelectorAll('.tab')) b.classList.toggle('active', b.dataset.view === view);
-  $('#users-view').hidden = view !== 'users';
-  $('#audit-view').hidden = view !== 'audit';
-  if (view === 'users') { cursors = [null]; loadUsers(); }
-  else { auditCursor = null; $('#audit').replaceChildren(); loadAudit(); }
-}
-
-async function loadUsers() {
-  const params = new URLSearchParams({ limit: '25' });
-  const q = $('#search').value.trim();
-  if (q) params.set('q', q);
-  if ($('#filter-active').value) params.set('is_active', $('#filter-active').value);
-  const cursor = cursors[cursors.length - 1];
-  if (cursor) params.set('cursor', cursor);
-  const res = await api('GET', `/api/admin/users?${params}`);
-  if (res.status !== 200) return;
-  const rows = res.data.items.map((u) => {
-    const tr = document.createElement('tr');
-    const edit = document.createElement('button');
-    edit.textContent = 'Edit';
-    edit.addEventListener('click', () => openEditor(u));
-    const actions = document.createElement('td');
-    actions.append(edit);
-    tr.append(cell(u.id), cell(u.username), cell(u.email), badge(u.is_active === 1, 'active', 'inactive'), badge(u.is_admin, 'admin', 'member'), cell(u.last_login_at ? new Date(u.last_login_at).toLocaleString() : '—'), actions);
-    return tr;
-  });
-  $('#users').replaceChildren(...rows);
-  $('#next-page').disabled = !res.data.next_cursor;
-  $('#next-page').onclick = () => { cursors.push(res.data.next_cursor); loadUsers(); };
-}
-
-async function loadAudit() {
-  const params = new URLSearchParams({ limit: '50' });
-  if (auditCursor) params.set('cursor', String(auditCursor));
-  const res = await api('GET', `/api/admin/audit-events?${params}`);
-  if (res.status !== 200) return;
-  for (const e of res.data.items) {
-    const tr = document.createElement('tr');
-    tr.append(cell(new Date(e.occurred_at).toLocaleString()), cell(e.actor.label || e.actor.type), cell(e.action), cell(`${e.target.type} ${e.target.id ?? ''}`), cell((e.after && e.after.changed || []).join(', ')));
-    $('#audit').append(tr);
+/** After a sign-in (or on load): who is this, and may they use the console? */
+async function enter({ justSignedIn = false } = {}) {
+  const res = await api('GET', '/api/auth/session');
+  if (res.status !== 200) {
+    showSignIn();
+    if (justSignedIn) {
+      // The sign-in answered 200 but the browser did not send the cookies back.
+      $('#signin-error').textContent = insecure
+        ? 'Signed in, but this browser does not keep the Secure session cookies over plain HTTP: open the console over HTTPS (see above).'
+        : 'Signed in, but the browser did not keep the session cookies (are cookies blocked for this site?).';
+    }
+    return;
   }
-  auditCursor = res.data.next_cursor;
-  $('#audit-more').disabled = !auditCursor;
+  session.me = res.data.user;
+  const csrf = await api('GET', '/api/auth/csrf');
+  session.csrf = csrf.data.csrf_token ?? null;
+  const who = session.me ? session.me.email || session.me.username : res.data.principal.label;
+  if (session.me && !session.me.is_admin) {
+    $('#forbidden-text').textContent = `You are signed in as ${who} (root role ${session.me.root_role}). The console is for administrators (root role Admin or Owner); ask one to change your role.`;
+    show('forbidden');
+    return;
+  }
+  $('#whoami').textContent = who;
+  show('app');
+  await route();
+  // Focus was on the sign-in button, now hidden: move it to the page's content.
+  if (justSignedIn) $('#main').focus();
 }
 
-function openEditor(user) {
-  editing = user;
-  const f = $('#edit-form');
-  $('#edit-title').textContent = user ? `Edit user #${user.id}` : 'New user';
-  f.username.value = user?.username ?? '';
-  f.email.value = user?.email ?? '';
-  f.password.value = '';
-  f.password.placeholder = user ? 'unchanged' : 'required';
-  f.is_active.checked = user ? user.is_active === 1 : true;
-  f.is_admin.checked = user ? user.is_admin : false;
-  $('#delete-user').hidden = !user;
-  $('#edit-error').textContent = '';
-  $('#editor').showModal();
+let generation = 0;
+/** Renders the page the hash names into #view; a newer navigation wins over a slower older one. */
+async function route() {
+  if (!session.me) return;
+  const hash = location.hash || '#/users';
+  const [, section = 'users', id] = /^#\/([a-z-]+)(?:\/(\d+))?/.exec(hash) ?? [];
+  for (const a of document.querySelectorAll('#nav-links a')) {
+    if (a.dataset.section === section) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  const mine = ++generation;
+  const view = document.createElement('div');
+  const current = () => mine === generation;
+  const pages = {
+    users: id ? (v) => userPage(v, Number(id), current) : (v) => usersPage(v, current),
+    tenants: id ? (v) => tenantPage(v, Number(id), current) : (v) => tenantsPage(v, current),
+    bans: id ? (v) => banPage(v, Number(id), current) : (v) => bansPage(v, current),
+    aliases: aliasesPage, oauth: oauthPage, tokens: tokensPage, audit: auditPage,
+  };
+  const page = pages[section] ?? pages.users;
+  await page(view, current);
+  if (current()) $('#view').replaceChildren(view);
 }
-
-async function saveUser(event) {
-  event.preventDefault();
-  const f = $('#edit-form');
-  const body = {};
-  if (f.username.value.trim() !== (editing?.username ?? '')) body.username = f.username.value;
-  if (f.email.value.trim() !== (editing?.email ?? '')) body.email = f.email.value;
-  if (f.password.value) body.password = f.password.value;
-  if (!editing || f.is_active.checked !== (editing.is_active === 1)) body.is_active = f.is_active.checked;
-  if (!editing || f.is_admin.checked !== editing.is_admin) body.is_admin = f.is_admin.checked;
-  const res = editing
-    ? await api('PATCH', `/api/admin/users/${editing.id}`, body)
-    : await api('POST', '/api/admin/users', body);
-  if (res.status >= 400) { $('#edit-error').textContent = errorText(res.data); return; }
-  $('#editor').close();
-  loadUsers();
-}
-
-async function deleteUser() {
-  if (!editing || !confirm(`Delete ${editing.email || editing.username}?`)) return;
-  const res = await api('DELETE', `/api/admin/users/${editing.id}`);
-  if (res.status >= 400) { $('#edit-error').textContent = errorText(res.data); return; }
-  $('#editor').close();
-  loadUsers();
-}
+window.addEventListener('hashchange', route);
 
 $('#signin').addEventListener('submit', async (event) => {
   event.preventDefault();
   const f = event.target;
   const res = await api('POST', '/api/auth/sign-in', { identifier: f.identifier.value, password: f.password.value });
   f.password.value = '';
-  if (res.status !== 200) { $('#signin-error').textContent = errorText(res.data); return; }
+  if (res.status !== 200) {
+    $('#signin-error').textContent = errorText(res);
+    return;
+  }
   $('#signin-error').textContent = '';
-  showApp();
+  await enter({ justSignedIn: true });
 });
-$('#signout').addEventListener('click', async () => { await api('POST', '/api/auth/sign-out'); csrf = null; showSignIn(); });
-for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => switchView(b.dataset.view));
-let searchTimer;
-$('#search').addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(() => { cursors = [null]; loadUsers(); }, 200); });
-$('#filter-active').addEventListener('change', () => { cursors = [null]; loadUsers(); });
-$('#first-page').addEventListener('click', () => { cursors = [null]; loadUsers(); });
-$('#new-user').addEventListener('click', () => openEditor(null));
-$('#edit-form').addEventListener('submit', saveUser);
-$('#cancel-edit').addEventListener('click', () => $('#editor').close());
-$('#delete-user').addEventListener('click', deleteUser);
-$('#audit-more').addEventListener('click', loadAudit);
-showApp();
+
+async function signOut() {
+  await api('POST', '/api/auth/sign-out');
+  showSignIn();
+  $('#signin').identifier.focus();
+}
+$('#signout').addEventListener('click', signOut);
+$('#forbidden-signout').addEventListener('click', signOut);
+
+enter();
