@@ -111,8 +111,9 @@ export async function aliasesPage(view, current) {
       a.id, a.address, a.goto,
       h('span', { class: a.active ? 'badge' : 'badge off' }, a.active ? 'active' : 'inactive'),
       h('span', { class: 'row-actions' },
-        h('button', { type: 'button', 'aria-label': `${a.active ? 'Deactivate' : 'Activate'} ${a.address}`, onclick: () => change(a, 'PATCH', { active: !a.active }) }, a.active ? 'Deactivate' : 'Activate'),
-        h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${a.address}`, onclick: () => change(a, 'DELETE') }, 'Delete')),
+        // DELETE deactivates and keeps the address taken (as the product's alias delete does), so the
+        // console offers deactivation and activation only.
+        h('button', { type: 'button', 'aria-label': `${a.active ? 'Deactivate' : 'Activate'} ${a.address}`, onclick: () => change(a, 'PATCH', { active: !a.active }) }, a.active ? 'Deactivate' : 'Activate')),
     ));
     results.replaceChildren(rows.length ? table('Aliases', ['ID', 'Address', 'Delivers to', 'State', ''], rows) : h('p', {}, 'No aliases.'));
     prev.disabled = cursors.length === 1;
@@ -126,7 +127,7 @@ export async function aliasesPage(view, current) {
   async function change(a, method, body) {
     const res = await api(method, `/api/admin/aliases/${a.id}`, body);
     if (res.status !== 200) return msg.error(errorText(res));
-    msg.ok(method === 'DELETE' ? `Deleted ${a.address}.` : `${body.active ? 'Activated' : 'Deactivated'} ${a.address}.`);
+    msg.ok(`${body.active ? 'Activated' : 'Deactivated'} ${a.address}.`);
     load();
   }
 
