@@ -6,7 +6,7 @@ import { SYSTEM_CONTEXT, SYSTEM_PRINCIPAL } from './core/context.js';
 import { isDomainError } from './core/errors.js';
 import { ROOT_ROLES } from './core/roles/index.js';
 import { configHelp, ConfigError, parseConfig, type Config } from './platform/config.js';
-import { openStore } from './store/db.js';
+import { openStore, StoreOpenError, waitForPostgres } from './store/db.js';
 import { DataDirLockedError, lockDataDir } from './store/lock.js';
 import { migrateToLatest } from './store/migrate.js';
 import { schedulePurge } from './core/maintenance/index.js';
@@ -31,7 +31,16 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-function openFromConfig(config: Config) {
+async function openFromConfig(config: Config) {
+  // A PostgreSQL server that is not up yet (compose, a reboot) is waited for, GATEHOUSE_DB_WAIT seconds.
+  if (config.databaseUrl) {
+    await waitForPostgres(config.databaseUrl, {
+      seconds: config.dbWaitSeconds,
+      onRetry: ({ attempt, delayMs, reason, host }) => process.stderr.write(
+        `gatehouse: PostgreSQL at ${host} not reachable (${reason}); retry ${attempt} in ${(delayMs / 1000).toFixed(2)} s (GATEHOUSE_DB_WAIT=${config.dbWaitSeconds})\n`,
+      ),
+    });
+  }
   return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: config.pgPoolSize, pgReadLanes: config.pgReadLanes, pgPreparedStatements: config.pgPreparedStatements });
 }
 
@@ -44,6 +53,10 @@ async function serve(config: Config): Promise<void> {
   const { adminCreated } = await bootstrap(core);
   const app = await buildApp(core);
   if (adminCreated) app.log.info({ email: config.admin?.email }, 'first admin created');
+  else if ((await core.users.countActiveAdmins()) === 0) {
+    app.log.warn('no admin exists: create one with `gatehouse create-admin --email you@example.com --password-stdin`, ' +
+      'or start with GATEHOUSE_ADMIN_EMAIL and GATEHOUSE_ADMIN_PASSWORD set');
+  }
   app.log.info({ store: store.engine, location: store.location, surfaces: [...config.surfaces] }, 'store ready');
   if (config.delivery.smtpUrl) {
     app.log.info({ from: config.delivery.mailFrom, publicUrl: config.publicUrl, templatesOverridden: core.mail.templates.overridden }, 'mail: sending through SMTP');
@@ -151,6 +164,7 @@ main(process.argv.slice(2)).then(
   (err) => {
     if (err instanceof ConfigError) process.stderr.write(`configuration error: ${err.message}\n`);
     else if (err instanceof DataDirLockedError) process.stderr.write(`gatehouse: ${err.message}\n`);
+    else if (err instanceof StoreOpenError) process.stderr.write(`gatehouse: ${err.message}\n`);
     else process.stderr.write(`gatehouse: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     process.exit(1);
   },

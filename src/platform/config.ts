@@ -16,6 +16,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string | undefined;
+  /** How long start-up waits for an unreachable PostgreSQL server, retrying with backoff (GATEHOUSE_DB_WAIT). */
+  dbWaitSeconds: number;
   dataDir: string;
   /** Server secret; when unset a random one is generated once and kept in the store (shared by every node). */
   secret: string | undefined;
@@ -89,6 +91,7 @@ export const CONFIG_VARIABLES: ConfigVariable[] = [
   { name: 'PORT', meaning: 'TCP port to listen on', default: '8080' },
   { name: 'HOST', meaning: 'address to listen on', default: '127.0.0.1' },
   { name: 'DATABASE_URL', meaning: 'PostgreSQL connection string; unset = embedded SQLite under DATA_DIR', default: 'unset' },
+  { name: 'GATEHOUSE_DB_WAIT', meaning: 'seconds to wait at start for an unreachable PostgreSQL server, retrying with backoff, before exiting with an error; 0 tries once', default: '30' },
   { name: 'DATA_DIR', meaning: 'directory of the embedded SQLite store', default: './data' },
   { name: 'GATEHOUSE_SECRET', meaning: 'server secret (CSRF HMAC, access-token signing); generated once and kept in the store if unset', default: 'generated' },
   { name: 'GATEHOUSE_ADMIN_EMAIL', meaning: 'with GATEHOUSE_ADMIN_PASSWORD: create this first admin (root role Owner) at start when no admin exists', default: 'unset' },
@@ -211,6 +214,33 @@ function duration(env: Env, name: string, fallback: number, min: number, max: nu
   return seconds;
 }
 
+/** The URL schemes DATABASE_URL may use: PostgreSQL's two (node-postgres reads both). */
+const DATABASE_URL_SCHEMES = ['postgres:', 'postgresql:'];
+
+/**
+ * DATABASE_URL must be a PostgreSQL URL; anything else (mysql://…, a bare host name) is refused here, in one
+ * line naming the variable and the accepted forms, instead of reaching node-postgres, which takes any text
+ * for a connection string. The message shows the scheme at most, never the value (it may hold a password).
+ */
+function databaseUrl(env: Env): string | undefined {
+  const raw = env.DATABASE_URL?.trim();
+  if (!raw) return undefined;
+  let scheme: string | undefined;
+  try {
+    scheme = new URL(raw).protocol;
+  } catch {
+    scheme = undefined;
+  }
+  if (scheme === undefined || !DATABASE_URL_SCHEMES.includes(scheme.toLowerCase())) {
+    const got = scheme === undefined ? 'a value that is not a URL' : `a ${scheme}// URL`;
+    throw new ConfigError(
+      `DATABASE_URL must be a PostgreSQL URL, postgres://user:password@host:5432/database or postgresql://…, got ${got}; ` +
+      'unset DATABASE_URL to use the embedded SQLite store under DATA_DIR',
+    );
+  }
+  return raw;
+}
+
 export function parseConfig(env: Env = process.env): Config {
   const surfacesRaw = env.GATEHOUSE_SURFACES?.trim();
   const surfaces = new Set<SurfaceName>();
@@ -269,7 +299,8 @@ export function parseConfig(env: Env = process.env): Config {
   return {
     port: int(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
-    databaseUrl: env.DATABASE_URL || undefined,
+    databaseUrl: databaseUrl(env),
+    dbWaitSeconds: int(env, 'GATEHOUSE_DB_WAIT', 30, 0, 3600),
     dataDir: path.resolve(env.DATA_DIR || './data'),
     secret,
     admin: adminEmail && adminPassword

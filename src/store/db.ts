@@ -85,6 +85,125 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * The store cannot be opened for a reason the operator fixes outside Gatehouse (a PostgreSQL server that
+ * does not answer, a DATA_DIR that cannot be written). The message is one line that names the variable, the
+ * host or path, and what to do; it never holds a password. `gatehouse` prints it without a stack trace.
+ */
+export class StoreOpenError extends Error {}
+
+/** Connection failures that a server still starting (or a network still coming up) gives; others are final. */
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
+  '57P03', // cannot_connect_now: the database system is starting up
+  '57P01', '57P02', // admin_shutdown, crash_shutdown: a restart in progress
+  '53300', // too_many_connections
+]);
+
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string') return TRANSIENT_CODES.has(code);
+  // node-postgres's own connection timeout and a connection closed during start-up carry no code.
+  const message = err instanceof Error ? err.message : '';
+  return /timeout|terminated unexpectedly|Connection terminated/i.test(message);
+}
+
+/** "host:port" of a PostgreSQL URL (a socket directory in ?host= when there is no host name). */
+export function databaseHost(url: string): string {
+  try {
+    const u = new URL(url);
+    const host = u.hostname || u.searchParams.get('host') || 'localhost';
+    return `${host}:${u.port || '5432'}`;
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}
+
+/** The text of a connection error, with the URL's password removed should a driver ever repeat it. */
+function reasonOf(err: unknown, url: string): string {
+  let text = err instanceof Error ? err.message : String(err);
+  // Node's connect to a name with several addresses (localhost: ::1 and 127.0.0.1) fails with an
+  // AggregateError whose own message is empty.
+  if (!text && err instanceof AggregateError) text = [...new Set(err.errors.map((e) => (e instanceof Error ? e.message : String(e))))].join('; ');
+  if ((err as { code?: unknown })?.code && !text.includes(String((err as { code: unknown }).code))) text = `${text} (${(err as { code: unknown }).code})`;
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    if (password) text = text.split(password).join('***');
+  } catch {
+    // not a URL: nothing to remove
+  }
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+export interface WaitOptions {
+  /** Give up after this many seconds (GATEHOUSE_DB_WAIT); 0 tries once. */
+  seconds: number;
+  /** Called before each pause: the attempt that failed (from 1), the pause, why it failed. */
+  onRetry?: (info: { attempt: number; delayMs: number; reason: string; host: string }) => void;
+}
+
+/**
+ * Waits until the PostgreSQL server of `databaseUrl` accepts a connection and answers `select 1`, retrying
+ * connection failures with exponential backoff (0.25 s doubling to at most 5 s) for `seconds`, so a server
+ * that comes up after Gatehouse (compose, a node reboot) is not a failed start. Errors that waiting cannot
+ * fix (authentication, a missing database) fail at once. Throws StoreOpenError naming the host, never the
+ * password.
+ */
+export async function waitForPostgres(databaseUrl: string, opts: WaitOptions): Promise<void> {
+  const host = databaseHost(databaseUrl);
+  const deadline = Date.now() + opts.seconds * 1000;
+  let delayMs = 250;
+  for (let attempt = 1; ; attempt++) {
+    const left = deadline - Date.now();
+    const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: Math.max(1000, Math.min(5000, left)) });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return;
+    } catch (err) {
+      const reason = reasonOf(err, databaseUrl);
+      if (!isTransient(err)) {
+        throw new StoreOpenError(`cannot use the PostgreSQL server at ${host} (DATABASE_URL): ${reason}; check the user, password and database name in DATABASE_URL`);
+      }
+      const now = Date.now();
+      if (now >= deadline) {
+        throw new StoreOpenError(
+          `cannot reach the PostgreSQL server at ${host} (DATABASE_URL) after ${opts.seconds} s (GATEHOUSE_DB_WAIT): ${reason}; ` +
+          'check that the server runs and DATABASE_URL names it, or wait longer with GATEHOUSE_DB_WAIT',
+        );
+      }
+      const pause = Math.min(delayMs, deadline - now);
+      opts.onRetry?.({ attempt, delayMs: pause, reason, host });
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      delayMs = Math.min(delayMs * 2, 5000);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+}
+
+/**
+ * DATA_DIR must be (or become) a directory this process can write: checked before SQLite opens its file,
+ * whose own error ("unable to open database file") names neither the path nor the variable.
+ */
+function prepareDataDir(dir: string): void {
+  const fix = 'point DATA_DIR at a directory this user can write, or make this one writable';
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new StoreOpenError(`DATA_DIR ${dir} is not a directory (or lies under a file): ${fix}`);
+    throw new StoreOpenError(`DATA_DIR ${dir} cannot be created (${code ?? String(err)}): ${fix}`);
+  }
+  if (!fs.statSync(dir).isDirectory()) throw new StoreOpenError(`DATA_DIR ${dir} is not a directory: ${fix}`);
+  try {
+    fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
+  } catch (err) {
+    throw new StoreOpenError(`DATA_DIR ${dir} is not writable by this user (uid ${process.getuid?.() ?? '?'}, ${(err as NodeJS.ErrnoException).code}): ${fix}`);
+  }
+}
+
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (opts.databaseUrl) {
     const named = opts.pgPreparedStatements !== false;
@@ -140,10 +259,16 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       },
     };
   }
-  fs.mkdirSync(opts.dataDir, { recursive: true });
+  prepareDataDir(opts.dataDir);
   const file = path.join(opts.dataDir, 'gatehouse.db');
-  const sqlite = new SqliteDatabase(file);
-  sqlite.pragma('journal_mode = WAL');
+  let sqlite: SqliteDatabase.Database;
+  try {
+    sqlite = new SqliteDatabase(file);
+    sqlite.pragma('journal_mode = WAL');
+  } catch (err) {
+    // A file SQLite cannot open or write (read-only, not a database, a read-only file system).
+    throw new StoreOpenError(`cannot open the embedded store ${file} (DATA_DIR): ${reasonOf(err, '')}; check that this user can write it and that it is a Gatehouse store, or point DATA_DIR at another directory`);
+  }
   sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');

@@ -21,9 +21,9 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
 }
 
 /** Runs a command to completion (killed after timeoutMs), feeding `input` on stdin. */
-export function run(cmd: string, args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+export function run(cmd: string, args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number; cwd?: string; uid?: number; gid?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? baseEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? baseEnv(), stdio: ['pipe', 'pipe', 'pipe'], uid: opts.uid, gid: opts.gid });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -44,7 +44,7 @@ export function run(cmd: string, args: string[], opts: { env?: Record<string, st
 }
 
 /** `node --import tsx src/main.ts ...args`, the gatehouse command as README runs it. */
-export function runGatehouse(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function runGatehouse(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number; uid?: number; gid?: number } = {}): Promise<RunResult> {
   return run(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], opts);
 }
 
