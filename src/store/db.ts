@@ -187,7 +187,7 @@ export async function waitForPostgres(databaseUrl: string, opts: WaitOptions): P
  * DATA_DIR must be (or become) a directory this process can write: checked before SQLite opens its file,
  * whose own error ("unable to open database file") names neither the path nor the variable.
  */
-function prepareDataDir(dir: string): void {
+export function prepareDataDir(dir: string): void {
   const fix = 'point DATA_DIR at a directory this user can write, or make this one writable';
   try {
     fs.mkdirSync(dir, { recursive: true });

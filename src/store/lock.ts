@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
+import { prepareDataDir } from './db.js';
 
 export class DataDirLockedError extends Error {}
 
@@ -32,7 +33,8 @@ function describeHolder(pidFile: string): string {
 
 /** Takes DATA_DIR's writer lock, or throws DataDirLockedError naming the process that holds it. */
 export function lockDataDir(dataDir: string): DataDirLock {
-  fs.mkdirSync(dataDir, { recursive: true });
+  // A path that cannot hold the store is named first, in the store's own one-line message.
+  prepareDataDir(dataDir);
   const lockFile = path.join(dataDir, 'gatehouse.lock');
   const pidFile = path.join(dataDir, 'gatehouse.pid');
   const db = new SqliteDatabase(lockFile, { timeout: 0 });
