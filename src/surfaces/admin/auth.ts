@@ -11,7 +11,7 @@ import { DomainError, forbidden, unauthenticated } from '../../core/errors.js';
 import { hmacBase64url, safeEqual } from '../../platform/crypto.js';
 import { cookieValue } from '../../platform/http.js';
 import { targetUserId } from '../target-user.js';
-import { guardCookieWrite } from '../cookie-writes.js';
+import { guardCookieWrite, requireJsonBodyIfAny } from '../cookie-writes.js';
 
 export const ACCESS_COOKIE = '__Host-access';
 export const REFRESH_COOKIE = '__Host-refresh';
@@ -187,12 +187,5 @@ export function adminGuard(core: Core, access: AccessTokens) {
  * cannot send JSON, from signing anyone in.
  */
 export function requireJsonBody(req: FastifyRequest): void {
-  const length = req.headers['content-length'];
-  const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-  if (!hasBody) return;
-  const type = req.headers['content-type'];
-  const [mediaType, ...params] = (typeof type === 'string' ? type : '').split(';').map((p) => p.trim().toLowerCase());
-  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
-  if (mediaType === 'application/json' && (charset === undefined || charset === 'utf-8' || charset === 'utf8')) return;
-  throw Object.assign(new Error('Send Content-Type: application/json'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+  requireJsonBodyIfAny(req);
 }
