@@ -10,6 +10,7 @@ import { http } from './helpers/http.js';
 import { signIn, uniqueEmail } from './helpers/admin.js';
 import { signUp } from './account-helpers.js';
 import { ALL_PERMISSIONS, createClient, createRole, createTenant, member, tokenRequest } from './helpers/directory.js';
+import { browserSkip, launchBrowser, openPage } from './helpers/browser.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -218,3 +219,54 @@ for (const { engine, skip } of engines()) {
     });
   });
 }
+
+// The issue's own steps in the real page: "Try it out" on GET /api/admin/users in /docs answers a documented
+// 401 (it was "Undocumented"), then "Authorize" with the admin token in the adminToken scheme gets a 200.
+describe('/docs: Authorize and Try it out [sqlite]', { skip: browserSkip() }, () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer('sqlite');
+  });
+  after(async () => s?.close());
+
+  it('Try it out on GET /api/admin/users: 401 documented without credentials, 200 after Authorize with the bearer token', async () => {
+    const browser = await launchBrowser();
+    try {
+      const { page } = await openPage(browser);
+      await page.goto(`${s.url}/docs`);
+      const operation = page.locator('.opblock[id$="-getApiAdminUsers"]');
+      await operation.locator('.opblock-summary').first().click();
+      await operation.getByRole('button', { name: 'Try it out' }).click();
+      const execute = async () => {
+        const [res] = await Promise.all([
+          page.waitForResponse((r) => new URL(r.url()).pathname === '/api/admin/users'),
+          operation.getByRole('button', { name: 'Execute' }).click(),
+        ]);
+        // The live response's row (the table's header cell also says "Code"), once it shows this answer.
+        const status = operation.locator('.live-responses-table tbody .response-col_status').first();
+        let shown = '';
+        for (let i = 0; i < 50 && !shown.startsWith(String(res.status())); i++) {
+          shown = (await status.innerText().catch(() => '')).trim();
+          if (!shown.startsWith(String(res.status()))) await new Promise((r) => setTimeout(r, 100));
+        }
+        return { res, shown };
+      };
+      const anonymous = await execute();
+      assert.equal(anonymous.res.status(), 401);
+      assert.match(anonymous.shown, /^401/);
+      assert.doesNotMatch(anonymous.shown, /Undocumented/, 'the 401 is documented');
+
+      await page.getByRole('button', { name: 'Authorize' }).first().click();
+      const scheme = page.locator('.modal-ux .auth-container').filter({ hasText: 'adminToken' });
+      await scheme.locator('input').first().fill(ADMIN_TOKEN);
+      await scheme.getByRole('button', { name: 'Apply credentials' }).click();
+      await scheme.getByRole('button', { name: 'Close' }).click();
+      const authorized = await execute();
+      assert.equal(authorized.res.request().headers().authorization, `Bearer ${ADMIN_TOKEN}`);
+      assert.equal(authorized.res.status(), 200);
+      assert.match(authorized.shown, /^200/);
+    } finally {
+      await browser.close();
+    }
+  });
+});
