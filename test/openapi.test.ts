@@ -269,4 +269,40 @@ describe('/docs: Authorize and Try it out [sqlite]', { skip: browserSkip() }, ()
       await browser.close();
     }
   });
+
+  it('directory v1: Authorize through the OAuth2 password flow of the directoryOAuth2 scheme, then Try it out on GET /api/v1/users', async () => {
+    const client = await createClient(s.url, ['password']);
+    const tenant = await createTenant(s.url);
+    const role = await createRole(s.url, tenant.id, 'Admin', ALL_PERMISSIONS);
+    const m = await member(s.url, client, tenant.id, [role.id]);
+    const browser = await launchBrowser();
+    try {
+      const { page } = await openPage(browser);
+      await page.goto(`${s.url}/docs`);
+      await page.getByRole('button', { name: 'Authorize' }).first().click();
+      const scheme = page.locator('.modal-ux .auth-container').filter({ hasText: 'directoryOAuth2' }).filter({ hasText: 'password' }).first();
+      await scheme.locator('#oauth_username').fill(m.email);
+      await scheme.locator('#oauth_password').fill(m.password);
+      await scheme.locator('#client_id_password').fill(client.client_id);
+      await scheme.locator('#client_secret_password').fill(client.secret);
+      const [token] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/oauth/token'),
+        scheme.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click(),
+      ]);
+      assert.equal(token.status(), 200);
+      await scheme.getByRole('button', { name: 'Close' }).click();
+      const operation = page.locator('.opblock[id$="-getApiV1Users"]');
+      await operation.locator('.opblock-summary').first().click();
+      await operation.getByRole('button', { name: 'Try it out' }).click();
+      await operation.locator('tr[data-param-name="x-tenant"] input').fill(String(tenant.id));
+      const [res] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/users'),
+        operation.getByRole('button', { name: 'Execute' }).click(),
+      ]);
+      assert.match(res.request().headers().authorization ?? '', /^Bearer ey/);
+      assert.equal(res.status(), 200);
+    } finally {
+      await browser.close();
+    }
+  });
 });
