@@ -305,4 +305,40 @@ describe('/docs: Authorize and Try it out [sqlite]', { skip: browserSkip() }, ()
       await browser.close();
     }
   });
+
+  it('account: the neptun-session cookie from Try it out on sign-up is sent by the browser on GET /api/users/{user_id}; user-admin: the raw API key from Authorize', async () => {
+    const browser = await launchBrowser();
+    try {
+      const { page } = await openPage(browser);
+      await page.goto(`${s.url}/docs`);
+      const tryOut = async (operationId: string, fill: (op: ReturnType<typeof page.locator>) => Promise<void>, path: string) => {
+        const operation = page.locator(`.opblock[id$="-${operationId}"]`);
+        await operation.locator('.opblock-summary').first().click();
+        await operation.getByRole('button', { name: 'Try it out' }).click();
+        await fill(operation);
+        const [res] = await Promise.all([
+          page.waitForResponse((r) => new URL(r.url()).pathname === path),
+          operation.getByRole('button', { name: 'Execute' }).click(),
+        ]);
+        return res;
+      };
+      const signedUp = await tryOut('postApiAuthSignUp', (op) => op.locator('textarea.body-param__text').fill(JSON.stringify({ email: uniqueEmail('docs'), password: 'password-123' })), '/api/auth/sign-up');
+      assert.equal(signedUp.status(), 200);
+      const id: number = (await signedUp.json()).user.id;
+      const me = await tryOut('getApiUsersByUserId', (op) => op.locator('tr[data-param-name="user_id"] input').fill(String(id)), `/api/users/${id}`);
+      assert.match((await me.request().allHeaders()).cookie ?? '', /neptun-session=/);
+      assert.equal(me.status(), 200);
+
+      await page.getByRole('button', { name: 'Authorize' }).first().click();
+      const scheme = page.locator('.modal-ux .auth-container').filter({ hasText: 'useradminApiKey' });
+      await scheme.locator('input').first().fill(ADMIN_TOKEN);
+      await scheme.getByRole('button', { name: 'Apply credentials' }).click();
+      await scheme.getByRole('button', { name: 'Close' }).click();
+      const users = await tryOut('getApiAdminUserAdmin', async () => {}, '/api/admin/user-admin');
+      assert.equal(users.request().headers().authorization, ADMIN_TOKEN);
+      assert.equal(users.status(), 200);
+    } finally {
+      await browser.close();
+    }
+  });
 });
