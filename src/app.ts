@@ -13,6 +13,7 @@ import { opsRoutes } from './surfaces/ops/index.js';
 import { consoleRoutes } from './surfaces/console/index.js';
 import { createMetrics, instrument } from './platform/metrics.js';
 import { surfaceModules, notFoundRenderers, surfaceRendererFor } from './surfaces/registry.js';
+import { documentErrors, documentRoute, securitySchemes } from './surfaces/openapi.js';
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
@@ -84,14 +85,11 @@ export async function buildApp(core: Core, options: BuildOptions = {}): Promise<
         version: '0.1.0',
         description: 'User administration over four contracts: admin, account, directory v1 and user-admin.',
       },
-      components: {
-        securitySchemes: {
-          accessCookie: { type: 'apiKey', in: 'cookie', name: '__Host-access' },
-          csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' },
-          bearer: { type: 'http', scheme: 'bearer' },
-        },
-      },
+      components: { securitySchemes: structuredClone(securitySchemes) as never },
     },
+    // Every operation's operationId, security and error responses, derived from its route (src/surfaces/openapi.ts).
+    transform: documentRoute as never,
+    transformObject: documentErrors as never,
   });
   // The API reference page: its scripts and styles from this origin (and the page's own inline ones, by
   // hash: swagger-ui's staticCSP), never framed. swagger-ui's own policy allows framing by 'self' and

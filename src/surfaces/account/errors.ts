@@ -294,3 +294,20 @@ export function isAccountPath(url: string): boolean {
 export function renderNotFound(_req: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendError(reply, { body: h3(404, 'Not Found') });
 }
+
+/** The OpenAPI description of h3's error body (documentation only: routes keep their own response schemas). */
+export const errorSchema = {
+  type: 'object',
+  required: ['statusCode', 'statusMessage', 'message'],
+  additionalProperties: true,
+  properties: {
+    statusCode: { type: 'integer' },
+    statusMessage: { type: 'string' },
+    message: { type: 'string' },
+    data: {
+      type: 'object',
+      additionalProperties: true,
+      properties: { issues: { type: 'array', items: { type: 'object', additionalProperties: true, description: 'A Zod v3 issue: code, path, message, validation, …' } } },
+    },
+  },
+} as const;

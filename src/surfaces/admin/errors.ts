@@ -161,3 +161,28 @@ export function sendError(reply: FastifyReply, rendered: Rendered): FastifyReply
 export function installAdminErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, req, reply) => sendError(reply, renderError(error, req)));
 }
+
+/**
+ * The OpenAPI description of every error body above (documentation only: no route serialises with it, so
+ * no field is ever filtered). Which fields appear depends on the error: `invalid_params` carries field,
+ * reason, hint and constraints; 401/403/404/409/412/413/415/429/503 carry message and code (409 also field,
+ * reason and details); CSRF and sign-in refusals are a bare {error}; bans carry `ban`.
+ */
+export const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  additionalProperties: true,
+  properties: {
+    error: { type: 'string', description: 'The error code: invalid_params, Unauthorized, Forbidden, Not Found, Conflict, csrf_required, banned, rate_limited, …' },
+    message: { type: 'string' },
+    code: { type: 'integer', description: 'The HTTP status, repeated.' },
+    reason: { type: 'string', description: 'The machine-readable cause (e.g. too_short, admin_required, username_taken, cannot_demote_last_admin).' },
+    field: { type: ['string', 'null'], description: 'The request field at fault.' },
+    hint: { type: 'string' },
+    constraints: { type: 'object', additionalProperties: true, description: 'The schema constraints of the field at fault.' },
+    details: { type: 'string' },
+    where: { type: 'string' },
+    retry_after: { type: 'integer', description: 'Seconds, as in the Retry-After header.' },
+    ban: { type: ['object', 'null'], additionalProperties: true },
+  },
+} as const;

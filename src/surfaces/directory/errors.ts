@@ -243,3 +243,30 @@ export const directoryNotFound = {
     return send(reply, { status: 404, body: { message: 'Not Found.' } });
   },
 };
+
+/**
+ * The OpenAPI description of the /api/v1 error bodies (documentation only): Laravel's {message}, with
+ * `errors` (field → messages) on a 422 and `ban` on a ban.
+ */
+export const errorSchema = {
+  type: 'object',
+  required: ['message'],
+  additionalProperties: true,
+  properties: {
+    message: { type: 'string' },
+    error: { type: 'string', description: 'validation_error on a 422.' },
+    errors: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
+    ban: { type: ['object', 'null'], additionalProperties: true },
+  },
+} as const;
+
+/** The OpenAPI description of the token endpoint's RFC 6749 §5.2 error body (documentation only). */
+export const oauthErrorSchema = {
+  type: 'object',
+  required: ['error'],
+  additionalProperties: true,
+  properties: {
+    error: { type: 'string', description: 'invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope, temporarily_unavailable' },
+    error_description: { type: 'string' },
+  },
+} as const;

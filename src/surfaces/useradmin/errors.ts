@@ -170,3 +170,22 @@ export function isUseradminPath(url: string): boolean {
 export function renderNotFound(req: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendError(req, reply, { status: 404, body: body('NotFoundError', 'Could not find the resource you requested.') });
 }
+
+/** The OpenAPI description of Unleash's error body (documentation only). */
+export const errorSchema = {
+  type: 'object',
+  required: ['id', 'name', 'message'],
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string', format: 'uuid', description: 'Fresh for every error; also written to the server log.' },
+    name: { type: 'string', description: 'ValidationError, AuthenticationRequired, PasswordMismatch, NoAccessError, NotFoundError, NameExistsError, …' },
+    message: { type: 'string' },
+    details: {
+      type: 'array',
+      items: { type: 'object', required: ['message'], additionalProperties: true, properties: { message: { type: 'string' }, description: { type: 'string' }, path: { type: 'string' } } },
+    },
+    permission: { type: 'string' },
+    type: { type: 'string' },
+    path: { type: 'string' },
+  },
+} as const;
