@@ -82,7 +82,7 @@ const anyJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.dictionary(oddString, fc.oneof(fc.integer(), oddString), { maxKeys: 3 }),
 );
 
-/** Loopback addresses are never banned by a generated body (the run would ban itself). */
+/** Loopback addresses (and the run's own users' domain) are never banned by a generated body: the run would ban itself. */
 const SAFE_IP = fc.constantFrom('203.0.113.7', '198.51.100.0/24', '2001:db8::1', '::ffff:203.0.113.9', '10.9.8.7', '300.1.1.1', 'not-an-ip');
 
 function fromSchema(schema: Schema | undefined, name = ''): fc.Arbitrary<unknown> {
@@ -102,7 +102,7 @@ function fromSchema(schema: Schema | undefined, name = ''): fc.Arbitrary<unknown
     case 'number':
       return fc.double({ min: schema.minimum ?? -100, max: schema.maximum ?? 100, noNaN: true });
     case 'string': {
-      if (/ip|ban_value/.test(name)) return fc.oneof(SAFE_IP, fc.constantFrom('spam@example.com', 'example.com', 'mallory'));
+      if (/ip|ban_value/.test(name)) return fc.oneof(SAFE_IP, fc.constantFrom('spam@spam.example', 'spam.example', 'mallory'));
       if (/email|identifier|username/.test(name)) return fc.oneof(fc.emailAddress(), fc.constantFrom('fuzz.user@example.com', 'root'), oddString);
       if (/password/.test(name)) return fc.constantFrom('password-123', 'short', 'x'.repeat(200), 'fuzz-password-1');
       const max = Math.min(schema.maxLength ?? 40, 80);
