@@ -5,6 +5,6 @@
 # openapi-typescript runs through npx (it needs TypeScript 5; the server builds with another version).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-node --import tsx scripts/openapi-dump.ts clients/typescript/openapi.json
+node --import tsx test/tools/openapi-dump.ts clients/typescript/openapi.json
 npx -y -p openapi-typescript@7.13.0 -p typescript@5.9 openapi-typescript clients/typescript/openapi.json \
   -o clients/typescript/src/schema.d.ts

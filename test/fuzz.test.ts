@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
-import { runFuzz } from './helpers/fuzz.js';
+import { FUZZ_ENV, runFuzz } from './helpers/fuzz.js';
 
 for (const { engine, skip } of engines()) {
   describe(`fuzz sample [${engine}]`, { skip }, () => {
     let s: TestServer;
     before(async () => {
-      s = await startServer(engine);
+      s = await startServer(engine, { env: FUZZ_ENV });
     });
     after(async () => s?.close());
 

@@ -2,8 +2,8 @@
 // test/helpers/fuzz.ts at volume (default 10,000 requests per surface), against a fresh server per engine.
 // Prints the counts per surface and status class and the failures; exits 1 on any failure.
 import { parseArgs } from 'node:util';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer } from '../test/helpers/harness.js';
-import { operationsOf, fuzzable, runFuzz, type Surface } from '../test/helpers/fuzz.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer } from '../helpers/harness.js';
+import { FUZZ_ENV, operationsOf, fuzzable, runFuzz, type Surface } from '../helpers/fuzz.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,7 +23,7 @@ for (const { engine, skip } of engines()) {
     console.log(`# ${engine}: skipped (${skip})`);
     continue;
   }
-  const s = await startServer(engine);
+  const s = await startServer(engine, { env: FUZZ_ENV });
   try {
     const doc = await (await fetch(`${s.url}/openapi.json`)).json();
     const ops = operationsOf(doc).filter(fuzzable);
