@@ -244,6 +244,17 @@ export class UsersService {
     for (const guard of this.guards) await guard(identity, ex);
   }
 
+  /**
+   * What create() does before inserting, for a caller that inserts users itself (import, ./import.ts): the
+   * identity locks once per transaction (`lock`), then the guards for each new identity (`guard`).
+   */
+  readonly newIdentity = {
+    lock: async (ex: Executor): Promise<void> => {
+      for (const lock of this.identityLocks) await lock(ex);
+    },
+    guard: (identity: { email?: string; username?: string }, ex: Executor): Promise<void> => this.runGuards(identity, ex),
+  };
+
   async findUser(id: number, opts: { includeDeleted?: boolean; read?: Prefetched } = {}): Promise<User | undefined> {
     const row = opts.read ? opts.read.row : await findUserRow(this.store.db, this.store.engine, id);
     if (!row || (row.deleted_at !== null && !opts.includeDeleted)) return undefined;
@@ -310,8 +321,8 @@ export class UsersService {
     return { rows: page, nextCursor };
   }
 
-  /** Validates and normalises the writable fields shared by create and update. */
-  private async normalize(input: UserPatch, policy: PasswordPolicy): Promise<Updateable<UsersTable> & { _password?: string }> {
+  /** Validates and normalises the writable fields shared by create and update (and import: ./import.ts). */
+  async normalize(input: UserPatch, policy: PasswordPolicy): Promise<Updateable<UsersTable> & { _password?: string }> {
     const out: Updateable<UsersTable> & { _password?: string } = {};
     if (input.email !== undefined) {
       const email = normalizeEmail(input.email);
