@@ -99,13 +99,21 @@ export async function importCommand(core: Core, opts: ImportOptions): Promise<nu
     counts[o.status]++;
     if (!opts.quiet || o.status !== 'created') await put(process.stdout, JSON.stringify(o) + '\n');
   };
+  // While a batch is written, the next one is read and checked (CPU work that needs no database): one
+  // write at a time, results printed in source order.
+  let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
-    const batch = pending.filter((e): e is ImportRecord => !('status' in e));
-    const results = batch.length ? await importer.importBatch(batch) : [];
-    const byRecord = new Map(batch.map((r, i) => [r, results[i]]));
-    for (const e of pending) await report('status' in e ? e : byRecord.get(e)!);
+    const entries = pending;
+    const batch = entries.filter((e): e is ImportRecord => !('status' in e));
     pending = [];
     records = 0;
+    const prepared = await importer.prepareBatch(batch);
+    await writing;
+    writing = (async () => {
+      const results = batch.length ? await importer.writeBatch(prepared) : [];
+      const byRecord = new Map(batch.map((r, i) => [r, results[i]]));
+      for (const e of entries) await report('status' in e ? e : byRecord.get(e)!);
+    })();
   };
   for await (const item of readInput(input, format)) {
     if (item.error !== undefined) {
@@ -127,6 +135,7 @@ export async function importCommand(core: Core, opts: ImportOptions): Promise<nu
     if (records >= IMPORT_BATCH || pending.length >= IMPORT_BATCH * 4) await flush();
   }
   await flush();
+  await writing;
   const seconds = (Date.now() - started) / 1000;
   await put(process.stdout, JSON.stringify({ summary: { ...counts, dry_run: opts.dryRun, format, seconds } }) + '\n');
   return counts.error > 0 ? 1 : 0;

@@ -111,6 +111,13 @@ interface Prepared {
   values: Insertable<UsersTable>;
 }
 
+/** A batch checked by prepareBatch, to be written by writeBatch. */
+export interface PreparedBatch {
+  records: ImportRecord[];
+  prepared: Prepared[];
+  outcomes: Map<ImportRecord, ImportOutcome>;
+}
+
 /** Thrown to roll back a dry run's transaction once everything in it has been checked. */
 class DryRunRollback extends Error {}
 
@@ -146,6 +153,14 @@ export class UserImporter {
   ) {}
 
   async importBatch(records: ImportRecord[]): Promise<ImportOutcome[]> {
+    return this.writeBatch(await this.prepareBatch(records));
+  }
+
+  /**
+   * The checks that need no database (CPU only): a caller may prepare the next batch while the previous
+   * one is being written (writeBatch), never two writes at once.
+   */
+  async prepareBatch(records: ImportRecord[]): Promise<PreparedBatch> {
     const outcomes = new Map<ImportRecord, ImportOutcome>();
     const prepared: Prepared[] = [];
     for (const record of records) {
@@ -155,6 +170,11 @@ export class UserImporter {
         outcomes.set(record, errorOutcome(record, err));
       }
     }
+    return { records, prepared, outcomes };
+  }
+
+  async writeBatch(batch: PreparedBatch): Promise<ImportOutcome[]> {
+    const { records, prepared, outcomes } = batch;
     try {
       await this.write(prepared, outcomes);
     } catch (err) {
@@ -240,7 +260,7 @@ export class UserImporter {
           if (t.username_skeleton) holder.set(`s:${t.username_skeleton}`, t.id);
         }
         const seen = new Set<string>();
-        const toInsert: Prepared[] = [];
+        const candidates: Prepared[] = [];
         for (const p of prepared) {
           const { record, values } = p;
           const keys: Array<[string, string]> = [];
@@ -257,16 +277,18 @@ export class UserImporter {
             decided.set(record, { source: record.source, source_id: record.sourceId, status: 'skipped', reason: 'duplicate_in_input', field: dup[1] });
             continue;
           }
-          try {
-            await this.users.newIdentity.guard({ email: values.email ?? undefined, username: values.username ?? undefined }, trx);
-          } catch (err) {
-            if (!isDomainError(err)) throw err;
-            decided.set(record, errorOutcome(record, err));
-            continue;
-          }
           for (const [k] of keys) seen.add(k);
-          toInsert.push(p);
+          candidates.push(p);
         }
+        // The identity guards (bans), a batch at a time: a refused record is reported, the rest go in.
+        const refusals = await this.users.newIdentity.guardMany(candidates.map((p) => ({ email: p.values.email ?? undefined, username: p.values.username ?? undefined })), trx);
+        const toInsert: Prepared[] = [];
+        candidates.forEach((p, i) => {
+          const refusal = refusals[i];
+          if (refusal === undefined) toInsert.push(p);
+          else if (isDomainError(refusal)) decided.set(p.record, errorOutcome(p.record, refusal));
+          else throw refusal;
+        });
         const rows = await insertUserRows(trx, toInsert.map((p) => p.values));
         const byKey = new Map<string, UserRow>();
         for (const r of rows) byKey.set(r.email_key ? `e:${r.email_key}` : `u:${r.username_key}`, r);
