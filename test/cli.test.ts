@@ -150,7 +150,7 @@ for (const { engine, skip } of engines()) {
 
       // A Keycloak realm export: pbkdf2-sha256 and pbkdf2-sha512 credentials (secretData / credentialData).
       const kc = [256, 512].map((bits) => ({ email: email(`kc${bits}`), password: pw(`kc${bits}`), bits }));
-      const kcDoc = {
+      const kcDoc: { realm: string; users: any[] } = {
         realm: 'test',
         users: kc.map((u, i) => {
           const salt = randomBytes(16);
@@ -162,9 +162,22 @@ for (const { engine, skip } of engines()) {
           };
         }),
       };
+      // Keycloak's pbkdf2 (SHA-1) and argon2 (Keycloak 24+) credentials too.
+      const kc1 = { email: email('kcsha1'), password: pw('kcsha1') };
+      const sha1Salt = randomBytes(16);
+      const kcArgon = { email: email('kcargon'), password: pw('kcargon') };
+      const phc = (await argon2Hash(kcArgon.password, { algorithm: Algorithm.Argon2id, memoryCost: 7168, timeCost: 5, parallelism: 1 })).split('$');
+      const pad = (t: string) => t + '='.repeat((4 - (t.length % 4)) % 4);
+      kcDoc.users.push(
+        { id: 'kc-sha1', username: 'kc_sha1', email: kc1.email, emailVerified: false, enabled: true, firstName: 'Sha', lastName: 'One', createdTimestamp: 1_700_000_000_000,
+          credentials: [{ type: 'password', secretData: JSON.stringify({ value: b64(pbkdf2Sync(kc1.password, sha1Salt, 20000, 64, 'sha1')), salt: b64(sha1Salt) }), credentialData: JSON.stringify({ hashIterations: 20000, algorithm: 'pbkdf2' }) }] },
+        { id: 'kc-argon', username: 'kc_argon', email: kcArgon.email, emailVerified: true, enabled: true, firstName: 'Ar', lastName: 'Gon', createdTimestamp: 1_700_000_000_000,
+          credentials: [{ type: 'password', secretData: JSON.stringify({ value: pad(phc[5]), salt: pad(phc[4]) }), credentialData: JSON.stringify({ hashIterations: 5, algorithm: 'argon2', additionalParameters: { hashLength: ['32'], memory: ['7168'], type: ['id'], version: ['1.3'], parallelism: ['1'] } }) }] },
+      );
       const kcRes = await gh(['import', '--format', 'keycloak', '--file', writeFile(JSON.stringify(kcDoc))]);
       assert.equal(kcRes.code, 0, kcRes.stdout + kcRes.stderr);
-      assert.equal(results(kcRes.stdout).summary.created, 2);
+      assert.equal(results(kcRes.stdout).summary.created, 4);
+      users.push({ ...kc1, prefix: /^\$pbkdf2-sha1\$i=20000\$/ }, { ...kcArgon, prefix: /^\$argon2id\$v=19\$m=7168,t=5,p=1\$/ });
       for (const u of kc) users.push({ email: u.email, password: u.password, prefix: new RegExp(`^\\$pbkdf2-sha${u.bits}\\$i=27500\\$`) });
 
       // Supabase auth.users rows: bcrypt encrypted_password, name from the metadata.
@@ -214,6 +227,7 @@ for (const { engine, skip } of engines()) {
 
     it('--dry-run reports what would happen and writes nothing; a bad row is reported and the others are imported', async () => {
       const count = async (table: 'users' | 'audit_events') => Number((await s.store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      await s.core.bans.create(SYSTEM_PRINCIPAL, SYSTEM_CONTEXT, { banType: 'domain', banValue: 'banned-import.example' });
       const [users0, audit0] = [await count('users'), await count('audit_events')];
       const good = [email('dry'), email('dry')];
       const file = writeFile(lines([
@@ -224,15 +238,18 @@ for (const { engine, skip } of engines()) {
         { email: good[0].toUpperCase() },
         { email: good[1], root_role: 'Emperor' },
         { username: 'dry-user-2', root_role: 'Viewer', password_hash: bcrypt.hashSync('dry-pass-1', 4) },
+        { email: 'someone@mail.banned-import.example' },
+        { email: email('pbkdf2-too-costly'), password_hash: `$pbkdf2-sha256$i=99999999$${b64(randomBytes(16))}$${b64(randomBytes(32))}` },
       ]));
       const dry = await gh(['import', '--dry-run', '--file', file]);
       assert.equal(dry.code, 1, dry.stdout + dry.stderr);
       const d = results(dry.stdout);
       assert.deepEqual(d.rows.map((r) => `${r.source}:${r.status}:${r.reason ?? ''}`), [
         '1:created:', '2:error:unreadable', '3:error:invalid_email', '4:error:unsupported_hash', '5:skipped:duplicate_in_input', '6:error:unknown_role', '7:created:',
+        '8:error:banned', '9:error:unsupported_hash',
       ]);
       assert.equal(d.rows[0].id, null, 'a dry run assigns no id');
-      assert.deepEqual({ created: d.summary.created, skipped: d.summary.skipped, error: d.summary.error, dry_run: d.summary.dry_run }, { created: 2, skipped: 1, error: 4, dry_run: true });
+      assert.deepEqual({ created: d.summary.created, skipped: d.summary.skipped, error: d.summary.error, dry_run: d.summary.dry_run }, { created: 2, skipped: 1, error: 6, dry_run: true });
       assert.equal(await count('users'), users0, 'a dry run creates no user');
       assert.equal(await count('audit_events'), audit0, 'a dry run writes no audit event');
       assert.equal(await s.store.db.selectFrom('tenants').select('id').where('name', '=', 'Dry Tenant').executeTakeFirst(), undefined, 'nor a tenant');
@@ -240,7 +257,7 @@ for (const { engine, skip } of engines()) {
       const real = await gh(['import', '--file', file]);
       assert.equal(real.code, 1);
       const r = results(real.stdout);
-      assert.deepEqual(r.rows.map((x) => `${x.source}:${x.status}`), ['1:created', '2:error', '3:error', '4:error', '5:skipped', '6:error', '7:created']);
+      assert.deepEqual(r.rows.map((x) => `${x.source}:${x.status}`), ['1:created', '2:error', '3:error', '4:error', '5:skipped', '6:error', '7:created', '8:error', '9:error']);
       assert.equal(await count('users'), users0 + 2);
       const member = await s.store.db.selectFrom('tenant_members as m').innerJoin('tenants as t', 't.id', 'm.tenant_id').select('m.user_id').where('t.name', '=', 'Dry Tenant').execute();
       assert.deepEqual(member.map((m) => m.user_id), [r.rows[0].id]);
