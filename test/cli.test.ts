@@ -264,6 +264,19 @@ for (const { engine, skip } of engines()) {
       assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: 'dry-user-2', password: 'dry-pass-1' } })).status, 200, 'the bcrypt user of the same file signs in');
     });
 
+    it('a missing input file, an unwritable output path or an unknown format: exit 2, the path or value named, nothing written', async () => {
+      const missing = await gh(['import', '--file', path.join(tmp, 'no-such-file.jsonl')]);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /cannot read .*no-such-file\.jsonl/);
+      assert.ok(!/\n\s+at /.test(missing.stderr), 'no stack trace');
+      const unwritable = await gh(['export', '--out', path.join(tmp, 'no-such-dir', 'out.jsonl')]);
+      assert.equal(unwritable.code, 2);
+      assert.match(unwritable.stderr, /cannot write .*no-such-dir/);
+      const format = await gh(['import', '--format', 'okta'], lines([{ email: email('okta') }]));
+      assert.equal(format.code, 2);
+      assert.match(format.stderr, /unknown --format "okta"/);
+    });
+
     it('users create / get / update / list / delete act on the store the server reads', async () => {
       const e = email('cliuser');
       const made = await gh(['users', 'create', '--email', e, '--name', 'Cli User', '--root-role', 'viewer', '--password-stdin'], 'cli-user-pass-1\n');

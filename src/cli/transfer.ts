@@ -1,5 +1,5 @@
 // `gatehouse export` and `gatehouse import` (docs/cli.md): JSON Lines out, the same and peer formats in.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { accessSync, constants, createReadStream, createWriteStream, openSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -24,7 +24,17 @@ async function finish(out: Writable): Promise<void> {
 }
 
 export async function exportCommand(core: Core, opts: { out?: string }): Promise<number> {
-  const out: Writable = opts.out && opts.out !== '-' ? createWriteStream(opts.out, { mode: 0o600 }) : process.stdout;
+  let out: Writable = process.stdout;
+  if (opts.out && opts.out !== '-') {
+    let fd: number;
+    try {
+      fd = openSync(opts.out, 'w', 0o600);
+    } catch (err) {
+      process.stderr.write(`export: cannot write ${opts.out}: ${(err as Error).message}\n`);
+      return 2;
+    }
+    out = createWriteStream('', { fd });
+  }
   let count = 0;
   for await (const batch of exportBatches(core.store, EXPORT_BATCH)) {
     // One write per batch: a line per user, password hashes included (the file is written owner-only).
@@ -88,6 +98,14 @@ export async function importCommand(core: Core, opts: ImportOptions): Promise<nu
   }
   const format = opts.format as Format;
   const mapper = MAPPERS[format];
+  if (opts.file && opts.file !== '-') {
+    try {
+      accessSync(opts.file, constants.R_OK);
+    } catch (err) {
+      process.stderr.write(`import: cannot read ${opts.file}: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
   const input: Readable = opts.file && opts.file !== '-' ? createReadStream(opts.file) : process.stdin;
   const importer = new UserImporter(core.store, core.users, SYSTEM_PRINCIPAL, { ip: '127.0.0.1', userAgent: null, requestId: 'cli-import', surface: 'system' }, { dryRun: opts.dryRun });
   const counts = { created: 0, skipped: 0, error: 0 };
