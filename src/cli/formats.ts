@@ -160,7 +160,7 @@ export function keycloakHash(cred: Row): string {
     const digest = algorithm === 'pbkdf2' ? 'sha1' : algorithm.slice(7);
     return `$pbkdf2-${digest}$i=${iterations}$${salt}$${value}`;
   }
-  if (algorithm === 'argon2') {
+  if (/^argon2$/.test(algorithm)) {
     const extra = (data.additionalParameters ?? {}) as Record<string, unknown>;
     const one = (k: string, d: string) => (Array.isArray(extra[k]) ? String((extra[k] as unknown[])[0]) : typeof extra[k] === 'string' ? (extra[k] as string) : d);
     const type = one('type', 'id');
