@@ -124,6 +124,18 @@ for (const { engine, skip } of engines()) {
           const second = results(again.stdout);
           assert.equal(second.summary.skipped, exported.length);
           assert.ok(second.rows.every((r) => r.status === 'skipped' && /_taken$/.test(r.reason)), again.stdout);
+          // --existing update: a row for a user who is there updates them (name, role, activity), nothing else.
+          const changed = { ...row, name: 'Renamed On Import', root_role: 'Viewer', password_hash: null };
+          const upd = await runGatehouse(['import', '--existing', 'update'], { env: freshEnv, input: lines([changed]) });
+          assert.equal(upd.code, 0, upd.stdout + upd.stderr);
+          const u = results(upd.stdout);
+          assert.equal(u.rows[0].status, 'updated', upd.stdout);
+          assert.deepEqual(u.rows[0].changed.sort(), ['name', 'root_role_id']);
+          assert.equal(u.summary.updated, 1);
+          const after = await t.store.db.selectFrom('users').select(['name', 'root_role_id', 'password_hash']).where('email_key', '=', 'round.trip@cli.example.com').executeTakeFirstOrThrow();
+          assert.equal(after.name, 'Renamed On Import');
+          assert.equal(after.root_role_id, ROOT_ROLES.Viewer);
+          assert.ok(after.password_hash, 'the password hash is left as it was');
         } finally {
           await t.close();
         }

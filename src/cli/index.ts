@@ -17,6 +17,7 @@ export const CLI_COMMANDS = new Set(['export', 'import', 'users', 'tokens', 'ban
 
 export const CLI_USAGE = `  gatehouse export [--out FILE]     every live user as JSON Lines, password hashes included (stdout without --out)
   gatehouse import [--file FILE|-] [--format gatehouse|unleash|keycloak|supabase|logto] [--dry-run] [--quiet]
+                   [--existing skip|update]
                                     bring users in (stdin without --file); a JSON line per row, a summary last
   gatehouse users list [--limit N] [--after ID] [--q TEXT] | get ID | create --email E [--username U] [--name N]
                    [--root-role R] [--password-stdin] | update ID [--email E] [--username U] [--name N]
@@ -64,6 +65,7 @@ export async function runCli(argv: string[], config: Config): Promise<number> {
         format: { type: 'string', default: 'gatehouse' },
         'dry-run': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        existing: { type: 'string', default: 'skip' },
         limit: { type: 'string' },
         after: { type: 'string' },
         q: { type: 'string' },
@@ -120,7 +122,8 @@ async function dispatch(core: Core, words: string[], v: Values): Promise<number>
     case 'export':
       return exportCommand(core, { out: s('out') });
     case 'import':
-      return importCommand(core, { file: s('file'), format: s('format') ?? 'gatehouse', dryRun: v['dry-run'] === true, quiet: v.quiet === true });
+      if (s('existing') !== 'skip' && s('existing') !== 'update') throw new UsageError('--existing must be skip or update');
+      return importCommand(core, { file: s('file'), format: s('format') ?? 'gatehouse', dryRun: v['dry-run'] === true, quiet: v.quiet === true, existing: s('existing') as 'skip' | 'update' });
     case 'users':
       return usersCommand(core, verb, arg, v);
     case 'tokens':

@@ -89,6 +89,8 @@ export interface ImportOptions {
   dryRun: boolean;
   /** Print only rows that were not created (and the summary). */
   quiet: boolean;
+  /** What a row whose identity is taken does: skipped (default) or updates that user. */
+  existing: 'skip' | 'update';
 }
 
 export async function importCommand(core: Core, opts: ImportOptions): Promise<number> {
@@ -107,8 +109,8 @@ export async function importCommand(core: Core, opts: ImportOptions): Promise<nu
     }
   }
   const input: Readable = opts.file && opts.file !== '-' ? createReadStream(opts.file) : process.stdin;
-  const importer = new UserImporter(core.store, core.users, SYSTEM_PRINCIPAL, { ip: '127.0.0.1', userAgent: null, requestId: 'cli-import', surface: 'system' }, { dryRun: opts.dryRun });
-  const counts = { created: 0, skipped: 0, error: 0 };
+  const importer = new UserImporter(core.store, core.users, SYSTEM_PRINCIPAL, { ip: '127.0.0.1', userAgent: null, requestId: 'cli-import', surface: 'system' }, { dryRun: opts.dryRun, existing: opts.existing });
+  const counts = { created: 0, updated: 0, skipped: 0, error: 0 };
   const started = Date.now();
   // In source order: an entry is a record still to import or an outcome already decided (unreadable, skipped).
   let pending: Array<ImportRecord | ImportOutcome> = [];

@@ -13,8 +13,8 @@ import { isVerifiableHash } from '../passwords/index.js';
 import { resolveRootRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
 import { insertTenant, insertTenantRole } from '../tenants/store.js';
 import { auditView, type UsersService } from './service.js';
-import { toUser, type UserRow } from './store.js';
-import { PROFILE_FIELDS, type ProfileValues } from './types.js';
+import { findUserRow, toUser, type UserRow } from './store.js';
+import { PROFILE_FIELDS, type ProfileValues, type UserPatch } from './types.js';
 import { foldKey, normalizeText } from './validation.js';
 import { exportUserRows, findTenantIdByKey, findTenantRoleIdByKey, insertAuditRows, insertMemberships, insertUserRows, membershipsOf, usersHoldingKeys } from './transfer-store.js';
 
@@ -103,6 +103,7 @@ export interface ImportRecord extends ProfileValues {
 
 export type ImportOutcome =
   | { source: number; source_id?: string | number | null; status: 'created'; id: number | null; email: string | null; username: string | null }
+  | { source: number; source_id?: string | number | null; status: 'updated'; id: number; changed: string[] }
   | { source: number; source_id?: string | number | null; status: 'skipped'; reason: string; field?: string; existing_id?: number }
   | { source: number; source_id?: string | number | null; status: 'error'; reason: string; field?: string; message: string };
 
@@ -149,7 +150,8 @@ export class UserImporter {
     private readonly users: UsersService,
     private readonly principal: Principal,
     private readonly ctx: RequestContext,
-    private readonly opts: { dryRun: boolean },
+    /** existing 'update': a record whose identity one user already holds updates that user (UsersService.update). */
+    private readonly opts: { dryRun: boolean; existing?: 'skip' | 'update' },
   ) {}
 
   async importBatch(records: ImportRecord[]): Promise<ImportOutcome[]> {
@@ -268,6 +270,12 @@ export class UserImporter {
           if (values.username_key) keys.push([`u:${values.username_key}`, 'username']);
           if (values.username_skeleton) keys.push([`s:${values.username_skeleton}`, 'username']);
           const clash = keys.find(([k]) => holder.has(k));
+          const holders = new Set(keys.flatMap(([k]) => (holder.has(k) ? [holder.get(k)!] : [])));
+          if (clash && this.opts.existing === 'update' && holders.size === 1 && !keys.some(([k]) => seen.has(k))) {
+            for (const [k] of keys) seen.add(k);
+            decided.set(record, await this.updateExisting(trx, [...holders][0], record));
+            continue;
+          }
           if (clash) {
             decided.set(record, { source: record.source, source_id: record.sourceId, status: 'skipped', reason: `${clash[1]}_taken`, field: clash[1], existing_id: holder.get(clash[0]) });
             continue;
@@ -327,6 +335,30 @@ export class UserImporter {
       if (!(err instanceof DryRunRollback)) throw err;
     }
     for (const [r, o] of decided) outcomes.set(r, o);
+  }
+
+  /**
+   * A record for a user who exists: their profile, name, activity and root role as the record has them,
+   * through UsersService.update (its rules: validation, the last admin, an audit event user.updated). The
+   * password hash and memberships are left as they are.
+   */
+  private async updateExisting(trx: Executor, id: number, record: ImportRecord): Promise<ImportOutcome> {
+    const patch: UserPatch = {};
+    if (record.name !== undefined && record.name !== null && record.name.trim()) patch.name = record.name;
+    if (record.username) patch.username = record.username;
+    for (const f of PROFILE_FIELDS) if (record[f] !== undefined && record[f] !== null && record[f] !== '') (patch as Record<string, unknown>)[f] = record[f];
+    if (record.isActive !== undefined) patch.isActive = record.isActive;
+    if (record.rootRole !== undefined && record.rootRole !== null && record.rootRole !== '') patch.rootRoleId = resolveRootRole(record.rootRole, 'root_role');
+    try {
+      // Read in the batch's transaction (SQLite has one connection, and the transaction holds it).
+      const user = await findUserRow(trx, this.store.engine, id);
+      if (!user || user.deleted_at !== null) return { source: record.source, source_id: record.sourceId, status: 'skipped', reason: 'deleted_user_holds_identity', existing_id: id };
+      const result = await this.users.update(this.principal, this.ctx, id, patch, { onEmpty: 'noop', ex: trx });
+      return { source: record.source, source_id: record.sourceId, status: 'updated', id, changed: result.changed };
+    } catch (err) {
+      if (!isDomainError(err)) throw err;
+      return errorOutcome(record, err);
+    }
   }
 
   /** The tenant of this name, created (with an audit event) when there is none. */
