@@ -10,6 +10,7 @@ import { openStore, StoreOpenError, waitForPostgres } from './store/db.js';
 import { DataDirLockedError, lockDataDir } from './store/lock.js';
 import { migrateToLatest } from './store/migrate.js';
 import { schedulePurge } from './core/maintenance/index.js';
+import { CLI_COMMANDS, CLI_USAGE, runCli } from './cli/index.js';
 
 const USAGE = `gatehouse — user administration server
 
@@ -19,7 +20,7 @@ Usage:
   gatehouse create-admin --email E [--username U] [--password-stdin]
                                     create an admin (root role Owner); the password comes from
                                     GATEHOUSE_ADMIN_PASSWORD or, with --password-stdin, standard input
-  gatehouse --help                  this text
+${CLI_USAGE}  gatehouse --help                  this text
 
 Environment:
 ${configHelp()}
@@ -92,6 +93,8 @@ async function serve(config: Config): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The operator commands parse their own options (src/cli/, docs/cli.md).
+  if (CLI_COMMANDS.has(argv[0]) && !argv.includes('--help') && !argv.includes('-h')) return runCli(argv, parseConfig(process.env));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

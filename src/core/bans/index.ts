@@ -194,8 +194,20 @@ export class BansService {
     // a banned user can change standing this way: the identity guard refuses a new email or username that an
     // active ban matches, so a user without a ban cannot gain one by it.
     this.deps.users.addIdentityHook((userId, ex) => refreshBanStanding(ex, [userId], { onlyIfBanned: true }));
-    this.deps.users.addIdentityGuard((identity, ex) =>
-      assertNotBanned(ex, { email: identity.email, name: identity.username }, { email: 'email', name: 'username' }),
+    this.deps.users.addIdentityGuard(
+      (identity, ex) => assertNotBanned(ex, { email: identity.email, name: identity.username }, { email: 'email', name: 'username' }),
+      // Bulk import: one statement for a whole batch; only when some unrevoked ban could match is each checked.
+      async (identities, ex) => {
+        const wanted = new Map<BanType, Set<string>>();
+        for (const identity of identities) {
+          for (const c of probeCandidates({ email: identity.email, name: identity.username })) {
+            let set = wanted.get(c.type);
+            if (!set) wanted.set(c.type, (set = new Set()));
+            for (const v of c.values) set.add(v);
+          }
+        }
+        return (await findUnrevokedBans(ex, [...wanted].map(([type, values]) => ({ type, values: [...values] })))).length === 0;
+      },
     );
     this.deps.auth.addLoginGuard((user, _ctx, ex) =>
       assertNotBanned(ex ?? this.store.db, { email: user.email ?? undefined, name: user.username ?? undefined }, { email: 'email', name: 'username' }),

@@ -1,8 +1,10 @@
 // Password hashing: argon2id (OWASP parameters or stronger), never on the event loop: on worker threads of
 // their own, at a lower scheduling priority than the threads serving requests, and bounded by a queue, so a
 // burst of hashes cannot starve every other request. Imported bcrypt hashes verify too and are upgraded to
-// argon2id on the next successful sign-in.
+// argon2id on the next successful sign-in, and so do imported PBKDF2 (Keycloak), scrypt and argon2i/argon2id
+// hashes of other parameters (docs/cli.md, "Password hash formats").
 import { createRequire } from 'node:module';
+import { pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
 import type { Argon2Params } from '../../platform/config.js';
@@ -220,6 +222,12 @@ export class PasswordHasher {
       const ok = await this.queue.run(() => bcrypt.compare(password, hash.replace(/^\$2y\$/, '$2b$')), 'signin');
       return ok ? { ok, rehash: await this.hash(password, 'signin') } : { ok };
     }
+    const foreign = parseForeignHash(hash);
+    if (foreign) {
+      // node:crypto's callback forms run on libuv's thread pool: the event loop only waits for the answer.
+      const ok = await this.queue.run(() => verifyForeign(foreign, password), 'signin');
+      return ok ? { ok, rehash: await this.hash(password, 'signin') } : { ok };
+    }
     const stored = phcParams(hash);
     if (!stored) return { ok: false };
     const ok = await this.onThread<boolean>({ op: 'verify', hash, password }, 'signin').catch(() => false);
@@ -230,4 +238,65 @@ export class PasswordHasher {
       stored.t === this.params.timeCost && stored.p === this.params.parallelism;
     return current ? { ok } : { ok, rehash: await this.hash(password, 'signin') };
   }
+}
+
+/**
+ * Imported hashes other than bcrypt and argon2, as PHC-like strings (docs/cli.md):
+ *   $pbkdf2-sha256$i=<iterations>$<salt>$<hash>   (also pbkdf2-sha512, pbkdf2-sha1)
+ *   $scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt>$<hash>
+ * Salt and hash are base64, standard or URL-safe, padded or not; passlib's "adapted" base64 ('.' for '+')
+ * reads too. The derived key's length is the stored hash's length.
+ */
+export type ForeignHash =
+  | { kind: 'pbkdf2'; digest: 'sha1' | 'sha256' | 'sha512'; iterations: number; salt: Buffer; hash: Buffer }
+  | { kind: 'scrypt'; N: number; r: number; p: number; salt: Buffer; hash: Buffer };
+
+/** Bounds that keep a hostile import from pinning a thread for minutes or allocating gigabytes. */
+const PBKDF2_MAX_ITERATIONS = 10_000_000;
+const SCRYPT_MAX_LN = 20;
+
+function b64(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/._-]*={0,2}$/.test(text) || text === '') return undefined;
+  return Buffer.from(text.replace(/\./g, '+').replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+}
+
+function kvParams(text: string): Record<string, number> {
+  return Object.fromEntries(text.split(',').map((kv) => { const [k, v] = kv.split('='); return [k, /^\d+$/.test(v ?? '') ? Number(v) : NaN]; }));
+}
+
+/** The parts of a PBKDF2 or scrypt hash in the formats above, or undefined for anything else. */
+export function parseForeignHash(hash: string): ForeignHash | undefined {
+  const parts = hash.split('$');
+  if (parts.length !== 5 || parts[0] !== '') return undefined;
+  const salt = b64(parts[3]);
+  const out = b64(parts[4]);
+  if (!salt || !out || out.length < 16 || out.length > 128) return undefined;
+  const m = /^pbkdf2-(sha1|sha256|sha512)$/.exec(parts[1]);
+  if (m) {
+    const { i } = kvParams(parts[2]);
+    if (!Number.isInteger(i) || i < 1 || i > PBKDF2_MAX_ITERATIONS) return undefined;
+    return { kind: 'pbkdf2', digest: m[1] as 'sha1' | 'sha256' | 'sha512', iterations: i, salt, hash: out };
+  }
+  if (parts[1] === 'scrypt') {
+    const { ln, r, p } = kvParams(parts[2]);
+    if (![ln, r, p].every((n) => Number.isInteger(n) && n >= 1) || ln > SCRYPT_MAX_LN || r > 32 || p > 16) return undefined;
+    return { kind: 'scrypt', N: 2 ** ln, r, p, salt, hash: out };
+  }
+  return undefined;
+}
+
+function verifyForeign(h: ForeignHash, password: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (err: Error | null, key: Buffer) => resolve(!err && key.length === h.hash.length && timingSafeEqual(key, h.hash));
+    if (h.kind === 'pbkdf2') pbkdf2(password, h.salt, h.iterations, h.hash.length, h.digest, done);
+    else scrypt(password, h.salt, h.hash.length, { N: h.N, r: h.r, p: h.p, maxmem: 256 * h.N * h.r + 1024 * 1024 }, done);
+  });
+}
+
+/** True when `hash` is a stored form sign-in can verify (argon2 PHC, bcrypt, PBKDF2 or scrypt as above). */
+export function isVerifiableHash(hash: string): boolean {
+  if (/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash)) return true;
+  if (parseForeignHash(hash)) return true;
+  const p = phcParams(hash);
+  return p !== undefined && ['argon2id', 'argon2i', 'argon2d'].includes(p.type) && [p.m, p.t, p.p].every((n) => Number.isInteger(n) && n > 0);
 }

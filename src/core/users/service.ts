@@ -28,6 +28,9 @@ import { unauthenticated } from '../errors.js';
  */
 export type IdentityGuard = (identity: { email?: string; username?: string }, ex: Executor) => Promise<void> | void;
 
+/** Many identities at once (bulk import): true when the guard it goes with would refuse none of them. */
+export type IdentityPrecheck = (identities: Array<{ email?: string; username?: string }>, ex: Executor) => Promise<boolean>;
+
 /**
  * Runs first in a transaction that sets a user's email or username, before any row is locked (bans order
  * their writes against identity changes here).
@@ -216,6 +219,8 @@ function inviteUsable(row: UserRow | undefined, createdBy: string | null): boole
 
 export class UsersService {
   private readonly guards: IdentityGuard[] = [];
+  /** Per guard (same index), an optional check of many identities at once: true when the guard refuses none of them. */
+  private readonly guardPrechecks: Array<IdentityPrecheck | undefined> = [];
   private readonly identityHooks: IdentityHook[] = [];
   private readonly identityLocks: IdentityLock[] = [];
   /** Runs in the transaction of an email change (the mail notice and verification link: src/core/mail/flows.ts). */
@@ -228,8 +233,9 @@ export class UsersService {
     private readonly throttle?: LoginThrottle,
   ) {}
 
-  addIdentityGuard(guard: IdentityGuard): void {
+  addIdentityGuard(guard: IdentityGuard, precheck?: IdentityPrecheck): void {
     this.guards.push(guard);
+    this.guardPrechecks.push(precheck);
   }
 
   addIdentityLock(lock: IdentityLock): void {
@@ -243,6 +249,37 @@ export class UsersService {
   private async runGuards(identity: { email?: string; username?: string }, ex: Executor): Promise<void> {
     for (const guard of this.guards) await guard(identity, ex);
   }
+
+  /**
+   * What create() does before inserting, for a caller that inserts users itself (import, ./import.ts): the
+   * identity locks once per transaction (`lock`), then the guards for each new identity (`guard`).
+   */
+  readonly newIdentity = {
+    lock: async (ex: Executor): Promise<void> => {
+      for (const lock of this.identityLocks) await lock(ex);
+    },
+    guard: (identity: { email?: string; username?: string }, ex: Executor): Promise<void> => this.runGuards(identity, ex),
+    /**
+     * The guards for many identities: for each, the refusal (a DomainError) or undefined. A guard with a
+     * precheck that clears them all (one statement) is not run one identity at a time.
+     */
+    guardMany: async (identities: Array<{ email?: string; username?: string }>, ex: Executor): Promise<Array<unknown>> => {
+      const refusals: unknown[] = identities.map(() => undefined);
+      for (let g = 0; g < this.guards.length; g++) {
+        const precheck = this.guardPrechecks[g];
+        if (precheck && (await precheck(identities, ex))) continue;
+        for (let i = 0; i < identities.length; i++) {
+          if (refusals[i] !== undefined) continue;
+          try {
+            await this.guards[g](identities[i], ex);
+          } catch (err) {
+            refusals[i] = err;
+          }
+        }
+      }
+      return refusals;
+    },
+  };
 
   async findUser(id: number, opts: { includeDeleted?: boolean; read?: Prefetched } = {}): Promise<User | undefined> {
     const row = opts.read ? opts.read.row : await findUserRow(this.store.db, this.store.engine, id);
@@ -310,8 +347,8 @@ export class UsersService {
     return { rows: page, nextCursor };
   }
 
-  /** Validates and normalises the writable fields shared by create and update. */
-  private async normalize(input: UserPatch, policy: PasswordPolicy): Promise<Updateable<UsersTable> & { _password?: string }> {
+  /** Validates and normalises the writable fields shared by create and update (and import: ./import.ts). */
+  async normalize(input: UserPatch, policy: PasswordPolicy): Promise<Updateable<UsersTable> & { _password?: string }> {
     const out: Updateable<UsersTable> & { _password?: string } = {};
     if (input.email !== undefined) {
       const email = normalizeEmail(input.email);
