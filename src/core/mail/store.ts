@@ -1,8 +1,9 @@
 // SQL of the mail flows: one-time password tokens share the invite table (an invite is a first password
 // reset; GET /auth/reset/validate and POST /auth/reset/password accept both), told apart by created_by.
 import type { Executor } from '../../store/sql.js';
+import { PASSWORD_RESET_TOKEN as RESET_CREATED_BY } from '../users/types.js';
 
-export const RESET_CREATED_BY = 'password-reset';
+export { RESET_CREATED_BY };
 
 export async function insertResetToken(ex: Executor, row: { tokenHash: string; userId: number; now: string; expiresAt: string }): Promise<void> {
   await ex.insertInto('useradmin_invites').values({

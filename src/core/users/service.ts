@@ -14,7 +14,7 @@ import type { LoginThrottle } from '../throttle/index.js';
 import { keysetBatches } from '../../store/batches.js';
 import { findUserRow, findUserRowByLogin, listUserRows, liveUserItemRows, toUserListItem, lockActiveAdminIds, firstPageQuery, toUser, toUserSummary, updateUserRowWithAudit, type ListShape, type UserRow } from './store.js';
 import type { NewUser, User, UserCursor, UserListItem, UserListQuery, UserPatch, UserSummary } from './types.js';
-import { PROFILE_FIELDS } from './types.js';
+import { PASSWORD_RESET_TOKEN, PROFILE_FIELDS } from './types.js';
 import { checkImageUrl, foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
 import { emailKey, usernameKey } from '../identity/index.js';
 // user-admin surface (invites)
@@ -203,9 +203,6 @@ export interface PageRead {
 function pageKey(q: UserListQuery): string {
   return `${q.limit}|${q.afterId ?? ''}|${q.afterKey ?? ''}|${q.q ?? ''}|${q.isActive ?? ''}|${q.isAdmin ?? ''}|${q.emailContains ?? ''}`;
 }
-
-/** created_by of the one-time tokens a forgotten-password mail carries (they share the invite table). */
-const PASSWORD_RESET_TOKEN = 'password-reset';
 
 /**
  * An invite sets a first password: only for a user who may act (active, not deleted, not banned) and has

@@ -101,3 +101,9 @@ export interface UserCursor {
   id: number;
   key?: string;
 }
+
+/**
+ * created_by of the one-time tokens a forgotten-password mail carries: they share the invite table with
+ * invites (GET /auth/reset/validate and POST /auth/reset/password accept both).
+ */
+export const PASSWORD_RESET_TOKEN = 'password-reset';

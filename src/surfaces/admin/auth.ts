@@ -152,7 +152,9 @@ export function checkCsrf(req: FastifyRequest, access: AccessTokens, sessionFami
 /** onRequest guard: authentication, permission, then CSRF for cookie callers on unsafe methods. */
 export function adminGuard(core: Core, access: AccessTokens) {
   return async function guard(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    requireJsonBody(req);
+    // JSON bodies only (seed 000: "Options: application/json"): form posts and text/plain are 415 before they
+    // are read, which also keeps cross-site HTML forms from signing anyone in.
+    requireJsonBodyIfAny(req);
     const auth = req.routeOptions.config.auth ?? 'admin';
     if (auth === 'public') {
       // Public routes that act on the session cookies (sign-out, refresh) take them from our own pages only.
@@ -181,11 +183,3 @@ export function adminGuard(core: Core, access: AccessTokens) {
   };
 }
 
-/**
- * The admin surface takes JSON bodies only (seed 000: "Options: application/json"). Any other body (form
- * posts, text/plain, none declared) is 415 before it is read: this also keeps cross-site HTML forms, which
- * cannot send JSON, from signing anyone in.
- */
-export function requireJsonBody(req: FastifyRequest): void {
-  requireJsonBodyIfAny(req);
-}
