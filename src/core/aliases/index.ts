@@ -8,7 +8,7 @@ import { recordAudit } from '../audit/index.js';
 import type { Principal, RequestContext } from '../context.js';
 import type { CoreDeps } from '../deps.js';
 import { conflict, invalid, notFound, preconditionFailed } from '../errors.js';
-import { etagOf, ifMatchSatisfied } from '../users/service.js';
+import { etagOf, ifMatchSatisfied } from '../etag.js';
 import { emailDomain, normalizeEmail } from '../users/validation.js';
 import { assertNotBanned } from '../bans/index.js';
 import { identitySkeleton } from '../identity/index.js';

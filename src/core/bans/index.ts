@@ -8,7 +8,7 @@ import type { CoreDeps } from '../deps.js';
 import { conflict, DomainError, invalid, notFound, preconditionFailed } from '../errors.js';
 import { endUserCredentials } from '../sessions/index.js';
 import { NO_BAN_END } from '../auth/credentials.js';
-import { etagOf, ifMatchSatisfied } from '../users/service.js';
+import { etagOf, ifMatchSatisfied } from '../etag.js';
 import { normalizeText } from '../users/validation.js';
 import { identitySkeleton } from '../identity/index.js';
 import { disableAliasesMatching } from '../aliases/index.js';

@@ -17,6 +17,7 @@ import type { NewUser, User, UserCursor, UserListItem, UserListQuery, UserPatch,
 import { PASSWORD_RESET_TOKEN, PROFILE_FIELDS } from './types.js';
 import { checkImageUrl, foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
 import { emailKey, usernameKey } from '../identity/index.js';
+import { etagOf, ifMatchSatisfied } from '../etag.js';
 // user-admin surface (invites)
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
 import { toIso } from '../../store/sql.js';
@@ -141,19 +142,6 @@ export function auditView(u: User): Record<string, unknown> {
     deleted_at: u.deletedAt,
     version: u.version,
   };
-}
-
-export function etagOf(u: { id: number; version: number }): string {
-  return `"${u.id}.${u.version}"`;
-}
-
-/** True when `ifMatch` (a list of entity tags, or `*`) matches the user's current ETag. */
-export function ifMatchSatisfied(ifMatch: string, u: { id: number; version: number }): boolean {
-  const current = etagOf(u);
-  return ifMatch
-    .split(',')
-    .map((t) => t.trim().replace(/^W\//, ''))
-    .some((t) => t === '*' || t === current);
 }
 
 function mapUnique(err: unknown): never {

@@ -7,7 +7,7 @@ import type { Core } from '../../core/index.js';
 import type { Principal, RequestContext } from '../../core/context.js';
 import { forbidden, invalid, isDomainError, notFound, unauthenticated } from '../../core/errors.js';
 import type { ActiveSession } from '../../core/sessions/index.js';
-import { etagOf } from '../../core/users/service.js';
+import { etagOf } from '../../core/etag.js';
 import type { User, UserPatch } from '../../core/users/types.js';
 import { normalizeEmail } from '../../core/users/validation.js';
 import { requestContext } from '../../platform/http.js';

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
 import { invalid, isDomainError, unauthenticated } from '../../core/errors.js';
-import { etagOf } from '../../core/users/service.js';
+import { etagOf } from '../../core/etag.js';
 import { resolveRootRole } from '../../core/roles/index.js';
 import { readOf } from '../target-user.js';
 import type { UserListQuery, UserPatch } from '../../core/users/types.js';

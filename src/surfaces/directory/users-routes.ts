@@ -5,7 +5,7 @@ import Type, { type Static } from 'typebox';
 import type { Core } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
 import type { TenantAccess } from '../../core/tenants/index.js';
-import { etagOf } from '../../core/users/service.js';
+import { etagOf } from '../../core/etag.js';
 import type { ProfileValues, UserPatch } from '../../core/users/types.js';
 import { publicBaseUrl, requestContext } from '../../platform/http.js';
 import { AccountRole, CreateUserBody, IdParams, ListUsersQuery, Paginated, Success, SyncRolesBody, TenantHeaders, UpdateUserBody, UserResource } from './schemas.js';

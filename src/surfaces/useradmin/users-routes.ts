@@ -5,7 +5,7 @@ import type { Core } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
 import { listRootRoles, resolveRootRole, ROOT_ROLE_NAMES } from '../../core/roles/index.js';
 import type { UserListItem, UserPatch } from '../../core/users/types.js';
-import { etagOf } from '../../core/users/service.js';
+import { etagOf } from '../../core/etag.js';
 import { publicBaseUrl, requestContext } from '../../platform/http.js';
 import { CreateUserBody, Empty, IdParams, IfMatchHeaders, PasswordBody, SearchQuery, UnleashUser, UpdateUserBody, UsersResponse } from './schemas.js';
 import { rootRoleItem, unleashUser } from './serialize.js';
