@@ -8,6 +8,7 @@ import { isDomainError } from '../core/errors.js';
 import { BAN_TYPES, type BanType } from '../core/bans/values.js';
 import { resolveRootRole } from '../core/roles/index.js';
 import type { NewUser, UserPatch } from '../core/users/types.js';
+import { emptyPatchError, isEmptyPatch } from '../core/users/index.js';
 import type { Config } from '../platform/config.js';
 import { openStore } from '../store/db.js';
 import { migrateToLatest } from '../store/migrate.js';
@@ -200,7 +201,8 @@ async function usersCommand(core: Core, verb: string | undefined, arg: string | 
       if (s('active') !== undefined) patch.isActive = boolArg(s('active'), '--active');
       const pw = await password();
       if (pw !== undefined) patch.password = pw;
-      const result = await core.users.update(SYSTEM_PRINCIPAL, CLI_CONTEXT, id, patch, { onEmpty: 'reject' });
+      if (isEmptyPatch(patch)) throw emptyPatchError();
+      const result = await core.users.update(SYSTEM_PRINCIPAL, CLI_CONTEXT, id, patch, {});
       print({ ...result.user, changed: result.changed, sessions_revoked: result.sessionsRevoked });
       return 0;
     }

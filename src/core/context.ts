@@ -6,6 +6,13 @@ export interface RequestContext {
   userAgent: string | null;
   requestId: string;
   surface: SurfaceName | 'system';
+  /** What the request read ahead with its credentials (core/auth/read-ahead.ts), for the core to take instead of reading again. */
+  reads?: ReadCache;
+}
+
+/** Rows a request has already read, by what was read; each taken at most once. */
+export interface ReadCache {
+  take(key: string): { value: unknown } | undefined;
 }
 
 export type Principal =

@@ -6,7 +6,7 @@ import type { PasswordHasher } from './passwords/index.js';
 import type { SessionService } from './sessions/index.js';
 import type { LoginThrottle } from './throttle/index.js';
 import type { TokensService } from './tokens/index.js';
-import type { UsersService } from './users/service.js';
+import type { UsersService } from './users/index.js';
 
 export interface CoreDeps {
   config: Config;

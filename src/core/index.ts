@@ -10,7 +10,8 @@ import { resolveServerSecret } from './settings/index.js';
 import { LoginThrottle } from './throttle/index.js';
 import { SignUpGate } from './throttle/signup.js';
 import { TokensService } from './tokens/index.js';
-import { UsersService } from './users/service.js';
+import { UsersService } from './users/index.js';
+import { InvitesService } from './invites/index.js';
 import type { CoreDeps } from './deps.js';
 import { BansService } from './bans/index.js';
 import { AliasesService } from './aliases/index.js';
@@ -26,6 +27,8 @@ export interface Core extends CoreDeps {
   aliases: AliasesService;
   tenants: TenantsService;
   oauth: OAuthService;
+  /** User-admin invite links (set your first password). */
+  invites: InvitesService;
   /** Self-service sign-up: open or closed, and a per-address limit. */
   signup: SignUpGate;
   /** Mail and webhook messages; its dispatcher runs only once started (serve, or a test that asks). */
@@ -63,6 +66,7 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
     aliases: new AliasesService(deps),
     tenants: new TenantsService(deps),
     oauth: new OAuthService(deps),
+    invites: new InvitesService(store, users),
     signup: new SignUpGate(store, config),
   };
   core.bans.install();

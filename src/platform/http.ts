@@ -6,7 +6,7 @@ import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Config, SurfaceName } from './config.js';
 import { uuid } from './crypto.js';
-import type { RequestContext } from '../core/context.js';
+import type { ReadCache, RequestContext } from '../core/context.js';
 import { invalid, type DomainError } from '../core/errors.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -181,6 +181,13 @@ export function clientIp(req: FastifyRequest): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What the surface's guard read ahead with the caller's credentials, once the caller is allowed (RequestContext.reads). */
+    reads?: ReadCache;
+  }
+}
+
 export function requestContext(req: FastifyRequest, surface: SurfaceName): RequestContext {
   const ua = req.headers['user-agent'];
   return {
@@ -188,6 +195,7 @@ export function requestContext(req: FastifyRequest, surface: SurfaceName): Reque
     userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
     requestId: String(req.id),
     surface,
+    reads: req.reads,
   };
 }
 

@@ -1,22 +1,27 @@
-// Routes about one user (`:id`) can have that user's row read in the same statement as the caller's
-// credentials (config.readsTargetUser): the surface's guard asks for it, the handler passes it on to the
-// core as the row already read. Shared by the admin and user-admin surfaces.
+// What a route reads ahead with the caller's credentials (core/auth/read-ahead.ts): the user named by its
+// `:id` (config.readsTargetUser) and a read of its own (config.readsAlong), sent in the same round trip as
+// the credential check. The surface's guard asks for them (readAheadOf) and attaches what came back to the
+// request (req.reads), from where it reaches the core in the request context (requestContext) once the
+// caller is allowed. Shared by the admin and user-admin surfaces.
 import type { FastifyRequest } from 'fastify';
-import type { Prefetched } from '../core/users/service.js';
-import type { UserRow } from '../core/users/store.js';
+import type { CompiledQuery } from 'kysely';
+import type { ReadAheadRequest } from '../core/auth/read-ahead.js';
 import { MAX_ID } from '../store/sql.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * The route is about the user named by its `:id` parameter: that user's row is read in the same
-     * statement as the caller's credentials (req.targetUser), saving the handler a round trip.
+     * statement as the caller's credentials, saving the handler a round trip.
      */
     readsTargetUser?: boolean;
-  }
-  interface FastifyRequest {
-    /** Routes with readsTargetUser: the `:id` user's row as read with the credentials (undefined row: none). */
-    targetUser?: { id: number; row: UserRow | undefined };
+    /**
+     * A read the route will make whatever the caller is, to send along with the credential check (one round
+     * trip instead of two on PostgreSQL): the guard calls it before validation, so it returns undefined for
+     * anything but the plain requests it understands. The core takes the rows by their key, only for the
+     * very read it would have made.
+     */
+    readsAlong?: (req: FastifyRequest) => { key: string; query: CompiledQuery } | undefined;
   }
 }
 
@@ -30,7 +35,12 @@ export function targetUserId(req: FastifyRequest): number | undefined {
   return id <= MAX_ID ? id : undefined;
 }
 
-/** The target user's row as the guard read it with the credentials, when it read that very id. */
-export function readOf(req: FastifyRequest, id: number): Prefetched | undefined {
-  return req.targetUser && req.targetUser.id === id ? { row: req.targetUser.row } : undefined;
+/** What the route asks its credential check to read ahead. */
+export function readAheadOf(req: FastifyRequest): ReadAheadRequest {
+  const config = req.routeOptions.config;
+  const targetId = targetUserId(req);
+  const along = config.readsAlong?.(req);
+  return targetId === undefined && along === undefined ? NOTHING : { targetUserId: targetId, along };
 }
+
+const NOTHING: ReadAheadRequest = Object.freeze({});

@@ -9,13 +9,11 @@
 // - no active email, domain or name ban matches the user (users.banned_until, kept by the bans service):
 //   while one does, every credential of the user is refused (sessions, refresh, OAuth grants, personal and
 //   admin API tokens, invite links), and they work again once it ends, unless the ban also revoked them.
-import type { Executor } from '../../store/sql.js';
-import { nowIso } from '../../store/sql.js';
 
 /** users.banned_until for a ban without an end. */
 export const NO_BAN_END = '9999-12-31T23:59:59.999Z';
 
-/** The columns of a user's standing, as a credential check reads them (either engine's types). */
+/** The columns of a user's standing, as a credential check reads them (PostgreSQL's or SQLite's types). */
 export interface Standing {
   is_active: number | boolean | null;
   deleted_at: Date | string | null;
@@ -34,16 +32,4 @@ export function mayAct(row: Standing | undefined, nowMs = Date.now()): boolean {
   if (!row) return false;
   if (!(row.is_active === 1 || row.is_active === true) || row.deleted_at !== null) return false;
   return !bannedNow(row.banned_until, nowMs);
-}
-
-/** Spends every pending invite (set-your-password) token of a user; returns how many. */
-export async function endPendingInvites(ex: Executor, userId: number): Promise<number> {
-  const r = await ex.updateTable('useradmin_invites').set({ used_at: nowIso() }).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
-  return Number(r.numUpdatedRows);
-}
-
-/** Deletes the user's personal access tokens and the admin API tokens that act for them; returns how many. */
-export async function deleteTokensOf(ex: Executor, userId: number): Promise<number> {
-  const r = await ex.deleteFrom('api_tokens').where((eb) => eb.or([eb('user_id', '=', userId), eb('creator_user_id', '=', userId)])).executeTakeFirst();
-  return Number(r.numDeletedRows);
 }

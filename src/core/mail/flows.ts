@@ -88,7 +88,7 @@ export class AccountMail {
       const row = await findResetToken(trx, this.deps.store.engine, sha256Hex(token));
       if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) throw bad();
       const self: Principal = { kind: 'user', userId: row.user_id, sessionId: null, rootRoleId: 0, permissions: new Set(), label: `user:${row.user_id}` };
-      const result = await this.deps.users.update(self, ctx, row.user_id, { password }, { onEmpty: 'reject', passwordPolicy: policy, keepSessionId: null, ex: trx });
+      const result = await this.deps.users.update(self, ctx, row.user_id, { password }, { passwordPolicy: policy, keepSessionId: null, ex: trx });
       await spendPasswordTokens(trx, row.user_id, nowIso());
       return result.user;
     });

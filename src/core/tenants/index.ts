@@ -469,7 +469,6 @@ export class TenantsService {
     // updated, then the roles in this tenant.
     await this.deps.users.update(access.principal, ctx, id, { ...patch, rootRoleId: undefined, isAdmin: undefined }, {
       ifMatch: opts.ifMatch,
-      onEmpty: 'noop',
       keepSessionId: access.principal.kind === 'user' ? access.principal.sessionId : null,
       authorize: (trx, before) => this.assertAccountReach(trx, access, before),
       transaction: (work) => this.db.transaction().execute(async (trx) => {

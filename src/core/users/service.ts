@@ -1,27 +1,25 @@
-// The users service: every rule about users lives here, whichever surface calls it.
+// The users service: every rule about users lives here, whichever surface calls it. SQL: ./store.ts.
 import type { Store } from '../../store/db.js';
 import { nowIso, uniqueViolation, type Executor } from '../../store/sql.js';
-import type { CompiledQuery, Updateable } from 'kysely';
+import type { Updateable } from 'kysely';
 import type { UsersTable } from '../../store/schema.js';
 import { auditListenerOf, auditRow, recordAudit } from '../audit/index.js';
 import { isAdminPrincipal, type Principal, type RequestContext } from '../context.js';
 import { conflict, DomainError, invalid, notFound, preconditionFailed } from '../errors.js';
 import { checkPassword, type PasswordHasher, type PasswordPolicy, BASE_POLICY } from '../passwords/index.js';
+import { checkStrongPassword, STRONG_PASSWORD_POLICY } from '../passwords/strength.js';
 import { isAdminRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
 import { endUserCredentials, rotateSessionToken } from '../sessions/index.js';
-import { mayAct } from '../auth/credentials.js';
 import type { LoginThrottle } from '../throttle/index.js';
 import { keysetBatches } from '../../store/batches.js';
-import { findUserRow, findUserRowByLogin, listUserRows, liveUserItemRows, toUserListItem, lockActiveAdminIds, firstPageQuery, toUser, toUserSummary, updateUserRowWithAudit, type ListShape, type UserRow } from './store.js';
+import { createUserStore, toUserListItem, toUser, toUserSummary, type ListShape, type PageRead, type UserRow, type UserStore } from './store.js';
 import type { NewUser, User, UserCursor, UserListItem, UserListQuery, UserPatch, UserSummary } from './types.js';
-import { PASSWORD_RESET_TOKEN, PROFILE_FIELDS } from './types.js';
+import { PROFILE_FIELDS } from './types.js';
 import { checkImageUrl, foldKey, normalizeEmail, normalizeText, normalizeUsername } from './validation.js';
 import { emailKey, usernameKey } from '../identity/index.js';
 import { etagOf, ifMatchSatisfied } from '../etag.js';
-// user-admin surface (invites)
-import { randomToken, sha256Hex } from '../../platform/crypto.js';
-import { toIso } from '../../store/sql.js';
-import { unauthenticated } from '../errors.js';
+
+export type { PageRead };
 
 /**
  * A check run before a user is created or their email/username changes (bans hook in here).
@@ -44,10 +42,6 @@ export type IdentityHook = (userId: number, ex: Executor) => Promise<void>;
 export interface UpdateOptions {
   /** The `If-Match` header, when the client sent one. */
   ifMatch?: string;
-  /** What a patch with no recognised field means on this surface. */
-  onEmpty: 'reject' | 'noop';
-  /** The admin surface refuses an admin changing their own password through the generic route. */
-  forbidSelfPassword?: boolean;
   passwordPolicy?: PasswordPolicy;
   /** When the caller changes their own password, this session survives (the others are revoked). */
   keepSessionId?: string | null;
@@ -65,22 +59,11 @@ export interface UpdateOptions {
    */
   rotateSessionId?: string;
   /**
-   * The user's row as the caller's request already read it (with its credentials, in one statement). A
-   * profile edit on PostgreSQL writes against it instead of reading again; the write only applies if the
-   * version is still the one read, so a stale read costs a retry, never a lost update.
-   */
-  read?: Prefetched;
-  /**
    * Runs in the update's transaction once the target row is locked and the update is known to change it
    * (a patch that changes nothing skips it): the caller's last word on whether this user may be changed,
    * decided on fresh data. It throws to refuse, and then nothing is written.
    */
   authorize?: (trx: Executor, before: User, changed: string[]) => Promise<void>;
-}
-
-/** A user row read earlier in the same request (row undefined: there was no such user). */
-export interface Prefetched {
-  row: UserRow | undefined;
 }
 
 export interface UpdateResult {
@@ -181,25 +164,19 @@ function changedColumns(row: UserRow, values: Updateable<UsersTable>): Record<st
   return changes;
 }
 
-/** A list page's statement to read ahead (UsersService.summaryPageRead), and which page it is. */
-export interface PageRead {
-  key: string;
-  query: CompiledQuery;
-}
-
-/** Which page a UserListQuery asks for, as a string. */
-function pageKey(q: UserListQuery): string {
-  return `${q.limit}|${q.afterId ?? ''}|${q.afterKey ?? ''}|${q.q ?? ''}|${q.isActive ?? ''}|${q.isAdmin ?? ''}|${q.emailContains ?? ''}`;
-}
-
 /**
- * An invite sets a first password: only for a user who may act (active, not deleted, not banned) and has
- * no password yet. A password set any other way spends the user's invites too (update()); this also
- * refuses the invites left pending by older releases, which did not. A password-reset token (the same
- * table, created_by PASSWORD_RESET_TOKEN) replaces an existing password, so it needs only a user who may act.
+ * The answer to a patch with no recognised field, on the surfaces that refuse one (the core itself takes an
+ * empty patch as a change of nothing).
  */
-function inviteUsable(row: UserRow | undefined, createdBy: string | null): boolean {
-  return row !== undefined && (row.password_hash === null || createdBy === PASSWORD_RESET_TOKEN) && mayAct(row);
+export function emptyPatchError(): DomainError {
+  return invalid('body', 'empty_patch', 'Nothing to update: send at least one field', {
+    hint: 'Send at least one of the documented fields',
+  });
+}
+
+/** True when the patch sets no field. */
+export function isEmptyPatch(patch: UserPatch): boolean {
+  return !Object.values(patch).some((v) => v !== undefined);
 }
 
 export class UsersService {
@@ -211,12 +188,16 @@ export class UsersService {
   /** Runs in the transaction of an email change (the mail notice and verification link: src/core/mail/flows.ts). */
   onEmailChanged: ((trx: Executor, before: User, after: User) => Promise<void>) | undefined;
 
+  private readonly rows: UserStore;
+
   constructor(
     private readonly store: Store,
     private readonly hasher: PasswordHasher,
     /** Limits guesses of the current password on the self-service password routes. */
     private readonly throttle?: LoginThrottle,
-  ) {}
+  ) {
+    this.rows = createUserStore(store);
+  }
 
   addIdentityGuard(guard: IdentityGuard, precheck?: IdentityPrecheck): void {
     this.guards.push(guard);
@@ -266,13 +247,14 @@ export class UsersService {
     },
   };
 
-  async findUser(id: number, opts: { includeDeleted?: boolean; read?: Prefetched } = {}): Promise<User | undefined> {
-    const row = opts.read ? opts.read.row : await findUserRow(this.store.db, this.store.engine, id);
+  /** `ctx`: the request this read serves (a row it read ahead is taken instead of reading again). */
+  async findUser(id: number, opts: { includeDeleted?: boolean; ctx?: RequestContext } = {}): Promise<User | undefined> {
+    const row = await this.rows.findUser(id, opts.ctx?.reads);
     if (!row || (row.deleted_at !== null && !opts.includeDeleted)) return undefined;
     return toUser(row);
   }
 
-  async getUser(id: number, opts: { includeDeleted?: boolean; read?: Prefetched } = {}): Promise<User> {
+  async getUser(id: number, opts: { includeDeleted?: boolean; ctx?: RequestContext } = {}): Promise<User> {
     const user = await this.findUser(id, opts);
     if (!user) throw notFound('user');
     return user;
@@ -281,7 +263,7 @@ export class UsersService {
   /** For sign-in: the user and their password hash, by email or username (case-insensitive). */
   async findForLogin(identifier: string): Promise<{ user: User; passwordHash: string | null } | undefined> {
     // One key for both columns: an email's key and a username's key are made the same way (core/identity).
-    const row = await findUserRowByLogin(this.store.db, usernameKey(identifier));
+    const row = await this.rows.findByLogin(usernameKey(identifier));
     return row ? { user: toUser(row), passwordHash: row.password_hash } : undefined;
   }
 
@@ -297,24 +279,21 @@ export class UsersService {
    * users there are, a reader holds one batch, and one that stops asking stops the reading.
    */
   listItemBatches(batchSize: number): AsyncGenerator<UserListItem[], void, undefined> {
-    const { db, engine } = this.store;
-    return keysetBatches(async (after, limit) => (await liveUserItemRows(db, engine, after, limit)).map(toUserListItem), (u) => u.id, batchSize);
+    return keysetBatches(async (after, limit) => (await this.rows.liveItems(after, limit)).map(toUserListItem), (u) => u.id, batchSize);
   }
 
   /**
    * The first statement of listSummaries(q), to be read before the handler runs, along with the caller's
    * credentials (the admin list's guard); undefined where there is none to read ahead (firstPageQuery).
-   * Hand the rows back to listSummaries as `read`: they are used only for the very same q.
+   * The rows reach listSummaries in its request context (RequestContext.reads), used only for the very same q.
    */
   summaryPageRead(q: UserListQuery): PageRead | undefined {
-    const query = firstPageQuery(this.store.db, this.store.engine, this.listQuery(q), 'summary');
-    return query && { key: pageKey(q), query };
+    return this.rows.pageRead(this.listQuery(q), 'summary');
   }
 
-  /** list(), reading only what a list shows (UserSummary). `read`: the page as read by summaryPageRead. */
-  async listSummaries(q: UserListQuery, opts: { read?: { key: string; rows: unknown[] } } = {}): Promise<{ items: UserSummary[]; nextCursor: UserCursor | null }> {
-    const read = opts.read && opts.read.key === pageKey(q) ? opts.read.rows : undefined;
-    const { rows, nextCursor } = await this.page(q, 'summary', read);
+  /** list(), reading only what a list shows (UserSummary). `ctx`: the request (a page it read ahead is taken). */
+  async listSummaries(q: UserListQuery, ctx?: RequestContext): Promise<{ items: UserSummary[]; nextCursor: UserCursor | null }> {
+    const { rows, nextCursor } = await this.page(q, 'summary', ctx);
     return { items: rows.map(toUserSummary), nextCursor };
   }
 
@@ -323,9 +302,9 @@ export class UsersService {
     return { ...q, q: q.q ? foldKey(q.q.trim()) : undefined, limit: q.limit + 1 };
   }
 
-  private async page(q: UserListQuery, shape: ListShape, read?: unknown[]): Promise<{ rows: Array<UserRow & { search_key?: string }>; nextCursor: UserCursor | null }> {
+  private async page(q: UserListQuery, shape: ListShape, ctx?: RequestContext): Promise<{ rows: Array<UserRow & { search_key?: string }>; nextCursor: UserCursor | null }> {
     const query = this.listQuery(q);
-    const rows = await listUserRows(this.store.db, this.store.engine, query, shape, read);
+    const rows = await this.rows.page(query, shape, ctx?.reads);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.limit ? (query.q ? { id: last.id, key: last.search_key } : { id: last.id }) : null;
@@ -430,9 +409,8 @@ export class UsersService {
     const run = async (trx: Executor): Promise<User> => {
       for (const lock of this.identityLocks) await lock(trx);
       await this.runGuards({ email: values.email ?? undefined, username: values.username ?? undefined }, trx);
-      const row = await trx
-        .insertInto('users')
-        .values({
+      const row = await this.rows
+        .insert(trx, {
           username: values.username ?? null,
           username_key: values.username_key ?? null,
           username_skeleton: values.username_skeleton ?? null,
@@ -459,15 +437,13 @@ export class UsersService {
           updated_at: now,
           version: 1,
         })
-        .returningAll()
-        .executeTakeFirstOrThrow()
         .catch(mapUnique);
       const user = toUser(row);
       await recordAudit(trx, principal, ctx, { action: 'user.created', targetType: 'user', targetId: user.id, after: auditView(user) });
       return user;
     };
     if (opts.ex) return run(opts.ex);
-    return opts.transaction ? opts.transaction(run) : this.store.db.transaction().execute(run);
+    return opts.transaction ? opts.transaction(run) : this.rows.transaction(run);
   }
 
   /**
@@ -475,24 +451,13 @@ export class UsersService {
    * revocations, or none of it does.
    */
   async update(principal: Principal, ctx: RequestContext, id: number, patch: UserPatch, opts: UpdateOptions): Promise<UpdateResult> {
-    const present = Object.entries(patch).filter(([, v]) => v !== undefined).map(([k]) => k);
-    if (present.length === 0 && opts.onEmpty === 'reject') {
-      throw invalid('body', 'empty_patch', 'Nothing to update: send at least one field', {
-        hint: 'Send at least one of the documented fields',
-      });
-    }
     const selfId = principal.kind === 'user' ? principal.userId : principal.kind === 'api_token' ? principal.userId : null;
-    if (patch.password !== undefined && opts.forbidSelfPassword && selfId === id) {
-      throw invalid('password', 'use_self_password_route', 'Change your own password with PATCH /api/admin/users/me/password', {
-        hint: 'PATCH /api/admin/users/me/password {current_password, new_password}',
-      });
-    }
     const values = await this.normalize(patch, opts.passwordPolicy ?? BASE_POLICY);
     const password = values._password;
     delete values._password;
     const passwordHash = password !== undefined ? await this.hasher.hash(password) : undefined;
 
-    if (this.store.engine === 'postgres' && !opts.ex && !opts.transaction && !opts.authorize && passwordHash === undefined && patch.isAdmin === undefined) {
+    if (this.rows.writesWithAuditInOneStatement && !opts.ex && !opts.transaction && !opts.authorize && passwordHash === undefined && patch.isAdmin === undefined) {
       const done = await this.updateProfileOptimistic(principal, ctx, id, values, opts);
       // undefined: a concurrent write won the race; the locking path below serialises with it.
       if (done) return done;
@@ -504,8 +469,8 @@ export class UsersService {
         for (const lock of this.identityLocks) await lock(trx);
       }
       const mayDropAdmin = patch.isActive === false || patch.isAdmin === false || patch.rootRoleId !== undefined;
-      const adminIds = mayDropAdmin ? await lockActiveAdminIds(trx, this.store.engine) : [];
-      const row = await findUserRow(trx, this.store.engine, id, { forUpdate: true });
+      const adminIds = mayDropAdmin ? await this.rows.lockActiveAdminIds(trx) : [];
+      const row = await this.rows.lockUser(trx, id);
       if (!row || row.deleted_at !== null) throw notFound('user');
       const before = toUser(row);
       if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
@@ -544,13 +509,8 @@ export class UsersService {
       }
       if (changes.email !== undefined) changes.email_verified_at = principal.kind === 'user' && principal.userId === id ? null : before.emailVerifiedAt;
 
-      const updated = await trx
-        .updateTable('users')
-        .set({ ...changes, updated_at: nowIso(), version: before.version + 1 })
-        .where('id', '=', id)
-        .where('version', '=', before.version)
-        .returningAll()
-        .executeTakeFirst()
+      const updated = await this.rows
+        .updateVersioned(trx, id, before.version, { ...changes, updated_at: nowIso(), version: before.version + 1 })
         .catch(mapUnique);
       // SQLite serialises writers and PostgreSQL holds the row lock, so a lost race here is a stale read.
       if (!updated) throw preconditionFailed('The user changed while this update ran; retry');
@@ -591,7 +551,7 @@ export class UsersService {
       return { user: after, changed: changedKeys, sessionsRevoked, rotatedToken };
     };
     if (opts.ex) return run(opts.ex);
-    return opts.transaction ? opts.transaction(run) : this.store.db.transaction().execute(run);
+    return opts.transaction ? opts.transaction(run) : this.rows.transaction(run);
   }
 
   /** Changes the caller's own password after checking the current one; other sessions are revoked. */
@@ -603,7 +563,7 @@ export class UsersService {
     policy: PasswordPolicy = BASE_POLICY,
     opts: { ifMatch?: string } = {},
   ): Promise<UpdateResult> {
-    const row = await findUserRow(this.store.db, this.store.engine, principal.userId);
+    const row = await this.rows.findUser(principal.userId);
     if (!row || row.deleted_at !== null) throw notFound('user');
     // Checked first (no hash spent on a stale edit) and again, under the row lock, by update().
     if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, toUser(row))) throw preconditionFailed();
@@ -620,7 +580,6 @@ export class UsersService {
     }
     checkPassword('new_password', newPassword, policy);
     return this.update(principal, ctx, principal.userId, { password: newPassword }, {
-      onEmpty: 'reject',
       passwordPolicy: policy,
       keepSessionId: principal.sessionId,
       ifMatch: opts.ifMatch,
@@ -630,12 +589,12 @@ export class UsersService {
   /**
    * Deletes a user (hard delete: sessions and tokens go with it). The last active admin cannot be deleted.
    * Returns the user as it was and how many live sessions the deletion ended (revoked first, so the count is
-   * the same on both engines whatever the foreign keys then do to the rows).
+   * the same on PostgreSQL and SQLite whatever the foreign keys then do to the rows).
    */
   async delete(principal: Principal, ctx: RequestContext, id: number, opts: { ifMatch?: string } = {}): Promise<User & { sessionsRevoked: number }> {
-    return this.store.db.transaction().execute(async (trx) => {
-      const adminIds = await lockActiveAdminIds(trx, this.store.engine);
-      const row = await findUserRow(trx, this.store.engine, id, { forUpdate: true });
+    return this.rows.transaction(async (trx) => {
+      const adminIds = await this.rows.lockActiveAdminIds(trx);
+      const row = await this.rows.lockUser(trx, id);
       if (!row) throw notFound('user');
       const user = toUser(row);
       if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, user)) throw preconditionFailed();
@@ -643,7 +602,7 @@ export class UsersService {
         throw new DomainError('conflict', 'Cannot delete the last active administrator', { field: 'id', reason: 'last_admin' });
       }
       const sessionsRevoked = (await endUserCredentials(trx, id, 'user_deleted', { sessions: true, tokens: true, invites: true })).sessions;
-      await trx.deleteFrom('users').where('id', '=', id).execute();
+      await this.rows.delete(trx, id);
       await recordAudit(trx, principal, ctx, { action: 'user.deleted', targetType: 'user', targetId: id, before: auditView(user) });
       return { ...user, sessionsRevoked };
     });
@@ -651,64 +610,15 @@ export class UsersService {
 
   /** Records a successful sign-in (and upgrades the password hash when asked). */
   async recordLogin(userId: number, ip: string, rehash?: string): Promise<void> {
-    const now = nowIso();
-    await this.store.db
-      .updateTable('users')
-      .set({ last_login_at: now, seen_at: now, last_login_ip: ip, login_attempts: 0, ...(rehash ? { password_hash: rehash } : {}) })
-      .where('id', '=', userId)
-      .execute();
+    await this.rows.recordLogin(userId, ip, rehash);
   }
 
   async recordFailedLogin(userId: number): Promise<void> {
-    await this.store.db
-      .updateTable('users')
-      .set((eb) => ({ login_attempts: eb('login_attempts', '+', 1) }))
-      .where('id', '=', userId)
-      .execute();
+    await this.rows.countFailedLogin(userId);
   }
 
   async countActiveAdmins(): Promise<number> {
-    const rows = await this.store.db
-      .selectFrom('users')
-      .select('id')
-      .where('root_role_id', 'in', [1, 4])
-      .where('is_active', '=', 1)
-      .where('deleted_at', 'is', null)
-      .limit(1)
-      .execute();
-    return rows.length;
-  }
-
-  // --- user-admin surface (Unleash) additions ---
-
-  /**
-   * The password rules of the user-admin surface (Unleash checks passwords with owasp-password-strength-test's
-   * defaults): 10 to 128 characters, no character three times in a row, and unless it is a passphrase of 20 or
-   * more characters, at least one lowercase letter, one uppercase letter, one digit and one other character.
-   * Returns every rule the password breaks (empty when it is strong).
-   */
-  passwordStrengthIssues(password: string): string[] {
-    const issues: string[] = [];
-    const length = Array.from(password).length;
-    if (length < 10) issues.push('The password must be at least 10 characters long.');
-    if (length > 128) issues.push('The password must be fewer than 128 characters.');
-    if (/(.)\1\1/su.test(password)) issues.push('The password may not contain sequences of three or more repeated characters.');
-    if (length < 20) {
-      if (!/\p{Ll}/u.test(password)) issues.push('The password must contain at least one lowercase letter.');
-      if (!/\p{Lu}/u.test(password)) issues.push('The password must contain at least one uppercase letter.');
-      if (!/[0-9]/.test(password)) issues.push('The password must contain at least one number.');
-      if (!/[^\p{L}\p{N}]/u.test(password)) issues.push('The password must contain at least one special character.');
-    }
-    return issues;
-  }
-
-  /** Throws invalid on `field` (message = the first broken rule, details.issues = all) unless the password is strong. */
-  checkStrongPassword(password: string, field = 'password'): void {
-    checkPassword(field, password, { min: 1, max: 1024 });
-    const issues = this.passwordStrengthIssues(password);
-    if (issues.length > 0) {
-      throw invalid(field, 'weak_password', issues[0], { details: { issues }, constraints: { minLength: 10, maxLength: 128 } });
-    }
+    return this.rows.anyActiveAdmin();
   }
 
   /**
@@ -716,74 +626,8 @@ export class UsersService {
    * audit event (user.updated, changed: ["password"]), and every session of the user revoked on every surface.
    */
   async setPasswordAsAdmin(principal: Principal, ctx: RequestContext, id: number, password: string, opts: { ifMatch?: string } = {}): Promise<UpdateResult> {
-    this.checkStrongPassword(password);
-    return this.update(principal, ctx, id, { password }, { onEmpty: 'reject', passwordPolicy: { min: 10, max: 128 }, keepSessionId: null, ifMatch: opts.ifMatch });
-  }
-
-  /**
-   * Creates a user and, when they have no password, a one-time invite token (only its SHA-256 is stored) with
-   * which they set their first password, all in one transaction with its audit events.
-   */
-  async createWithInvite(
-    principal: Principal,
-    ctx: RequestContext,
-    input: NewUser,
-    opts: {
-      passwordPolicy?: PasswordPolicy;
-      inviteTtlSeconds: number;
-      /** Runs in the creating transaction once the invite exists (the invite mail is enqueued there); true = mail sent. */
-      onInvite?: (trx: Executor, user: User, token: string, expiresAt: string) => Promise<boolean>;
-    },
-  ): Promise<{ user: User; inviteToken: string | null; inviteExpiresAt: string | null; emailSent?: boolean }> {
-    return this.store.db.transaction().execute(async (trx) => {
-      const user = await this.create(principal, ctx, input, { passwordPolicy: opts.passwordPolicy, ex: trx });
-      if (input.password) return { user, inviteToken: null, inviteExpiresAt: null };
-      const inviteToken = randomToken('ghi_');
-      const expiresAt = new Date(Date.now() + opts.inviteTtlSeconds * 1000).toISOString();
-      await trx
-        .insertInto('useradmin_invites')
-        .values({ token_hash: sha256Hex(inviteToken), user_id: user.id, created_by: principal.label, created_at: nowIso(), expires_at: expiresAt, used_at: null })
-        .execute();
-      await recordAudit(trx, principal, ctx, { action: 'user.invite_created', targetType: 'user', targetId: user.id, after: { user_id: user.id, expires_at: expiresAt } });
-      const emailSent = opts.onInvite ? await opts.onInvite(trx, user, inviteToken, expiresAt) : false;
-      return { user, inviteToken, inviteExpiresAt: expiresAt, emailSent };
-    });
-  }
-
-  /** The user of an unused, unexpired invite token; undefined otherwise. */
-  async findInvite(token: string): Promise<{ user: User; expiresAt: string; createdBy: string | null } | undefined> {
-    if (token.length < 16 || token.length > 256) return undefined;
-    const row = await this.store.db.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', sha256Hex(token)).executeTakeFirst();
-    if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) return undefined;
-    const userRow = await findUserRow(this.store.db, this.store.engine, row.user_id);
-    if (!inviteUsable(userRow, row.created_by)) return undefined;
-    return { user: toUser(userRow!), expiresAt: toIso(row.expires_at)!, createdBy: row.created_by };
-  }
-
-  /**
-   * Sets an invited user's password with their one-time token (strength rules as checkStrongPassword). The token
-   * and every other open invite of the user are spent in the same transaction as the password change.
-   */
-  async acceptInvite(ctx: RequestContext, token: string, password: string): Promise<User> {
-    this.checkStrongPassword(password);
-    const invalidToken = () => unauthenticated('invalid_invite', 'The invite link is not valid: it is unknown, already used or expired.');
-    if (token.length < 16 || token.length > 256) throw invalidToken();
-    return this.store.db.transaction().execute(async (trx) => {
-      // Lock order as everywhere else (a password change, a revoking ban): the user row, then their invites.
-      const hash = sha256Hex(token);
-      const owner = await trx.selectFrom('useradmin_invites').select('user_id').where('token_hash', '=', hash).executeTakeFirst();
-      if (!owner) throw invalidToken();
-      const user = await findUserRow(trx, this.store.engine, owner.user_id, { forUpdate: true });
-      let q = trx.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', hash);
-      if (this.store.engine === 'postgres') q = q.forUpdate();
-      const row = await q.executeTakeFirst();
-      if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) throw invalidToken();
-      if (!inviteUsable(user, row.created_by)) throw invalidToken();
-      const self: Principal = { kind: 'user', userId: row.user_id, sessionId: null, rootRoleId: 0, permissions: new Set(), label: `user:${row.user_id}` };
-      const result = await this.update(self, ctx, row.user_id, { password }, { onEmpty: 'reject', passwordPolicy: { min: 10, max: 128 }, keepSessionId: null, ex: trx });
-      await trx.updateTable('useradmin_invites').set({ used_at: nowIso() }).where('user_id', '=', row.user_id).where('used_at', 'is', null).execute();
-      return result.user;
-    });
+    checkStrongPassword(password);
+    return this.update(principal, ctx, id, { password }, { passwordPolicy: STRONG_PASSWORD_POLICY, keepSessionId: null, ifMatch: opts.ifMatch });
   }
 
   /**
@@ -800,7 +644,7 @@ export class UsersService {
   private async updateProfileOptimistic(
     principal: Principal, ctx: RequestContext, id: number, values: Updateable<UsersTable>, opts: UpdateOptions,
   ): Promise<UpdateResult | undefined> {
-    const row = opts.read ? opts.read.row : await findUserRow(this.store.db, this.store.engine, id);
+    const row = await this.rows.findUser(id, ctx.reads);
     if (!row || row.deleted_at !== null) throw notFound('user');
     const before = toUser(row);
     if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
@@ -825,7 +669,7 @@ export class UsersService {
     // Webhook deliveries of the event go in the same statement (none, and no cost, without subscriptions).
     const listener = auditListenerOf(this.store.db);
     const outbox = listener ? await listener.rowsFor(this.store.db, audit) : [];
-    const updated = await updateUserRowWithAudit(this.store.db, id, before.version, set, audit, outbox).catch(mapUnique);
+    const updated = await this.rows.updateWithAudit(id, before.version, set, audit, outbox).catch(mapUnique);
     if (updated && outbox.length > 0) listener!.written();
     if (updated) return { user: after, changed: changedKeys, sessionsRevoked: 0 };
     // A concurrent write moved the version on: the locking path re-reads and decides again.

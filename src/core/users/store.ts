@@ -1,12 +1,17 @@
 // SQL and row mapping for users. No rules here.
-import { sql, type CompiledQuery, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Updateable } from 'kysely';
+import { sql, type CompiledQuery, type Insertable, type Kysely, type SelectQueryBuilder, type Updateable } from 'kysely';
 import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
-import { parseJson, prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
+import { nowIso, parseJson, prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
+import type { Store } from '../../store/db.js';
 import type { User, UserListItem, UserListQuery, UserSummary } from './types.js';
 import { fixedQuery, type FixedQuery } from '../../store/statements.js';
 import type { NewOutboxRow } from '../outbox/store.js';
+import type { ReadCache } from '../context.js';
+import { takeUserRow, USER_COLUMNS, type UserRow } from '../auth/read-ahead.js';
 
-export type UserRow = Selectable<UsersTable>;
+// The users row and its columns are declared with the reads made ahead of a request (they join it to
+// credential rows); this module is where they belong to.
+export { USER_COLUMNS, type UserRow };
 
 export function toUser(r: UserRow): User {
   // Written out rather than built from toUserSummary: a spread into a new literal cost GET by id ~0.09 ms of
@@ -42,19 +47,6 @@ export function toUser(r: UserRow): User {
   };
 }
 
-/** Every column of users, in table order (the joined reads below name them one by one). */
-export const USER_COLUMNS = [
-  'id', 'username', 'username_key', 'name', 'name_key', 'email', 'email_key', 'email_verified_at', 'password_hash',
-  'is_active', 'root_role_id', 'account_type', 'avatar_url', 'phone', 'title', 'emergency_contact_name',
-  'emergency_contact_surname', 'emergency_contact_phone_number', 'blood_group', 'bio', 'languages',
-  'login_attempts', 'last_login_at', 'last_login_ip', 'seen_at', 'created_at', 'updated_at', 'deleted_at', 'version',
-  'username_skeleton',
-  'banned_until',
-] as const satisfies ReadonlyArray<keyof UsersTable>;
-// A column added to UsersTable and not to the list above fails to compile here.
-const everyUserColumn: Exclude<keyof UsersTable, (typeof USER_COLUMNS)[number]> extends never ? true : never = true;
-void everyUserColumn;
-
 /** The columns of a user in a list (UserSummary): no password hash, no profile fields, no search keys. */
 export const SUMMARY_COLUMNS = [
   'id', 'username', 'name', 'email', 'email_verified_at', 'is_active', 'root_role_id', 'created_at', 'updated_at',
@@ -83,29 +75,6 @@ export function toUserSummary(r: SummaryRow): UserSummary {
 /** Which columns a list reads: every one (User) or the list's own (UserSummary). */
 export type ListShape = 'full' | 'summary';
 const columnsOf = (shape: ListShape) => (shape === 'full' ? USER_COLUMNS : SUMMARY_COLUMNS);
-
-const TARGET_PREFIX = 'target_';
-/** USER_COLUMNS as named in a credential row they were joined to (target_<column>), built once. */
-const TARGET_COLUMNS = USER_COLUMNS.map((c) => `${TARGET_PREFIX}${c}`);
-
-/**
- * A query for the caller's credentials with the row of user `targetUserId` joined to it (a left join: no
- * such user leaves the columns null), every users column named `target_<column>` so it cannot collide with
- * the credential row's. Read it back with targetUserRow.
- */
-export function withTargetUser(query: SelectQueryBuilder<any, any, any>, targetUserId: unknown): SelectQueryBuilder<any, any, any> {
-  return query
-    .leftJoin('users as target', (j) => j.on('target.id', '=', targetUserId as number))
-    .select(USER_COLUMNS.map((c, i) => sql.ref(`target.${c}`).as(TARGET_COLUMNS[i])));
-}
-
-/** The user row back out of a row read with withTargetUser; undefined when the join found none. */
-export function targetUserRow(row: Record<string, unknown>): UserRow | undefined {
-  if (row[TARGET_COLUMNS[0]] === null || row[TARGET_COLUMNS[0]] === undefined) return undefined;
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < USER_COLUMNS.length; i++) out[USER_COLUMNS[i]] = row[TARGET_COLUMNS[i]];
-  return out as unknown as UserRow;
-}
 
 const USER_BY_ID = fixedQuery<[number], UserRow>(1, (ex, id) => ex.selectFrom('users').selectAll().where('id', '=', id));
 const USER_BY_ID_FOR_UPDATE = fixedQuery<[number], UserRow>(1, (ex, id) => ex.selectFrom('users').selectAll().where('id', '=', id).forUpdate());
@@ -493,3 +462,105 @@ async function searchUserRows(
     window = Math.min(window * 4, SEARCH_WINDOW_MAX);
   }
 }
+
+/** A list page's statement to read ahead with the caller's credentials (ReadCache key, compiled statement). */
+export interface PageRead {
+  key: string;
+  query: CompiledQuery;
+}
+
+/** The key under which a list page read ahead is kept (RequestContext.reads). */
+function pageReadKey(q: UserListQuery, shape: ListShape): string {
+  return `users.page:${shape}|${q.limit}|${q.afterId ?? ''}|${q.afterKey ?? ''}|${q.q ?? ''}|${q.isActive ?? ''}|${q.isAdmin ?? ''}|${q.emailContains ?? ''}`;
+}
+
+/**
+ * The users statements bound to a store (its database and engine): the service asks for operations, and
+ * where the engines differ (row locks, the one-statement profile write) the difference is decided here.
+ */
+export function createUserStore(store: Store) {
+  const { db, engine } = store;
+  return {
+    transaction: <T>(work: (trx: Executor) => Promise<T>): Promise<T> => db.transaction().execute(work),
+
+    /** User `id`'s row: as the request read it ahead (`reads`), or read now. */
+    async findUser(id: number, reads?: ReadCache): Promise<UserRow | undefined> {
+      const ahead = takeUserRow(reads, id);
+      return ahead ? ahead.value : findUserRow(db, engine, id);
+    },
+
+    /** User `id`'s row in a transaction, locked (PostgreSQL) until it ends. */
+    lockUser: (trx: Executor, id: number): Promise<UserRow | undefined> => findUserRow(trx, engine, id, { forUpdate: true }),
+
+    /** Locks (PostgreSQL) and returns the ids of active, non-deleted admins (root role Admin or Owner). */
+    lockActiveAdminIds: (trx: Executor): Promise<number[]> => lockActiveAdminIds(trx, engine),
+
+    findByLogin: (key: string): Promise<UserRow | undefined> => findUserRowByLogin(db, key),
+
+    liveItems: (afterId: number | undefined, limit: number): Promise<ListItemRow[]> => liveUserItemRows(db, engine, afterId, limit),
+
+    /** The first statement of page q, to read ahead (firstPageQuery); undefined where there is none. */
+    pageRead(q: UserListQuery, shape: ListShape): PageRead | undefined {
+      const query = firstPageQuery(db, engine, q, shape);
+      return query && { key: pageReadKey(q, shape), query };
+    },
+
+    /** Page q (listUserRows), from the rows the request read ahead for it when it did. */
+    page(q: UserListQuery, shape: ListShape, reads?: ReadCache): Promise<Array<UserRow & Partial<SearchPosition>>> {
+      const ahead = reads?.take(pageReadKey(q, shape));
+      return listUserRows(db, engine, q, shape, ahead?.value as unknown[] | undefined);
+    },
+
+    insert(trx: Executor, values: Insertable<UsersTable>): Promise<UserRow> {
+      return trx.insertInto('users').values(values).returningAll().executeTakeFirstOrThrow();
+    },
+
+    /** Writes `set` to user `id` if it still has `version`; the row written, or undefined when it moved on. */
+    updateVersioned(trx: Executor, id: number, version: number, set: Updateable<UsersTable>): Promise<UserRow | undefined> {
+      return trx.updateTable('users').set(set).where('id', '=', id).where('version', '=', version).returningAll().executeTakeFirst();
+    },
+
+    async delete(trx: Executor, id: number): Promise<void> {
+      await trx.deleteFrom('users').where('id', '=', id).execute();
+    },
+
+    /** A successful sign-in: when, from where, the failure counter reset (and a new password hash, when given). */
+    async recordLogin(id: number, ip: string, rehash?: string): Promise<void> {
+      const now = nowIso();
+      await db
+        .updateTable('users')
+        .set({ last_login_at: now, seen_at: now, last_login_ip: ip, login_attempts: 0, ...(rehash ? { password_hash: rehash } : {}) })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async countFailedLogin(id: number): Promise<void> {
+      await db.updateTable('users').set((eb) => ({ login_attempts: eb('login_attempts', '+', 1) })).where('id', '=', id).execute();
+    },
+
+    /** 1 when there is an active, non-deleted admin, else 0. */
+    async anyActiveAdmin(): Promise<number> {
+      const rows = await db
+        .selectFrom('users')
+        .select('id')
+        .where('root_role_id', 'in', [1, 4])
+        .where('is_active', '=', 1)
+        .where('deleted_at', 'is', null)
+        .limit(1)
+        .execute();
+      return rows.length;
+    },
+
+    /**
+     * Whether this store writes a profile edit and its audit event in one statement (updateWithAudit):
+     * PostgreSQL's data-modifying CTE. Elsewhere the edit takes the transaction.
+     */
+    writesWithAuditInOneStatement: engine === 'postgres',
+
+    /** updateUserRowWithAudit on this store's database (only where writesWithAuditInOneStatement). */
+    updateWithAudit: (id: number, version: number, set: Updateable<UsersTable>, audit: Insertable<AuditEventsTable>, outbox: readonly NewOutboxRow[] = []): Promise<boolean> =>
+      updateUserRowWithAudit(db, id, version, set, audit, outbox),
+  };
+}
+
+export type UserStore = ReturnType<typeof createUserStore>;

@@ -353,7 +353,7 @@ export class UserImporter {
       // Read in the batch's transaction (SQLite has one connection, and the transaction holds it).
       const user = await findUserRow(trx, this.store.engine, id);
       if (!user || user.deleted_at !== null) return { source: record.source, source_id: record.sourceId, status: 'skipped', reason: 'deleted_user_holds_identity', existing_id: id };
-      const result = await this.users.update(this.principal, this.ctx, id, patch, { onEmpty: 'noop', ex: trx });
+      const result = await this.users.update(this.principal, this.ctx, id, patch, { ex: trx });
       return { source: record.source, source_id: record.sourceId, status: 'updated', id, changed: result.changed };
     } catch (err) {
       if (!isDomainError(err)) throw err;

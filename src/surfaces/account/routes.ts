@@ -9,6 +9,7 @@ import { forbidden, invalid, isDomainError, notFound, unauthenticated } from '..
 import type { ActiveSession } from '../../core/sessions/index.js';
 import { etagOf } from '../../core/etag.js';
 import type { User, UserPatch } from '../../core/users/types.js';
+import { emptyPatchError, isEmptyPatch } from '../../core/users/index.js';
 import { normalizeEmail } from '../../core/users/validation.js';
 import { requestContext } from '../../platform/http.js';
 import { UPDATE_BODY_MESSAGE } from './errors.js';
@@ -141,8 +142,8 @@ export async function accountRoutes(base: FastifyInstance, opts: { core: Core })
     const patch: UserPatch = {};
     if (body.email !== undefined) patch.email = body.email;
     if (body.password !== undefined) patch.password = body.password;
+    if (isEmptyPatch(patch)) throw emptyPatchError();
     const result = await core.users.update(s.principal, requestContext(req, 'account'), s.userId, patch, {
-      onEmpty: 'reject',
       ifMatch: req.headers['if-match'],
       passwordPolicy: PASSWORD_POLICY,
       keepSessionId: s.id,

@@ -3,14 +3,13 @@
 // with the X-CSRF-Token header on every POST/PATCH/DELETE under /api/admin/).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CompiledQuery } from 'kysely';
 import { SignJWT } from 'jose';
 import type { Core } from '../../core/index.js';
 import { hasPermission, type Principal } from '../../core/context.js';
 import { DomainError, forbidden, unauthenticated } from '../../core/errors.js';
 import { hmacBase64url, safeEqual } from '../../platform/crypto.js';
 import { cookieValue } from '../../platform/http.js';
-import { targetUserId } from '../target-user.js';
+import { readAheadOf } from '../target-user.js';
 import { guardCookieWrite, requireJsonBodyIfAny } from '../cookie-writes.js';
 
 export const ACCESS_COOKIE = '__Host-access';
@@ -24,13 +23,6 @@ declare module 'fastify' {
     auth?: RouteAuth;
     /** The permission an 'admin' route needs (default ADMIN). */
     permission?: string;
-    /**
-     * A read the route will make whatever the caller is, to send along with the credential check (one round
-     * trip instead of two on PostgreSQL): the guard calls it before validation, so it returns undefined for
-     * anything but the plain requests it understands. The rows reach the handler as req.alongRead, only once
-     * the caller is allowed; the handler uses them only for the very read it would have made (the key).
-     */
-    readsAlong?: (req: FastifyRequest) => { key: string; query: CompiledQuery } | undefined;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -40,8 +32,6 @@ declare module 'fastify' {
     sessionExpiresAt?: string;
     /** When the caller's access cookie expires. */
     accessExpiresAt?: string;
-    /** The rows of config.readsAlong's read, read with the credentials. */
-    alongRead?: { key: string; rows: unknown[] };
   }
 }
 
@@ -109,29 +99,27 @@ export function bearerToken(req: FastifyRequest): string | undefined {
 
 /** Resolves the caller; undefined when no credentials were presented or they are not valid. */
 export async function resolvePrincipal(core: Core, access: AccessTokens, req: FastifyRequest): Promise<void> {
-  const targetId = targetUserId(req);
+  // What the route reads ahead with the credentials (../target-user.ts): req.reads, once they pass.
+  const ahead = readAheadOf(req);
   const bearer = bearerToken(req);
-  const along = req.routeOptions.config.readsAlong?.(req);
   if (bearer) {
-    const found = await core.tokens.authenticateAndRead(bearer, targetId, along?.query);
+    const found = await core.tokens.authenticateAndRead(bearer, ahead);
     if (!found) return;
     req.principal = found.principal;
-    if (targetId !== undefined) req.targetUser = { id: targetId, row: found.target };
-    if (along && found.along) req.alongRead = { key: along.key, rows: found.along };
+    req.reads = found.reads;
     return;
   }
   const cookie = cookieValue(req, ACCESS_COOKIE);
   if (!cookie) return;
   const claims = await access.verify(cookie);
   if (!claims) return;
-  const found = await core.sessions.authenticateAndRead({ id: claims.sessionId }, 'admin', targetId, along?.query);
+  const found = await core.sessions.authenticateAndRead({ id: claims.sessionId }, 'admin', ahead);
   if (!found || found.session.userId !== claims.userId) return;
-  if (along && found.along) req.alongRead = { key: along.key, rows: found.along };
   req.principal = found.session.principal;
   req.sessionFamilyId = found.session.id;
   req.sessionExpiresAt = found.session.expiresAt;
   req.accessExpiresAt = claims.expiresAt;
-  if (targetId !== undefined) req.targetUser = { id: targetId, row: found.target };
+  req.reads = found.reads;
 }
 
 const UNSAFE = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);

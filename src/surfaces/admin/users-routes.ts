@@ -6,8 +6,8 @@ import type { Core } from '../../core/index.js';
 import { invalid, isDomainError, unauthenticated } from '../../core/errors.js';
 import { etagOf } from '../../core/etag.js';
 import { resolveRootRole } from '../../core/roles/index.js';
-import { readOf } from '../target-user.js';
 import type { UserListQuery, UserPatch } from '../../core/users/types.js';
+import { emptyPatchError, isEmptyPatch } from '../../core/users/index.js';
 import { requestContext } from '../../platform/http.js';
 import { CreateUserBody, Envelope, IdParams, IfMatchHeaders, ListUsersQuery, PatchUserBody, SelfPasswordBody, UserItem } from './schemas.js';
 import { decodeUserCursor, encodeUserCursor, userItem } from './serialize.js';
@@ -71,7 +71,7 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
     if (typeof query === 'string') throw invalid('cursor', 'invalid_cursor', query);
     const email = q.email?.trim().toLowerCase() || undefined;
     if (email && query.q) throw invalid('email', 'not_with_q', 'email filters a list in id order; send either q (a search) or email', { hint: 'Drop q or email' });
-    const page = await core.users.listSummaries({ ...query, isActive: q.is_active ?? q.active, isAdmin: q.is_admin, emailContains: email }, { read: req.alongRead });
+    const page = await core.users.listSummaries({ ...query, isActive: q.is_active ?? q.active, isAdmin: q.is_admin, emailContains: email }, requestContext(req, 'admin'));
     return { ok: true, items: page.items.map(userItem), next_cursor: page.nextCursor ? encodeUserCursor(page.nextCursor) : null, limit };
   });
 
@@ -112,7 +112,7 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
     config: { readsTargetUser: true },
     schema: { tags, summary: 'Get a user', params: IdParams, response: { 200: Type.Object({ ok: Type.Boolean(), item: UserItem }) } },
   }, async (req, reply) => {
-    const user = await core.users.getUser(req.params.id, { read: readOf(req, req.params.id) });
+    const user = await core.users.getUser(req.params.id, { ctx: requestContext(req, 'admin') });
     reply.header('etag', etagOf(user));
     return { ok: true, item: userItem(user) };
   });
@@ -129,12 +129,18 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
       username: b.username, email: b.email, password: b.password, name: b.name,
       isActive: toBoolFlag(b.is_active), isAdmin: toBoolFlag(b.is_admin), rootRoleId: rootRoleOf(b),
     };
-    const result = await core.users.update(req.principal!, requestContext(req, 'admin'), req.params.id, patch, {
+    if (isEmptyPatch(patch)) throw emptyPatchError();
+    // An admin changes their own password on its own route (with the current one), not here.
+    const p = req.principal!;
+    const selfId = p.kind === 'user' ? p.userId : p.kind === 'api_token' ? p.userId : null;
+    if (patch.password !== undefined && selfId === req.params.id) {
+      throw invalid('password', 'use_self_password_route', 'Change your own password with PATCH /api/admin/users/me/password', {
+        hint: 'PATCH /api/admin/users/me/password {current_password, new_password}',
+      });
+    }
+    const result = await core.users.update(p, requestContext(req, 'admin'), req.params.id, patch, {
       ifMatch: req.headers['if-match'],
-      onEmpty: 'reject',
-      forbidSelfPassword: true,
       passwordPolicy: ADMIN_PASSWORD_POLICY,
-      read: readOf(req, req.params.id),
     });
     reply.header('etag', etagOf(result.user));
     // As the product: a cookie caller who deactivated or demoted themselves gets their cookies cleared (the

@@ -7,7 +7,7 @@ import type { Core } from '../../core/index.js';
 import { hasPermission, ADMIN_PERMISSION, type Principal } from '../../core/context.js';
 import { DomainError, forbidden, unauthenticated } from '../../core/errors.js';
 import { cookieValue } from '../../platform/http.js';
-import { targetUserId } from '../target-user.js';
+import { readAheadOf } from '../target-user.js';
 import { guardCookieWrite } from '../cookie-writes.js';
 
 export const SESSION_COOKIE = 'unleash-session';
@@ -38,21 +38,21 @@ export function authorizationToken(header: string | undefined): string | undefin
 /** The caller's principal; throws 401 when credentials are missing or not valid. */
 export async function authenticate(core: Core, req: FastifyRequest): Promise<Principal> {
   // Routes about one user read it in the same statement (see ../target-user.ts).
-  const targetId = targetUserId(req);
+  const ahead = readAheadOf(req);
   const header = req.headers.authorization;
   if (typeof header === 'string' && header.trim() !== '') {
     const token = authorizationToken(header);
-    const found = token ? await core.tokens.authenticateAndRead(token, targetId) : undefined;
+    const found = token ? await core.tokens.authenticateAndRead(token, ahead) : undefined;
     if (!found) throw unauthenticated('invalid_token');
-    if (targetId !== undefined) req.targetUser = { id: targetId, row: found.target };
+    req.reads = found.reads;
     return found.principal;
   }
   const cookie = cookieValue(req, SESSION_COOKIE);
   if (cookie) {
-    const found = cookie.length <= 512 ? await core.sessions.authenticateAndRead({ token: cookie }, 'useradmin', targetId) : undefined;
+    const found = cookie.length <= 512 ? await core.sessions.authenticateAndRead({ token: cookie }, 'useradmin', ahead) : undefined;
     if (!found) throw unauthenticated('invalid_session');
     req.useradminSessionId = found.session.id;
-    if (targetId !== undefined) req.targetUser = { id: targetId, row: found.target };
+    req.reads = found.reads;
     return found.session.principal;
   }
   throw unauthenticated('missing_credentials');

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
 import { unauthenticated } from '../../core/errors.js';
+import { checkStrongPassword } from '../../core/passwords/strength.js';
 import { rootRoleName } from '../../core/roles/index.js';
 import { requestContext } from '../../platform/http.js';
 import { Empty, PasswordBody } from './schemas.js';
@@ -36,7 +37,7 @@ export async function inviteRoutes(base: FastifyInstance, opts: { core: Core }):
     config: { useradminAuth: 'public' },
     schema: { tags, summary: 'The user an invite token belongs to (401 InvalidTokenError when unknown, used or expired)', querystring: TokenQuery, response: { 200: TokenUser } },
   }, async (req, reply) => {
-    const invite = await core.users.findInvite(req.query.token);
+    const invite = await core.invites.findInvite(req.query.token);
     if (!invite) throw unauthenticated('invalid_invite', 'The invite link is not valid: it is unknown, already used or expired.');
     reply.header('cache-control', 'no-store');
     const u = invite.user;
@@ -50,7 +51,7 @@ export async function inviteRoutes(base: FastifyInstance, opts: { core: Core }):
     config: { useradminAuth: 'public' },
     schema: { tags, summary: 'Set your first password with an invite token (spends the token)', body: AcceptBody, response: { 200: Empty } },
   }, async (req, reply) => {
-    await core.users.acceptInvite(requestContext(req, SURFACE), req.body.token, req.body.password);
+    await core.invites.acceptInvite(requestContext(req, SURFACE), req.body.token, req.body.password);
     return reply.code(200).send();
   });
 
@@ -69,7 +70,7 @@ export async function inviteRoutes(base: FastifyInstance, opts: { core: Core }):
     config: { useradminAuth: 'public' },
     schema: { tags, summary: 'Check a password against the password rules before setting it', body: PasswordBody, response: { 200: Empty } },
   }, async (req, reply) => {
-    core.users.checkStrongPassword(req.body.password);
+    checkStrongPassword(req.body.password);
     return reply.code(200).send();
   });
 }

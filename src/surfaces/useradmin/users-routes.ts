@@ -5,11 +5,11 @@ import type { Core } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
 import { listRootRoles, resolveRootRole, ROOT_ROLE_NAMES } from '../../core/roles/index.js';
 import type { UserListItem, UserPatch } from '../../core/users/types.js';
+import { checkStrongPassword } from '../../core/passwords/strength.js';
 import { etagOf } from '../../core/etag.js';
 import { publicBaseUrl, requestContext } from '../../platform/http.js';
 import { CreateUserBody, Empty, IdParams, IfMatchHeaders, PasswordBody, SearchQuery, UnleashUser, UpdateUserBody, UsersResponse } from './schemas.js';
 import { rootRoleItem, unleashUser } from './serialize.js';
-import { readOf } from '../target-user.js';
 import { sendStreamedList } from '../json-stream.js';
 
 const SURFACE = 'useradmin' as const;
@@ -54,7 +54,7 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
     config: { useradminAuth: 'user' },
     schema: { tags, summary: 'Check a password against the password rules (200 when strong, 400 naming the rule otherwise)', body: PasswordBody, response: { 200: Empty } },
   }, async (req, reply) => {
-    core.users.checkStrongPassword(req.body.password);
+    checkStrongPassword(req.body.password);
     return reply.code(200).send();
   });
 
@@ -69,10 +69,10 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
     const username = b.username?.trim() ? b.username : undefined;
     if (!email && !username) throw invalid('username', 'required', 'You must specify username or email');
     const rootRoleId = resolveRootRole(b.rootRole);
-    if (b.password !== undefined) core.users.checkStrongPassword(b.password);
+    if (b.password !== undefined) checkStrongPassword(b.password);
     // sendEmail (default true, as Unleash): the invite mail goes out through the outbox when SMTP is configured.
     const sendEmail = b.sendEmail !== false;
-    const { user, inviteToken, emailSent } = await core.users.createWithInvite(req.principal!, requestContext(req, SURFACE), {
+    const { user, inviteToken, emailSent } = await core.invites.createWithInvite(req.principal!, requestContext(req, SURFACE), {
       email, username, name: b.name ?? undefined, password: b.password, rootRoleId, emailVerified: true,
     }, {
       passwordPolicy: PASSWORD_POLICY, inviteTtlSeconds: core.config.inviteTtlSeconds,
@@ -91,7 +91,7 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
     config: { readsTargetUser: true },
     schema: { tags, summary: 'Get a user (with its ETag)', params: IdParams, response: { 200: UnleashUser } },
   }, async (req, reply) => {
-    const user = await core.users.getUser(req.params.id, { read: readOf(req, req.params.id) });
+    const user = await core.users.getUser(req.params.id, { ctx: requestContext(req, SURFACE) });
     reply.header('etag', etagOf(user));
     return unleashUser(user);
   });
@@ -110,9 +110,7 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
       rootRoleId: b.rootRole === undefined ? undefined : resolveRootRole(b.rootRole),
     };
     const result = await core.users.update(req.principal!, requestContext(req, SURFACE), req.params.id, patch, {
-      onEmpty: 'noop',
       ifMatch: req.headers['if-match'],
-      read: readOf(req, req.params.id),
     });
     reply.header('etag', etagOf(result.user));
     return unleashUser(result.user);
