@@ -1,6 +1,6 @@
 // The import formats: each turns one user of another system's dump into an ImportRecord (docs/cli.md).
 // A mapper returns a record, or { skip } for a row it should not bring in, or throws what is wrong with it.
-import type { ImportRecord } from '../core/users/transfer.js';
+import type { ImportRecord } from '../core/transfer/index.js';
 
 export const FORMATS = ['gatehouse', 'unleash', 'keycloak', 'supabase', 'logto'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -50,7 +50,7 @@ function strings(v: unknown): string[] | null {
   return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : null;
 }
 
-/** The gatehouse export's own records (src/core/users/transfer.ts ExportedUser). */
+/** The gatehouse export's own records (src/core/transfer/service.ts ExportedUser). */
 function gatehouse(row: Row, source: number): Mapped {
   const memberships = row.memberships;
   if (memberships !== undefined && memberships !== null && !Array.isArray(memberships)) throw new RowError('memberships must be a list', 'memberships');

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Core } from '../core/index.js';
 import { SYSTEM_PRINCIPAL } from '../core/context.js';
-import { exportBatches, UserImporter, type ImportOutcome, type ImportRecord } from '../core/users/transfer.js';
+import { exportBatches, UserImporter, type ImportOutcome, type ImportRecord } from '../core/transfer/index.js';
 import { FORMATS, MAPPERS, RowError, type Format } from './formats.js';
 
 /** Rows per keyset read (export) and per transaction (import). */

@@ -489,6 +489,9 @@ export function createUserStore(store: Store) {
       return ahead ? ahead.value : findUserRow(db, engine, id);
     },
 
+    /** User `id`'s row read in a transaction (no lock). */
+    readUser: (trx: Executor, id: number): Promise<UserRow | undefined> => findUserRow(trx, engine, id),
+
     /** User `id`'s row in a transaction, locked (PostgreSQL) until it ends. */
     lockUser: (trx: Executor, id: number): Promise<UserRow | undefined> => findUserRow(trx, engine, id, { forUpdate: true }),
 

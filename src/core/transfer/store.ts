@@ -1,10 +1,11 @@
-// SQL for moving users in and out in bulk (export, import: ./transfer.ts). No rules here.
+// SQL for moving users in and out in bulk (export, import: ./service.ts). No rules here.
 import type { Insertable } from 'kysely';
 import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
 import type { Executor } from '../../store/sql.js';
 import { nowIso } from '../../store/sql.js';
-import type { UserRow } from './store.js';
-import '../tenants/store.js';
+import type { UserRow } from '../users/store.js';
+// The tenant tables' types (declared with their SQL in core/tenants/store.ts).
+import type {} from '../tenants/store.js';
 
 /** Live users after `after` in id order, at most `limit` (one keyset page of the export). */
 export function exportUserRows(ex: Executor, after: number | undefined, limit: number): Promise<UserRow[]> {

@@ -12,11 +12,11 @@ import { isDomainError } from '../errors.js';
 import { isVerifiableHash } from '../passwords/index.js';
 import { resolveRootRole, ROOT_ROLE_NAMES, ROOT_ROLES } from '../roles/index.js';
 import { insertTenant, insertTenantRole } from '../tenants/store.js';
-import { auditView, type UsersService } from './service.js';
-import { findUserRow, toUser, type UserRow } from './store.js';
-import { PROFILE_FIELDS, type ProfileValues, type UserPatch } from './types.js';
-import { foldKey, normalizeText } from './validation.js';
-import { exportUserRows, findTenantIdByKey, findTenantRoleIdByKey, insertAuditRows, insertMemberships, insertUserRows, membershipsOf, usersHoldingKeys } from './transfer-store.js';
+import { auditView, type UsersService } from '../users/service.js';
+import { createUserStore, toUser, type UserRow, type UserStore } from '../users/store.js';
+import { PROFILE_FIELDS, type ProfileValues, type UserPatch } from '../users/types.js';
+import { foldKey, normalizeText } from '../users/validation.js';
+import { exportUserRows, findTenantIdByKey, findTenantRoleIdByKey, insertAuditRows, insertMemberships, insertUserRows, membershipsOf, usersHoldingKeys } from './store.js';
 
 /** One user as the export writes it and the gatehouse import format reads it (one JSON object per line). */
 export interface ExportedUser {
@@ -145,6 +145,8 @@ function errorOutcome(record: ImportRecord, err: unknown): ImportOutcome {
  * pinned on its record. `dryRun`: the same work, every transaction rolled back.
  */
 export class UserImporter {
+  private readonly userRows: UserStore;
+
   constructor(
     private readonly store: Store,
     private readonly users: UsersService,
@@ -152,7 +154,9 @@ export class UserImporter {
     private readonly ctx: RequestContext,
     /** existing 'update': a record whose identity one user already holds updates that user (UsersService.update). */
     private readonly opts: { dryRun: boolean; existing?: 'skip' | 'update' },
-  ) {}
+  ) {
+    this.userRows = createUserStore(store);
+  }
 
   async importBatch(records: ImportRecord[]): Promise<ImportOutcome[]> {
     return this.writeBatch(await this.prepareBatch(records));
@@ -351,7 +355,7 @@ export class UserImporter {
     if (record.rootRole !== undefined && record.rootRole !== null && record.rootRole !== '') patch.rootRoleId = resolveRootRole(record.rootRole, 'root_role');
     try {
       // Read in the batch's transaction (SQLite has one connection, and the transaction holds it).
-      const user = await findUserRow(trx, this.store.engine, id);
+      const user = await this.userRows.readUser(trx, id);
       if (!user || user.deleted_at !== null) return { source: record.source, source_id: record.sourceId, status: 'skipped', reason: 'deleted_user_holds_identity', existing_id: id };
       const result = await this.users.update(this.principal, this.ctx, id, patch, { ex: trx });
       return { source: record.source, source_id: record.sourceId, status: 'updated', id, changed: result.changed };
