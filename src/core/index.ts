@@ -4,11 +4,10 @@ import type { Store } from '../store/db.js';
 import { AuthService } from './auth/index.js';
 import { SYSTEM_CONTEXT, SYSTEM_PRINCIPAL } from './context.js';
 import { PasswordHasher } from './passwords/index.js';
-import { ROOT_ROLES } from './roles/index.js';
+import { ROOT_ROLES, RolesService } from './roles/index.js';
 import { SessionService } from './sessions/index.js';
 import { resolveServerSecret } from './settings/index.js';
-import { LoginThrottle } from './throttle/index.js';
-import { SignUpGate } from './throttle/signup.js';
+import { LoginThrottle, SignUpGate } from './throttle/index.js';
 import { TokensService } from './tokens/index.js';
 import { UsersService } from './users/service.js';
 import type { CoreDeps } from './deps.js';
@@ -19,9 +18,14 @@ import { OAuthService } from './oauth/index.js';
 import { Outbox } from './outbox/index.js';
 import { WebhooksService } from './webhooks/index.js';
 import { MailService } from './mail/index.js';
+import { AuditService } from './audit/index.js';
 import { AccountMail } from './mail/flows.js';
 
 export interface Core extends CoreDeps {
+  /** Reads of the audit log. */
+  audit: AuditService;
+  /** Reads of the role table. */
+  roles: RolesService;
   bans: BansService;
   aliases: AliasesService;
   tenants: TenantsService;
@@ -53,19 +57,26 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
   };
   const outbox = new Outbox(store, config.delivery);
   const mail = new MailService(deps, outbox);
+  const audit = new AuditService(store);
   const core: Core = {
+    audit,
+    roles: new RolesService(store),
     ...deps,
     outbox,
     webhooks: new WebhooksService(deps, outbox),
     mail,
     accountMail: new AccountMail(deps, mail),
-    bans: new BansService(deps),
+    bans: new BansService(deps, audit),
     aliases: new AliasesService(deps),
     tenants: new TenantsService(deps),
     oauth: new OAuthService(deps),
     signup: new SignUpGate(store, config),
   };
   core.bans.install();
+  // Bans and aliases meet here, so neither imports the other: an alias that will be active passes the ban
+  // check, and a ban write that asks for it deactivates the aliases it matches.
+  core.aliases.addGuard((ex, target, fields) => core.bans.assertNotBanned(ex, target, fields));
+  core.bans.setAliasDisabler((trx, principal, ctx, ban) => core.aliases.disableMatching(trx, principal, ctx, ban));
   core.webhooks.install();
   core.mail.install();
   users.onEmailChanged = (trx, before, after) => core.accountMail.emailChanged(trx, before, after);

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Core } from '../../core/index.js';
-import { listAuditEvents, type AuditEvent } from '../../core/audit/index.js';
+import type { AuditEvent } from '../../core/audit/index.js';
 import { invalid } from '../../core/errors.js';
 import { EventsQuery, EventsResponse } from './schemas.js';
 import { actionsOfType, eventItem, eventType } from './serialize.js';
@@ -67,7 +67,7 @@ export async function eventRoutes(base: FastifyInstance, opts: { core: Core }): 
     let nextCursor: number | null = null;
     let done = false;
     for (let round = 0; round < MAX_ROUNDS && !done; round++) {
-      const page = await listAuditEvents(core.store.db, {
+      const page = await core.audit.list({
         actions,
         targetType: targetId ? 'user' : undefined,
         targetId,

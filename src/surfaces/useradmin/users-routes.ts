@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Core } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
-import { listRootRoles, resolveRootRole, ROOT_ROLE_NAMES } from '../../core/roles/index.js';
+import { resolveRootRole, ROOT_ROLE_NAMES } from '../../core/roles/index.js';
 import type { UserListItem, UserPatch } from '../../core/users/types.js';
 import { etagOf } from '../../core/etag.js';
 import { publicBaseUrl, requestContext } from '../../platform/http.js';
@@ -28,7 +28,7 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
   }, async (_req, reply) => {
     // Unleash's list has no pages, so it streams (src/surfaces/json-stream.ts): users in id order, LIST_BATCH
     // at a time, serialized by the same schema as before; the root roles (five rows) come first.
-    const roles = await listRootRoles(core.store.db);
+    const roles = await core.roles.listRoot();
     return sendStreamedList(reply, {
       envelope: { users: [], rootRoles: roles.map(rootRoleItem) },
       key: 'users',
