@@ -1,4 +1,6 @@
 // Typed domain errors. Core services throw these; each surface renders them in its own contract's shape.
+import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../store/sql.js';
+
 export type ErrorKind =
   | 'invalid' // 400 (422 on the directory surface)
   | 'unauthenticated' // 401
@@ -7,7 +9,8 @@ export type ErrorKind =
   | 'not_found' // 404
   | 'conflict' // 409
   | 'precondition_failed' // 412
-  | 'too_many_requests'; // 429
+  | 'too_many_requests' // 429
+  | 'unavailable'; // 503 with Retry-After: the store is busy or unreachable, through no fault of the request
 
 export const STATUS_OF: Record<ErrorKind, number> = {
   invalid: 400,
@@ -18,6 +21,7 @@ export const STATUS_OF: Record<ErrorKind, number> = {
   conflict: 409,
   precondition_failed: 412,
   too_many_requests: 429,
+  unavailable: 503,
 };
 
 export interface DomainErrorInit {
@@ -42,8 +46,8 @@ export class DomainError extends Error {
   readonly retryAfterSeconds?: number;
   readonly details?: Record<string, unknown>;
 
-  constructor(kind: ErrorKind, message: string, init: DomainErrorInit = {}) {
-    super(message);
+  constructor(kind: ErrorKind, message: string, init: DomainErrorInit = {}, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'DomainError';
     this.kind = kind;
     Object.assign(this, init);
@@ -80,4 +84,27 @@ export function preconditionFailed(message = 'The resource has changed since it 
 
 export function isDomainError(err: unknown): err is DomainError {
   return err instanceof DomainError;
+}
+
+/**
+ * The store cannot serve right now (PostgreSQL unreachable or restarting, too many connections, SQLite busy
+ * past its timeout, the store closed under a request): 503 with Retry-After on every surface. `cause` is
+ * the store's own error, for the log line (never the response).
+ */
+export function unavailable(cause?: unknown): DomainError {
+  return new DomainError('unavailable', 'The store cannot be reached right now; try again shortly', {
+    reason: 'store_unavailable',
+    retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
+  }, { cause });
+}
+
+/**
+ * The core's word on an error a request ended with: a DomainError as it is; a store that cannot serve as an
+ * `unavailable` DomainError; anything else (a framework or programming error) undefined. Each surface's
+ * error renderer asks this first.
+ */
+export function domainErrorOf(err: unknown): DomainError | undefined {
+  if (err instanceof DomainError) return err;
+  if (isStoreUnavailable(err)) return unavailable(err);
+  return undefined;
 }

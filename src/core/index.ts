@@ -1,6 +1,6 @@
 // The core's one way in: builds the service graph over a store. Surfaces receive a Core.
 import type { Config } from '../platform/config.js';
-import type { Store } from '../store/db.js';
+import { pingStore, type Store } from '../store/db.js';
 import { AuthService } from './auth/index.js';
 import { SYSTEM_CONTEXT, SYSTEM_PRINCIPAL } from './context.js';
 import { PasswordHasher } from './passwords/index.js';
@@ -22,6 +22,8 @@ import { AuditService } from './audit/index.js';
 import { AccountMail } from './mail/flows.js';
 
 export interface Core extends CoreDeps {
+  /** Readiness: whether the store answers now, and which engine it is (never throws). */
+  ping(): Promise<{ ok: boolean; store: Store['engine'] }>;
   /** Reads of the audit log. */
   audit: AuditService;
   /** Reads of the role table. */
@@ -59,6 +61,7 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
   const mail = new MailService(deps, outbox);
   const audit = new AuditService(store);
   const core: Core = {
+    ping: async () => ({ ok: await pingStore(store), store: store.engine }),
     audit,
     roles: new RolesService(store),
     ...deps,
@@ -111,6 +114,27 @@ export async function bootstrap(core: Core): Promise<{ adminCreated: boolean }> 
   return { adminCreated };
 }
 
-export { DomainError, isDomainError } from './errors.js';
+export { DomainError, domainErrorOf, isDomainError, unavailable } from './errors.js';
 export type { Principal, RequestContext } from './context.js';
 export { checkUsername, emailKey, identityKey, identitySkeleton, usernameKey } from './identity/index.js';
+
+// What the surfaces use, and the only way they reach the core.
+export { foldKey, isValidEmail, normalizeEmail } from './users/validation.js';
+export { ADMIN_PERMISSION, hasPermission } from './context.js';
+export { forbidden, invalid, notFound, unauthenticated } from './errors.js';
+export type { ActiveSession } from './sessions/index.js';
+export { etagOf } from './etag.js';
+export type { ProfileValues, User, UserCursor, UserListItem, UserListQuery, UserPatch, UserSummary } from './users/types.js';
+export { MAX_ID, toIso } from './ids.js';
+export { type Alias, aliasEtag } from './aliases/index.js';
+export { BAN_TYPES, type Ban, type BanPatch, type BanWriteResult, banEtag, isBanActive } from './bans/index.js';
+export { ROOT_ROLE_NAMES, type RoleView, isAdminRole, resolveRootRole, rootRoleName } from './roles/index.js';
+export type { ApiToken } from './tokens/index.js';
+export { GRANT_TYPES, type OAuthClient, OAuthError } from './oauth/index.js';
+export { type DirectoryUser, SORT_COLUMNS, TENANT_PERMISSIONS, type Tenant, type TenantAccess, type TenantRole } from './tenants/index.js';
+export { mailSummary } from './mail/index.js';
+export type { OutboxRow } from './outbox/index.js';
+export type { Webhook } from './webhooks/index.js';
+export { LANGUAGES, type Prefetched } from './users/service.js';
+export type { UserRow } from './users/store.js';
+export type { AuditEvent } from './audit/index.js';

@@ -2,9 +2,7 @@
 // credentials (config.readsTargetUser): the surface's guard asks for it, the handler passes it on to the
 // core as the row already read. Shared by the admin and user-admin surfaces.
 import type { FastifyRequest } from 'fastify';
-import type { Prefetched } from '../core/users/service.js';
-import type { UserRow } from '../core/users/store.js';
-import { MAX_ID } from '../store/sql.js';
+import { type Prefetched, type UserRow, MAX_ID } from '../core/index.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -2,8 +2,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import { DomainError, invalid, isDomainError, unauthenticated } from '../../core/errors.js';
+import { type Core, DomainError, invalid, isDomainError, unauthenticated } from '../../core/index.js';
 import { cookieValue, requestContext } from '../../platform/http.js';
 import { ACCESS_COOKIE, REFRESH_COOKIE, checkCsrf, resolvePrincipal, type AccessTokens } from './auth.js';
 import { SessionInfo, SignInBody, UserItem } from './schemas.js';

@@ -2,9 +2,7 @@
 // (user-created, user-updated with preData/data, user-deleted, user-password-changed, ...), newest first.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Core } from '../../core/index.js';
-import type { AuditEvent } from '../../core/audit/index.js';
-import { invalid } from '../../core/errors.js';
+import { type Core, type AuditEvent, invalid } from '../../core/index.js';
 import { EventsQuery, EventsResponse } from './schemas.js';
 import { actionsOfType, eventItem, eventType } from './serialize.js';
 

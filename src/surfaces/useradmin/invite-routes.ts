@@ -3,9 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import { unauthenticated } from '../../core/errors.js';
-import { rootRoleName } from '../../core/roles/index.js';
+import { type Core, unauthenticated, rootRoleName } from '../../core/index.js';
 import { requestContext } from '../../platform/http.js';
 import { Empty, PasswordBody } from './schemas.js';
 

@@ -1,11 +1,7 @@
 // /api/admin/user-admin: seed 004 (PUT /api/admin/user-admin/{id}) and its neighbours.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Core } from '../../core/index.js';
-import { invalid } from '../../core/errors.js';
-import { resolveRootRole, ROOT_ROLE_NAMES } from '../../core/roles/index.js';
-import type { UserListItem, UserPatch } from '../../core/users/types.js';
-import { etagOf } from '../../core/etag.js';
+import { type Core, invalid, resolveRootRole, ROOT_ROLE_NAMES, type UserListItem, type UserPatch, etagOf } from '../../core/index.js';
 import { publicBaseUrl, requestContext } from '../../platform/http.js';
 import { CreateUserBody, Empty, IdParams, IfMatchHeaders, PasswordBody, SearchQuery, UnleashUser, UpdateUserBody, UsersResponse } from './schemas.js';
 import { rootRoleItem, unleashUser } from './serialize.js';
