@@ -1,5 +1,8 @@
 // Typed domain errors. Core services throw these; each surface renders them in its own contract's shape.
 import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../store/sql.js';
+import type { Reason, Resource } from './reasons.js';
+
+export type { Reason, Resource } from './reasons.js';
 
 export type ErrorKind =
   | 'invalid' // 400 (422 on the directory surface)
@@ -26,7 +29,7 @@ export const STATUS_OF: Record<ErrorKind, number> = {
 
 export interface DomainErrorInit {
   field?: string;
-  reason?: string;
+  reason?: Reason;
   hint?: string;
   constraints?: Record<string, unknown>;
   permission?: string;
@@ -38,7 +41,7 @@ export interface DomainErrorInit {
 export class DomainError extends Error {
   readonly kind: ErrorKind;
   readonly field?: string;
-  readonly reason?: string;
+  readonly reason?: Reason;
   readonly hint?: string;
   readonly constraints?: Record<string, unknown>;
   readonly permission?: string;
@@ -58,23 +61,23 @@ export class DomainError extends Error {
   }
 }
 
-export function invalid(field: string, reason: string, message: string, extra: Omit<DomainErrorInit, 'field' | 'reason'> = {}): DomainError {
+export function invalid(field: string, reason: Reason, message: string, extra: Omit<DomainErrorInit, 'field' | 'reason'> = {}): DomainError {
   return new DomainError('invalid', message, { field, reason, ...extra });
 }
 
-export function notFound(resource: string, message = `The requested ${resource} was not found`): DomainError {
+export function notFound(resource: Resource, message = `The requested ${resource} was not found`): DomainError {
   return new DomainError('not_found', message, { resource, reason: `${resource}_not_found` });
 }
 
-export function conflict(field: string, reason: string, message: string): DomainError {
+export function conflict(field: string, reason: Reason, message: string): DomainError {
   return new DomainError('conflict', message, { field, reason });
 }
 
-export function forbidden(reason: string, message: string, permission?: string): DomainError {
+export function forbidden(reason: Reason, message: string, permission?: string): DomainError {
   return new DomainError('forbidden', message, { reason, permission });
 }
 
-export function unauthenticated(reason: string, message = 'Authentication required'): DomainError {
+export function unauthenticated(reason: Reason, message = 'Authentication required'): DomainError {
   return new DomainError('unauthenticated', message, { reason });
 }
 

@@ -115,6 +115,7 @@ export async function bootstrap(core: Core): Promise<{ adminCreated: boolean }> 
 }
 
 export { DomainError, domainErrorOf, isDomainError, unavailable } from './errors.js';
+export { REASONS, type Reason, type Resource } from './reasons.js';
 export type { Principal, RequestContext } from './context.js';
 export { checkUsername, emailKey, identityKey, identitySkeleton, usernameKey } from './identity/index.js';
 

@@ -25,6 +25,9 @@ function makeAjv(options: AjvOptions): Ajv {
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The reasons the plumbing refuses input for (each one of the core's reasons too: core/reasons.ts). */
+export type PlatformReason = 'too_long' | 'invalid_url' | 'invalid_encoding' | 'invalid_characters' | 'invalid_type';
+
 /**
  * The error the plumbing refuses bad input with (a field, a reason code, a message, and optionally a hint
  * and the limits): the caller's own type, made by the factory it passes in, so the surfaces render it as
@@ -32,7 +35,7 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export type InputErrorFactory<E extends Error> = (
   field: string,
-  reason: string,
+  reason: PlatformReason,
   message: string,
   extra?: { hint?: string; constraints?: Record<string, unknown> },
 ) => E;

@@ -1,5 +1,7 @@
 // The account surface's error shape: h3's `{statusCode, statusMessage, message, data?}` (the real product is
 // a Nuxt/h3 app), with validation problems as Zod v3 issues in `data.issues`, one issue per invalid field.
+// Reasons: its bodies carry no reason code; it reads the core's (src/core/reasons.ts, typed: an unknown one
+// does not compile) to choose h3's words and Zod's issue codes.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { domainErrorOf, type DomainError, isValidEmail } from '../../core/index.js';

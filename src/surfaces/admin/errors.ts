@@ -1,6 +1,6 @@
 // The admin surface's error shapes (seeds 000/001 and docs/contracts.md), rendered in one place.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { domainErrorOf, type DomainError } from '../../core/index.js';
+import { domainErrorOf, type DomainError, type Reason } from '../../core/index.js';
 import { fieldIssues } from '../../platform/http.js';
 
 export const UNAUTHORIZED_MESSAGE = 'Authentication required. Please provide a valid API token';
@@ -14,7 +14,18 @@ export const NOT_FOUND_MESSAGE = 'The requested resource was not found';
  */
 export const BARE_ERRORS = new Set(['csrf_required', 'invalid_csrf_token', 'auth_failed', 'invalid_or_expired_session']);
 
-const REASON_OF_KEYWORD: Record<string, string> = {
+/**
+ * The reasons the admin surface answers with (the `reason` of its error bodies): every reason of the core
+ * (src/core/reasons.ts) and these of its own: schema keywords it names, unreadable bodies, the last-admin
+ * guard in the product's words, and the unexpected error.
+ */
+export const ADMIN_OWN_REASONS = [
+  'invalid', 'out_of_range', 'too_many', 'unknown_field', 'malformed_json', 'empty_body',
+  'cannot_demote_last_admin', 'cannot_disable_last_admin', 'conflict', 'unexpected_error',
+] as const;
+export type AdminReason = Reason | (typeof ADMIN_OWN_REASONS)[number];
+
+const REASON_OF_KEYWORD: Record<string, AdminReason> = {
   minLength: 'too_short',
   maxLength: 'too_long',
   type: 'invalid_type',
@@ -53,12 +64,12 @@ export interface Rendered {
   headers?: Record<string, string>;
 }
 
-function invalidParams(field: string, reason: string, hint: string, constraints: Record<string, unknown>, message?: string): Rendered {
+function invalidParams(field: string, reason: AdminReason, hint: string, constraints: Record<string, unknown>, message?: string): Rendered {
   return { status: 400, body: { error: 'invalid_params', field, reason, hint, constraints, ...(message ? { message } : {}) } };
 }
 
 /** The last-admin guard's reason, named as the product names it (cannot_demote_… when is_admin would change). */
-function conflictReason(err: DomainError): string {
+function conflictReason(err: DomainError): AdminReason {
   if (err.reason === 'last_admin') return err.field === 'is_admin' ? 'cannot_demote_last_admin' : 'cannot_disable_last_admin';
   return err.reason ?? 'conflict';
 }
@@ -151,7 +162,8 @@ export function renderError(error: unknown, req: FastifyRequest): Rendered {
   if (status === 404) return { status, body: { error: 'Not Found', message: NOT_FOUND_MESSAGE, code: 404 } };
   if (status >= 400 && status < 500) return { status, body: { error: err.code ? err.code.toLowerCase() : 'bad_request', message: err.message } };
   req.log.error({ err }, 'unhandled error');
-  return { status: 500, body: { error: 'internal_error', where: req.routeOptions?.url ?? 'request', reason: 'unexpected_error' } };
+  const reason: AdminReason = 'unexpected_error';
+  return { status: 500, body: { error: 'internal_error', where: req.routeOptions?.url ?? 'request', reason } };
 }
 
 export function sendError(reply: FastifyReply, rendered: Rendered): FastifyReply {

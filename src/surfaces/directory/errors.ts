@@ -1,6 +1,8 @@
 // The directory surface's error shapes (seed 003, docs/directory.md): Laravel's JSON errors.
 // 401 {message:"Unauthenticated."}, 403/404 {message}, 422 {error:"validation_error", message,
 // errors:{field:[messages]}} with Laravel's wording, and RFC 6749 §5.2 errors on /oauth/token.
+// Reasons: its bodies carry no reason code; it reads the core's (src/core/reasons.ts, typed: an unknown one
+// does not compile) to choose Laravel's messages.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { domainErrorOf, isDomainError, type DomainError, OAuthError } from '../../core/index.js';
 

@@ -1,6 +1,8 @@
 // The user-admin surface's error shape (seed 004, Unleash): {id:<fresh uuid>, name, message, details?:[{message}]}.
 // The id is new for every error and is written into the request's log line, so a client's report can be
 // matched with the server log.
+// Reasons: its bodies carry no reason code; it reads the core's (src/core/reasons.ts, typed: an unknown one
+// does not compile) to choose Unleash's error names.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { domainErrorOf, type DomainError } from '../../core/index.js';
 import { uuid } from '../../platform/crypto.js';
