@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './platform/config.js';
 import { clientIp, createHttpServer, redactUrl } from './platform/http.js';
-import type { Core } from './core/index.js';
+import { invalid, type Core } from './core/index.js';
 import { adminSurface, renderAdminError, sendAdminError } from './surfaces/admin/index.js';
 import { opsRoutes } from './surfaces/ops/index.js';
 import { consoleRoutes } from './surfaces/console/index.js';
@@ -38,9 +38,12 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
 
 export async function buildApp(core: Core, options: BuildOptions = {}): Promise<FastifyInstance> {
   const config = core.config;
-  const app = createHttpServer(config, options.logger ?? loggerOptions(config), (err, req) => {
-    const surface = surfaceRendererFor(req.url);
-    return surface?.renderError ? surface.renderError(err, req) : renderAdminError(err, req);
+  const app = createHttpServer(config, options.logger ?? loggerOptions(config), {
+    inputError: (field, reason, message, extra) => invalid(field, reason, message, extra),
+    renderFrameworkError: (err, req) => {
+      const surface = surfaceRendererFor(req.url);
+      return surface?.renderError ? surface.renderError(err, req) : renderAdminError(err, req);
+    },
   });
   let closing = false;
   app.addHook('onClose', async () => {

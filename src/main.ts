@@ -1,12 +1,11 @@
 // The gatehouse command: serve (default), migrate, create-admin, --help.
 import { parseArgs } from 'node:util';
-import { buildApp } from './app.js';
-import { bootstrap, createCore } from './core/index.js';
+import { boot, bootCore, openConfiguredStore, type StoreBootOptions } from './boot.js';
 import { SYSTEM_CONTEXT, SYSTEM_PRINCIPAL } from './core/context.js';
 import { isDomainError } from './core/errors.js';
 import { ROOT_ROLES } from './core/roles/index.js';
 import { configHelp, ConfigError, parseConfig, type Config } from './platform/config.js';
-import { openStore, StoreOpenError, waitForPostgres } from './store/db.js';
+import { StoreOpenError } from './store/db.js';
 import { DataDirLockedError, lockDataDir } from './store/lock.js';
 import { migrateToLatest } from './store/migrate.js';
 import { schedulePurge } from './core/maintenance/index.js';
@@ -32,27 +31,19 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-async function openFromConfig(config: Config) {
-  // A PostgreSQL server that is not up yet (compose, a reboot) is waited for, GATEHOUSE_DB_WAIT seconds.
-  if (config.databaseUrl) {
-    await waitForPostgres(config.databaseUrl, {
-      seconds: config.dbWaitSeconds,
-      onRetry: ({ attempt, delayMs, reason, host }) => process.stderr.write(
-        `gatehouse: PostgreSQL at ${host} not reachable (${reason}); retry ${attempt} in ${(delayMs / 1000).toFixed(2)} s (GATEHOUSE_DB_WAIT=${config.dbWaitSeconds})\n`,
-      ),
-    });
-  }
-  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: config.pgPoolSize, pgReadLanes: config.pgReadLanes, pgPreparedStatements: config.pgPreparedStatements });
+/** A PostgreSQL server that is not up yet (compose, a reboot) is waited for, GATEHOUSE_DB_WAIT seconds. */
+function waitingFor(config: Config): StoreBootOptions {
+  return {
+    onDbRetry: ({ attempt, delayMs, reason, host }) => process.stderr.write(
+      `gatehouse: PostgreSQL at ${host} not reachable (${reason}); retry ${attempt} in ${(delayMs / 1000).toFixed(2)} s (GATEHOUSE_DB_WAIT=${config.dbWaitSeconds})\n`,
+    ),
+  };
 }
 
 async function serve(config: Config): Promise<void> {
   // One server per embedded store: a second process on this DATA_DIR stops here, naming the first.
   const lock = config.databaseUrl ? undefined : lockDataDir(config.dataDir);
-  const store = await openFromConfig(config);
-  await migrateToLatest(store);
-  const core = await createCore(config, store);
-  const { adminCreated } = await bootstrap(core);
-  const app = await buildApp(core);
+  const { store, core, app, adminCreated } = await boot(config, waitingFor(config));
   if (adminCreated) app.log.info({ email: config.admin?.email }, 'first admin created');
   else if ((await core.users.countActiveAdmins()) === 0) {
     app.log.warn('no admin exists: create one with `gatehouse create-admin --email you@example.com --password-stdin`, ' +
@@ -118,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
       await serve(config);
       return -1; // keep running
     case 'migrate': {
-      const store = await openFromConfig(config);
+      const store = await openConfiguredStore(config, waitingFor(config));
       const result = await migrateToLatest(store);
       const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
@@ -135,9 +126,7 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write('create-admin needs a password: GATEHOUSE_ADMIN_PASSWORD or --password-stdin\n');
         return 2;
       }
-      const store = await openFromConfig(config);
-      await migrateToLatest(store);
-      const core = await createCore(config, store);
+      const { store, core } = await bootCore(config, { ...waitingFor(config), bootstrap: false });
       try {
         const user = await core.users.create(SYSTEM_PRINCIPAL, { ...SYSTEM_CONTEXT, requestId: 'cli' }, {
           email: values.email, username: values.username ?? null, password, rootRoleId: ROOT_ROLES.Owner, emailVerified: true,

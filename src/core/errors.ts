@@ -1,4 +1,9 @@
 // Typed domain errors. Core services throw these; each surface renders them in its own contract's shape.
+import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../store/sql.js';
+import type { Reason, Resource } from './reasons.js';
+
+export type { Reason, Resource } from './reasons.js';
+
 export type ErrorKind =
   | 'invalid' // 400 (422 on the directory surface)
   | 'unauthenticated' // 401
@@ -7,7 +12,8 @@ export type ErrorKind =
   | 'not_found' // 404
   | 'conflict' // 409
   | 'precondition_failed' // 412
-  | 'too_many_requests'; // 429
+  | 'too_many_requests' // 429
+  | 'unavailable'; // 503 with Retry-After: the store is busy or unreachable, through no fault of the request
 
 export const STATUS_OF: Record<ErrorKind, number> = {
   invalid: 400,
@@ -18,11 +24,12 @@ export const STATUS_OF: Record<ErrorKind, number> = {
   conflict: 409,
   precondition_failed: 412,
   too_many_requests: 429,
+  unavailable: 503,
 };
 
 export interface DomainErrorInit {
   field?: string;
-  reason?: string;
+  reason?: Reason;
   hint?: string;
   constraints?: Record<string, unknown>;
   permission?: string;
@@ -34,7 +41,7 @@ export interface DomainErrorInit {
 export class DomainError extends Error {
   readonly kind: ErrorKind;
   readonly field?: string;
-  readonly reason?: string;
+  readonly reason?: Reason;
   readonly hint?: string;
   readonly constraints?: Record<string, unknown>;
   readonly permission?: string;
@@ -42,8 +49,8 @@ export class DomainError extends Error {
   readonly retryAfterSeconds?: number;
   readonly details?: Record<string, unknown>;
 
-  constructor(kind: ErrorKind, message: string, init: DomainErrorInit = {}) {
-    super(message);
+  constructor(kind: ErrorKind, message: string, init: DomainErrorInit = {}, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'DomainError';
     this.kind = kind;
     Object.assign(this, init);
@@ -54,23 +61,23 @@ export class DomainError extends Error {
   }
 }
 
-export function invalid(field: string, reason: string, message: string, extra: Omit<DomainErrorInit, 'field' | 'reason'> = {}): DomainError {
+export function invalid(field: string, reason: Reason, message: string, extra: Omit<DomainErrorInit, 'field' | 'reason'> = {}): DomainError {
   return new DomainError('invalid', message, { field, reason, ...extra });
 }
 
-export function notFound(resource: string, message = `The requested ${resource} was not found`): DomainError {
+export function notFound(resource: Resource, message = `The requested ${resource} was not found`): DomainError {
   return new DomainError('not_found', message, { resource, reason: `${resource}_not_found` });
 }
 
-export function conflict(field: string, reason: string, message: string): DomainError {
+export function conflict(field: string, reason: Reason, message: string): DomainError {
   return new DomainError('conflict', message, { field, reason });
 }
 
-export function forbidden(reason: string, message: string, permission?: string): DomainError {
+export function forbidden(reason: Reason, message: string, permission?: string): DomainError {
   return new DomainError('forbidden', message, { reason, permission });
 }
 
-export function unauthenticated(reason: string, message = 'Authentication required'): DomainError {
+export function unauthenticated(reason: Reason, message = 'Authentication required'): DomainError {
   return new DomainError('unauthenticated', message, { reason });
 }
 
@@ -80,4 +87,27 @@ export function preconditionFailed(message = 'The resource has changed since it 
 
 export function isDomainError(err: unknown): err is DomainError {
   return err instanceof DomainError;
+}
+
+/**
+ * The store cannot serve right now (PostgreSQL unreachable or restarting, too many connections, SQLite busy
+ * past its timeout, the store closed under a request): 503 with Retry-After on every surface. `cause` is
+ * the store's own error, for the log line (never the response).
+ */
+export function unavailable(cause?: unknown): DomainError {
+  return new DomainError('unavailable', 'The store cannot be reached right now; try again shortly', {
+    reason: 'store_unavailable',
+    retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
+  }, { cause });
+}
+
+/**
+ * The core's word on an error a request ended with: a DomainError as it is; a store that cannot serve as an
+ * `unavailable` DomainError; anything else (a framework or programming error) undefined. Each surface's
+ * error renderer asks this first.
+ */
+export function domainErrorOf(err: unknown): DomainError | undefined {
+  if (err instanceof DomainError) return err;
+  if (isStoreUnavailable(err)) return unavailable(err);
+  return undefined;
 }

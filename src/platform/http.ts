@@ -6,8 +6,6 @@ import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Config, SurfaceName } from './config.js';
 import { uuid } from './crypto.js';
-import type { ReadCache, RequestContext } from '../core/context.js';
-import { invalid, type DomainError } from '../core/errors.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -27,14 +25,43 @@ function makeAjv(options: AjvOptions): Ajv {
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The reasons the plumbing refuses input for (each one of the core's reasons too: core/reasons.ts). */
+export type PlatformReason = 'too_long' | 'invalid_url' | 'invalid_encoding' | 'invalid_characters' | 'invalid_type';
+
+/**
+ * The error the plumbing refuses bad input with (a field, a reason code, a message, and optionally a hint
+ * and the limits): the caller's own type, made by the factory it passes in, so the surfaces render it as
+ * any other input error of theirs. The platform knows no core.
+ */
+export type InputErrorFactory<E extends Error> = (
+  field: string,
+  reason: PlatformReason,
+  message: string,
+  extra?: { hint?: string; constraints?: Record<string, unknown> },
+) => E;
+
 /** How a surface renders a request the router refuses before any route runs (a badly encoded URL, an over-long parameter). */
-export type FrameworkErrorRenderer = (err: DomainError, req: FastifyRequest) => { status: number; body: unknown; headers?: Record<string, string> };
+export type FrameworkErrorRenderer<E extends Error> = (err: E, req: FastifyRequest) => { status: number; body: unknown; headers?: Record<string, string> };
+
+export interface HttpServerOptions<E extends Error> {
+  inputError: InputErrorFactory<E>;
+  renderFrameworkError: FrameworkErrorRenderer<E>;
+}
+
+/** Who is calling and from where, as the plumbing reads it from the request. */
+export interface RequestFacts {
+  ip: string;
+  userAgent: string | null;
+  requestId: string;
+  surface: SurfaceName;
+}
 
 function trustHops(hops: number) {
   return (_address: string, hop: number): boolean => hop < hops;
 }
 
-export function createHttpServer(config: Config, logger: FastifyServerOptions['logger'], renderFrameworkError?: FrameworkErrorRenderer): FastifyInstance {
+export function createHttpServer<E extends Error>(config: Config, logger: FastifyServerOptions['logger'], options: HttpServerOptions<E>): FastifyInstance {
+  const { inputError: invalid, renderFrameworkError } = options;
   const app = Fastify({
     // The router refuses some URLs before any hook runs; they still get the error shape and a request id.
     frameworkErrors: (error, req, rawReply) => {
@@ -42,9 +69,7 @@ export function createHttpServer(config: Config, logger: FastifyServerOptions['l
       const err = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
         ? invalid('path', 'too_long', 'A path parameter is too long', { constraints: { maxLength: 500 } })
         : invalid('path', 'invalid_url', 'The URL is not validly percent-encoded');
-      const rendered = renderFrameworkError
-        ? renderFrameworkError(err, req)
-        : { status: 400, body: { error: 'invalid_params', field: err.field, reason: err.reason, hint: err.message, constraints: err.constraints ?? {} } };
+      const rendered = renderFrameworkError(err, req);
       // No route context exists here, so the body is sent as a ready JSON string.
       reply.header('x-request-id', String(req.id));
       if (rendered.headers) reply.headers(rendered.headers);
@@ -181,21 +206,13 @@ export function clientIp(req: FastifyRequest): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** What the surface's guard read ahead with the caller's credentials, once the caller is allowed (RequestContext.reads). */
-    reads?: ReadCache;
-  }
-}
-
-export function requestContext(req: FastifyRequest, surface: SurfaceName): RequestContext {
+export function requestFacts(req: FastifyRequest, surface: SurfaceName): RequestFacts {
   const ua = req.headers['user-agent'];
   return {
     ip: clientIp(req),
     userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
     requestId: String(req.id),
     surface,
-    reads: req.reads,
   };
 }
 

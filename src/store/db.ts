@@ -1,7 +1,7 @@
 // Opens the store: PostgreSQL when DATABASE_URL is set, embedded SQLite under DATA_DIR otherwise.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import SqliteDatabase from 'better-sqlite3';
 import type { Database } from './schema.js';
@@ -21,6 +21,16 @@ export interface Store {
    */
   readTogether(queries: readonly CompiledQuery[]): Promise<unknown[][]>;
   close(): Promise<void>;
+}
+
+/** Whether the store answers a trivial statement now (readiness); never throws. */
+export async function pingStore(store: Store): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(store.db);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface StoreOptions {

@@ -12,7 +12,7 @@
 // credential a page could borrow, so this does not apply to them; nor to /oauth/token (a form, by RFC 6749).
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../platform/config.js';
-import { DomainError } from '../core/errors.js';
+import { DomainError } from '../core/index.js';
 import { publicBaseUrl } from '../platform/http.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -1,8 +1,7 @@
 // The surfaces beyond admin, each one folder with one plugin.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SurfaceName } from '../platform/config.js';
-import type { Core } from '../core/index.js';
-import type { DomainError } from '../core/errors.js';
+import type { Core, DomainError } from '../core/index.js';
 import { renderDomainError as renderAccountError } from './account/errors.js';
 import { renderDomainError as renderDirectoryError } from './directory/errors.js';
 import { renderDomainError as renderUseradminError } from './useradmin/errors.js';

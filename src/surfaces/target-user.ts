@@ -5,8 +5,7 @@
 // caller is allowed. Shared by the admin and user-admin surfaces.
 import type { FastifyRequest } from 'fastify';
 import type { CompiledQuery } from 'kysely';
-import type { ReadAheadRequest } from '../core/auth/read-ahead.js';
-import { MAX_ID } from '../store/sql.js';
+import { type ReadAheadRequest, MAX_ID } from '../core/index.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

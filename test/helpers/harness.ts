@@ -5,11 +5,10 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { bootstrap, createCore, type Core } from '../../src/core/index.js';
+import { boot } from '../../src/boot.js';
+import type { Core } from '../../src/core/index.js';
 import { parseConfig } from '../../src/platform/config.js';
-import { openStore, type Store } from '../../src/store/db.js';
-import { migrateToLatest } from '../../src/store/migrate.js';
+import type { Store } from '../../src/store/db.js';
 import type { Engine } from '../../src/store/sql.js';
 
 export const ADMIN_EMAIL = 'root@example.com';
@@ -91,14 +90,7 @@ export async function startServer(engine: Engine, opts: StartOptions = {}): Prom
     ...db.env,
     ...opts.env,
   });
-  const store = await openStore({
-    databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, pgPoolSize: 10,
-    pgReadLanes: config.pgReadLanes, pgPreparedStatements: config.pgPreparedStatements,
-  });
-  await migrateToLatest(store);
-  const core = await createCore(config, store);
-  await bootstrap(core);
-  const app = await buildApp(core, { logger: false });
+  const { store, core, app } = await boot(config, { pgPoolSize: 10, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   if (opts.dispatch) await core.outbox.start();
   const address = app.server.address();

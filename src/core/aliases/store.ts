@@ -1,6 +1,7 @@
 // SQL and row mapping for aliases. No rules here.
-import { sql, type Generated, type Selectable } from 'kysely';
-import type { Timestamp } from '../../store/schema.js';
+import { sql, type Generated, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
+import type { Store } from '../../store/db.js';
+import type { Database, Timestamp } from '../../store/schema.js';
 import { prefixUpperBound, toBool, toIso, type Engine, type Executor } from '../../store/sql.js';
 
 export interface AliasesTable {
@@ -102,3 +103,33 @@ export async function lockActiveAliasesMatching(ex: Executor, engine: Engine, ba
   if (engine === 'postgres') q = q.forUpdate();
   return q.orderBy('id').execute();
 }
+
+export type NewAliasRow = Insertable<AliasesTable>;
+export type AliasRowChanges = Updateable<AliasesTable>;
+
+/**
+ * The aliases store: every statement aliases run, bound to the database and its engine. Methods that take
+ * an executor run in the caller's transaction (`transaction`).
+ */
+export function createAliasesStore(store: Store) {
+  const { db, engine } = store;
+  return {
+    transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+      return db.transaction().execute(fn);
+    },
+    find: (id: number, ex: Executor = db, opts: { forUpdate?: boolean } = {}) => findAliasRow(ex, engine, id, opts),
+    list: (q: AliasListQuery) => listAliasRows(db, q),
+    lockActiveMatching: (ex: Executor, ban: { banType: string; banValue: string; nameSkeleton?: string }) => lockActiveAliasesMatching(ex, engine, ban),
+    insert: (ex: Executor, row: NewAliasRow): Promise<AliasRow> => ex.insertInto('aliases').values(row).returningAll().executeTakeFirstOrThrow(),
+    update: (ex: Executor, id: number, changes: AliasRowChanges): Promise<AliasRow> =>
+      ex.updateTable('aliases').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+    /** Deactivates these aliases (500 a statement), each one's version bumped. */
+    deactivate: async (ex: Executor, ids: readonly number[], now: string): Promise<void> => {
+      for (let i = 0; i < ids.length; i += 500) {
+        await ex.updateTable('aliases').set((eb) => ({ active: 0, modified: now, version: eb('version', '+', 1) })).where('id', 'in', ids.slice(i, i + 500)).execute();
+      }
+    },
+  };
+}
+
+export type AliasesStore = ReturnType<typeof createAliasesStore>;

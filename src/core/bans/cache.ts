@@ -8,10 +8,9 @@
 // - the node that made the change reloads before it answers, so its own next request sees it;
 // - expiry is judged in memory against the clock on every check, so an expired ban stops at once.
 import pg from 'pg';
-import type { Store } from '../../store/db.js';
 import { toIso } from '../../store/sql.js';
 import { IpIndex, parseIp, parseRange, type IpAddress } from './ip.js';
-import { readBansVersion, unrevokedBansOfType, type BanRow } from './store.js';
+import type { BanRow, BansStore } from './store.js';
 
 export const BANS_CHANNEL = 'gatehouse_bans';
 /** Remembered verdicts per client address (cleared when full and on every reload). */
@@ -67,7 +66,7 @@ export class IpBanCache {
   readonly stats = { reloads: 0, versionChecks: 0, notifications: 0 };
 
   constructor(
-    private readonly store: Store,
+    private readonly bans: BansStore,
     private readonly databaseUrl: string | undefined,
     opts: IpBanCacheOptions = {},
   ) {
@@ -135,8 +134,8 @@ export class IpBanCache {
   private async loadOnce(): Promise<void> {
     // Version first: a change landing between the two reads leaves us with newer rows under an older
     // version, which only causes one extra reload.
-    const version = await readBansVersion(this.store.db);
-    const rows = await unrevokedBansOfType(this.store.db, 'ip');
+    const version = await this.bans.readVersion();
+    const rows = await this.bans.unrevokedOfType('ip');
     this.index = buildIndex(rows);
     this.verdicts = new Map();
     this.version = version;
@@ -147,14 +146,14 @@ export class IpBanCache {
   private async checkVersion(): Promise<void> {
     if (this.stopped || this.loading) return;
     this.stats.versionChecks++;
-    const version = await readBansVersion(this.store.db);
+    const version = await this.bans.readVersion();
     if (version !== this.version) await this.reload();
   }
 
   private start(): void {
     this.started = true;
     this.schedulePoll();
-    if (this.store.engine === 'postgres' && this.databaseUrl) void this.listen();
+    if (this.bans.shared && this.databaseUrl) void this.listen();
   }
 
   private schedulePoll(): void {

@@ -1,6 +1,7 @@
 // SQL and row mapping for bans. No rules here.
-import { sql, type Generated, type Selectable } from 'kysely';
-import type { NullableTimestamp, Timestamp } from '../../store/schema.js';
+import { sql, type Generated, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
+import type { Store } from '../../store/db.js';
+import type { Database, NullableTimestamp, Timestamp } from '../../store/schema.js';
 import { nowIso, prefixUpperBound, toIso, type Engine, type Executor } from '../../store/sql.js';
 import type { BanType } from './values.js';
 
@@ -152,3 +153,94 @@ export async function readBansVersion(ex: Executor): Promise<number> {
   const r = await ex.selectFrom('bans_state').select('version').where('id', '=', 1).executeTakeFirst();
   return Number(r?.version ?? 0);
 }
+
+/** The users an email, domain or name ban matches, as a query of their ids (ip bans match addresses, not users). */
+function usersMatching(ex: Executor, ban: { banType: BanType; banValue: string; skeleton?: string }) {
+  let q = ex.selectFrom('users').select('id');
+  if (ban.banType === 'email') q = q.where('email_key', '=', ban.banValue);
+  else if (ban.banType === 'domain') q = q.where((eb) => eb.or([eb('email_key', 'like', `%@${ban.banValue}`), eb('email_key', 'like', `%.${ban.banValue}`)]));
+  else {
+    // By skeleton, as sign-in matches it (lookalikes included); a row without one (a lookalike that existed
+    // before skeletons were unique, migration 0009) by its exact key here, by its own skeleton in the service.
+    const skeleton = ban.skeleton ?? ban.banValue;
+    q = q.where((eb) => eb.or([eb('username_skeleton', '=', skeleton), eb('username_key', '=', ban.banValue)]));
+  }
+  return q;
+}
+
+/** What a ban matches users by: its type, value and (name bans) the value's skeleton. */
+export interface BanMatch {
+  banType: BanType;
+  banValue: string;
+  skeleton?: string;
+}
+
+export type NewBanRow = Insertable<BansTable>;
+export type BanRowChanges = Updateable<BansTable>;
+
+/**
+ * The bans store: every statement bans run, bound to the database and its engine. Methods that take an
+ * executor run in the caller's transaction (`transaction`); the others read through the database.
+ */
+export function createBansStore(store: Store) {
+  const { db, engine } = store;
+  return {
+    transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+      return db.transaction().execute(fn);
+    },
+    /** Whether other nodes share this database (PostgreSQL): ban changes are then announced (pg_notify). */
+    shared: engine === 'postgres',
+    findBan: (id: number, ex: Executor = db, opts: { forUpdate?: boolean } = {}) => findBanRow(ex, engine, id, opts),
+    list: (q: BanListQuery) => listBanRows(db, q),
+    findUnrevoked: (pairs: Array<{ type: BanType; values: string[] }>, ex: Executor = db) => findUnrevokedBans(ex, pairs),
+    unrevokedOfType: (type: BanType) => unrevokedBansOfType(db, type),
+    readVersion: () => readBansVersion(db),
+    bumpVersion: (ex: Executor, channel: string) => bumpBansVersion(ex, engine, channel),
+    lockState: (ex: Executor, mode: 'share' | 'update') => lockBansState(ex, engine, mode),
+    insert: (ex: Executor, row: NewBanRow): Promise<BanRow> => ex.insertInto('bans').values(row).returningAll().executeTakeFirstOrThrow(),
+    /** Writes the changes when the ban is still at `version`; undefined when it moved on. */
+    update: (ex: Executor, id: number, version: number, changes: BanRowChanges): Promise<BanRow | undefined> =>
+      ex.updateTable('bans').set(changes).where('id', '=', id).where('version', '=', version).returningAll().executeTakeFirst(),
+    delete: async (ex: Executor, id: number): Promise<void> => {
+      await ex.deleteFrom('bans').where('id', '=', id).execute();
+    },
+
+    /** Ids of the users the ban matches by their stored keys (see the service for lookalikes without one). */
+    matchingUserIds: async (ex: Executor, ban: BanMatch, opts: { onlyBanned?: boolean } = {}): Promise<number[]> => {
+      let q = usersMatching(ex, ban);
+      if (opts.onlyBanned) q = q.where('banned_until', 'is not', null);
+      return (await q.execute()).map((r) => r.id);
+    },
+    /** Users with a username and no stored skeleton (lookalikes older than migration 0009). */
+    usersWithoutSkeleton: (ex: Executor) =>
+      ex.selectFrom('users').select(['id', 'username']).where('username_skeleton', 'is', null).where('username', 'is not', null).execute(),
+    userIdentity: (ex: Executor, id: number) =>
+      ex.selectFrom('users').select(['email', 'username', 'banned_until']).where('id', '=', id).executeTakeFirst(),
+    setBannedUntil: async (ex: Executor, id: number, until: string | null): Promise<void> => {
+      await ex.updateTable('users').set({ banned_until: until }).where('id', '=', id).execute();
+    },
+    /** Every user the ban matches is banned at least until `end` (one statement, however many users match). */
+    extendBannedUntil: async (ex: Executor, ban: BanMatch, end: string): Promise<void> => {
+      await ex
+        .updateTable('users')
+        .set({ banned_until: end })
+        .where('id', 'in', usersMatching(ex, ban))
+        .where((eb) => eb.or([eb('banned_until', 'is', null), eb('banned_until', '<', end)]))
+        .execute();
+    },
+    /** Live sessions that carry a client address. */
+    liveSessionAddresses: (ex: Executor, now: string) =>
+      ex.selectFrom('sessions').select(['id', 'ip']).where('revoked_at', 'is', null).where('expires_at', '>', now).where('ip', 'is not', null).execute(),
+    /** Revokes these sessions (500 a statement); returns how many were live. */
+    revokeSessions: async (ex: Executor, ids: readonly string[], now: string, reason: string): Promise<number> => {
+      let n = 0;
+      for (let i = 0; i < ids.length; i += 500) {
+        const r = await ex.updateTable('sessions').set({ revoked_at: now, revoke_reason: reason }).where('id', 'in', ids.slice(i, i + 500)).where('revoked_at', 'is', null).executeTakeFirst();
+        n += Number(r.numUpdatedRows);
+      }
+      return n;
+    },
+  };
+}
+
+export type BansStore = ReturnType<typeof createBansStore>;

@@ -1,10 +1,13 @@
 // SQL and row mapping for OAuth clients, their sessions and the signing keys. No rules here.
-import type { Generated, Selectable } from 'kysely';
-import type { NullableTimestamp, Timestamp } from '../../store/schema.js';
+import type { Generated, Selectable, Transaction } from 'kysely';
+import type { Database, NullableTimestamp, Timestamp } from '../../store/schema.js';
 import { nowIso, parseJson, toIso, type Executor } from '../../store/sql.js';
 import type { Store } from '../../store/db.js';
 import { fixedQuery } from '../../store/statements.js';
 import { mayAct } from '../auth/credentials.js';
+import { tenantIdsOfUser } from '../tenants/store.js';
+import { toUser } from '../users/store.js';
+import type { User } from '../users/types.js';
 
 export interface OAuthClientsTable {
   id: Generated<number>;
@@ -193,3 +196,38 @@ export async function retireKeys(ex: Executor): Promise<string[]> {
 export async function deleteKeysRetiredBefore(ex: Executor, before: string): Promise<void> {
   await ex.deleteFrom('oauth_signing_keys').where('retired_at', 'is not', null).where('retired_at', '<', before).execute();
 }
+
+/**
+ * The OAuth store: every statement the OAuth service runs, bound to the database and its engine. Methods
+ * that take an executor run in the caller's transaction (`transaction`).
+ */
+export function createOAuthStore(store: Store) {
+  const { db } = store;
+  return {
+    transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+      return db.transaction().execute(fn);
+    },
+    findClient: (by: { id: number } | { clientId: string }, ex: Executor = db) => findClientRow(ex, by),
+    listClients: (page?: { after: number | undefined; limit: number }) => listClientRows(db, page),
+    insertClient,
+    touchClient: (id: number) => touchClient(db, id),
+    deleteClient: deleteClientRow,
+    linkSession,
+    sessionClientId: (sessionId: string) => sessionClientId(db, sessionId),
+    findLiveSession: (sessionId: string) => findLiveOAuthSession(store, sessionId),
+    /** The tenants a user belongs to (the access token's `tenants` claim). */
+    tenantsOf: (userId: number) => tenantIdsOfUser(db, userId),
+    /** A service account's standing (what mayAct judges). */
+    serviceUserStanding: (userId: number) =>
+      db.selectFrom('users').select(['id', 'is_active', 'deleted_at', 'banned_until']).where('id', '=', userId).executeTakeFirst(),
+    /** Deletes a client's service account; its row as it was, or undefined when there was none. */
+    deleteServiceUser: async (ex: Executor, userId: number): Promise<User | undefined> => {
+      const row = await ex.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+      if (!row) return undefined;
+      await ex.deleteFrom('users').where('id', '=', row.id).execute();
+      return toUser(row);
+    },
+  };
+}
+
+export type OAuthStore = ReturnType<typeof createOAuthStore>;

@@ -3,12 +3,12 @@
 // burst of hashes cannot starve every other request. Imported bcrypt hashes verify too and are upgraded to
 // argon2id on the next successful sign-in, and so do imported PBKDF2 (Keycloak), scrypt and argon2i/argon2id
 // hashes of other parameters (docs/cli.md, "Password hash formats").
-import { createRequire } from 'node:module';
 import { pbkdf2, scrypt, timingSafeEqual } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
 import type { Argon2Params } from '../../platform/config.js';
 import { invalid } from '../errors.js';
+import type { HashJob, HashReply, HashWorkerData } from './worker.js';
 
 export interface PasswordPolicy {
   min: number;
@@ -87,27 +87,12 @@ export interface VerifyResult {
  */
 export const HASH_THREAD_NICENESS = 10;
 
-/** The hashing thread's program: @node-rs/argon2's synchronous calls, so the work runs on this very thread. */
-const HASH_WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const os = require('node:os');
-const argon2 = require(workerData.argon2);
-try {
-  os.setPriority(0, Math.min(19, os.getPriority(0) + workerData.niceness));
-} catch {}
-parentPort.on('message', (m) => {
-  try {
-    const value = m.op === 'hash'
-      ? argon2.hashSync(m.password, { algorithm: 2, memoryCost: m.params.memoryCost, timeCost: m.params.timeCost, parallelism: m.params.parallelism })
-      : m.op === 'verify' ? argon2.verifySync(m.hash, m.password) : os.getPriority(0);
-    parentPort.postMessage({ id: m.id, value });
-  } catch (err) {
-    parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
-  }
-});
-`;
-
-type HashJob = { op: 'hash'; password: string; params: Argon2Params } | { op: 'verify'; hash: string; password: string } | { op: 'niceness' };
+/**
+ * The hashing thread's program, a module of its own (./worker.ts), started by URL: compiled (dist/, the
+ * container image) worker.js beside this file; from the sources (tsx) worker-source.mjs, which registers
+ * tsx's loader in the thread (a Node.js 20 thread does not inherit it) and loads worker.ts.
+ */
+const HASH_WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker-source.mjs' : './worker.js', import.meta.url);
 
 /** One hashing thread; a job at a time (the queue in front of the threads sees to that). */
 class HashThread {
@@ -116,10 +101,10 @@ class HashThread {
   private nextId = 0;
   dead = false;
 
-  constructor(argon2Path: string) {
-    this.worker = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: { argon2: argon2Path, niceness: HASH_THREAD_NICENESS } });
-    this.worker.on('message', (m: { id?: number; value?: unknown; error?: string }) => {
-      if (m.id === undefined) return;
+  constructor() {
+    const workerData: HashWorkerData = { niceness: HASH_THREAD_NICENESS };
+    this.worker = new Worker(HASH_WORKER_URL, { workerData });
+    this.worker.on('message', (m: HashReply) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (this.pending.size === 0) this.worker.unref();
@@ -164,7 +149,6 @@ function phcParams(hash: string): { type: string; version: number; m: number; t:
 export class PasswordHasher {
   private readonly queue: Semaphore;
   private readonly idle: HashThread[] = [];
-  private readonly argon2Path = createRequire(import.meta.url).resolve('@node-rs/argon2');
   private dummyHash: Promise<string> | undefined;
 
   constructor(private readonly params: Argon2Params, concurrency: number) {
@@ -190,7 +174,7 @@ export class PasswordHasher {
     return this.queue.run(async () => {
       let thread = this.idle.pop();
       while (thread?.dead) thread = this.idle.pop();
-      thread ??= new HashThread(this.argon2Path);
+      thread ??= new HashThread();
       try {
         return await thread.run<T>(job);
       } finally {

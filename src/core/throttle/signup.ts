@@ -6,7 +6,8 @@ import type { Store } from '../../store/db.js';
 import { toIso } from '../../store/sql.js';
 import type { RequestContext } from '../context.js';
 import { DomainError, forbidden } from '../errors.js';
-import { addressKey } from './index.js';
+import { addressKey } from './service.js';
+import { createThrottleStore, type ThrottleStore } from './store.js';
 
 export interface SignUpPolicy {
   signup: 'open' | 'closed';
@@ -15,7 +16,11 @@ export interface SignUpPolicy {
 }
 
 export class SignUpGate {
-  constructor(private readonly store: Store, private readonly policy: SignUpPolicy) {}
+  private readonly counters: ThrottleStore;
+
+  constructor(store: Store, private readonly policy: SignUpPolicy) {
+    this.counters = createThrottleStore(store);
+  }
 
   /** Throws 403 when sign-up is closed, 429 (with the seconds until the window ends) past the address's limit. */
   async admit(ctx: RequestContext): Promise<void> {
@@ -26,17 +31,7 @@ export class SignUpGate {
     const nowText = new Date(now).toISOString();
     const floor = new Date(now - windowSeconds * 1000).toISOString();
     // One atomic upsert, the new count read back: parallel sign-ups cannot all pass a check made before any was counted.
-    const row = await this.store.db
-      .insertInto('login_throttle')
-      .values({ key, window_start: nowText, failures: 1 })
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet((eb) => ({
-          failures: eb.case().when('login_throttle.window_start', '<', floor).then(1).else(eb('login_throttle.failures', '+', 1)).end(),
-          window_start: eb.case().when('login_throttle.window_start', '<', floor).then(nowText).else(eb.ref('login_throttle.window_start')).end(),
-        })),
-      )
-      .returning(['failures', 'window_start'])
-      .executeTakeFirstOrThrow();
+    const row = await this.counters.bumpAndRead(key, nowText, floor);
     if (row.failures > this.policy.signupMaxPerAddress) {
       const windowEnd = Date.parse(toIso(row.window_start)!) + windowSeconds * 1000;
       const retryAfterSeconds = Math.max(1, Math.ceil((windowEnd - now) / 1000));

@@ -1,10 +1,10 @@
 // The account surface's error shape: h3's `{statusCode, statusMessage, message, data?}` (the real product is
 // a Nuxt/h3 app), with validation problems as Zod v3 issues in `data.issues`, one issue per invalid field.
+// Reasons: its bodies carry no reason code; it reads the core's (src/core/reasons.ts, typed: an unknown one
+// does not compile) to choose h3's words and Zod's issue codes.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isDomainError, type DomainError } from '../../core/errors.js';
-import { isValidEmail } from '../../core/users/validation.js';
-import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../../store/sql.js';
+import { domainErrorOf, type DomainError, isValidEmail } from '../../core/index.js';
 
 /** The seed page's 400 message for PATCH /api/users/{user_id}. */
 export const UPDATE_BODY_MESSAGE = 'Invalid body(?email, ?password). At least one of email or password is required.';
@@ -243,11 +243,17 @@ export function renderDomainError(err: DomainError, req: FastifyRequest): Render
       const retry = String(err.retryAfterSeconds ?? 60);
       return { body: h3(429, err.message), headers: { 'retry-after': retry } };
     }
+    case 'unavailable':
+      return { body: h3(503, 'The store cannot be reached right now; try again shortly.'), headers: { 'retry-after': String(err.retryAfterSeconds) } };
   }
 }
 
 export function renderError(error: unknown, req: FastifyRequest): Rendered {
-  if (isDomainError(error)) return renderDomainError(error, req);
+  const domain = domainErrorOf(error);
+  if (domain) {
+    if (domain.kind === 'unavailable') req.log.warn({ err: domain.cause }, 'store unavailable');
+    return renderDomainError(domain, req);
+  }
   const err = error as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (err.validation) {
     const context = err.validationContext;
@@ -265,10 +271,6 @@ export function renderError(error: unknown, req: FastifyRequest): Rendered {
   if (status === 413) return { body: h3(413, 'The request body is too large.') };
   if (status === 415) return { body: h3(415, 'Send Content-Type: application/json.') };
   if (status >= 400 && status < 500) return { body: h3(status) };
-  if (isStoreUnavailable(err)) {
-    req.log.warn({ err }, 'store unavailable');
-    return { body: h3(503, 'The store cannot be reached right now; try again shortly.'), headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) } };
-  }
   req.log.error({ err }, 'unhandled error');
   return { body: h3(500, 'Internal Server Error') };
 }

@@ -3,15 +3,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import type { Principal, RequestContext } from '../../core/context.js';
-import { forbidden, invalid, isDomainError, notFound, unauthenticated } from '../../core/errors.js';
-import type { ActiveSession } from '../../core/sessions/index.js';
-import { etagOf } from '../../core/etag.js';
-import type { User, UserPatch } from '../../core/users/types.js';
-import { emptyPatchError, isEmptyPatch } from '../../core/users/index.js';
-import { normalizeEmail } from '../../core/users/validation.js';
-import { requestContext } from '../../platform/http.js';
+import { type Core, type Principal, type RequestContext, forbidden, invalid, isDomainError, notFound, unauthenticated, type ActiveSession, etagOf, type User, type UserPatch, normalizeEmail, emptyPatchError, isEmptyPatch } from '../../core/index.js';
+import { requestContext } from '../context.js';
 import { UPDATE_BODY_MESSAGE } from './errors.js';
 import {
   H3ErrorBody, IfMatchHeaders, LoginBody, PASSWORD_MAX, PASSWORD_MIN, SessionReply, SignUpBody, UpdateUserBody, UserIdParams, UserReply,

@@ -4,8 +4,8 @@
 import Type from 'typebox';
 
 /** Ids are 32-bit integers on both engines. */
-export { MAX_ID } from '../../store/sql.js';
-import { MAX_ID } from '../../store/sql.js';
+export { MAX_ID } from '../../core/index.js';
+import { MAX_ID } from '../../core/index.js';
 /** The shared password policy (core BASE_POLICY): 8..1024 characters. */
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;

@@ -1,9 +1,7 @@
 // The `neptun-session` cookie: an opaque token naming a server-side session of kind 'account' in the one
 // session store. Every request re-checks it against the store, so revocation takes effect at once.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Core } from '../../core/index.js';
-import type { ActiveSession } from '../../core/sessions/index.js';
-import { unauthenticated } from '../../core/errors.js';
+import { type Core, type ActiveSession, unauthenticated } from '../../core/index.js';
 import { cookieValue } from '../../platform/http.js';
 import { guardCookieWrite } from '../cookie-writes.js';
 

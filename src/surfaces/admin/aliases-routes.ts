@@ -2,13 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import { invalid } from '../../core/errors.js';
-import { aliasEtag, type Alias } from '../../core/aliases/index.js';
-import { requestContext } from '../../platform/http.js';
+import { type Core, invalid, aliasEtag, type Alias, MAX_ID } from '../../core/index.js';
+import { requestContext } from '../context.js';
 import { decodeIdCursor, encodeIdCursor } from './serialize.js';
 import { Envelope, IdParams, IfMatchHeaders, NullableInt, NullableString } from './schemas.js';
-import { MAX_ID } from '../../store/sql.js';
 
 // Like users' is_active on this surface (and the mail stack's alias table), active reads as 1/0.
 const ActiveFlag = Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)], { description: 'true/false (1/0 accepted)' });

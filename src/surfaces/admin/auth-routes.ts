@@ -2,9 +2,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import { DomainError, invalid, isDomainError, unauthenticated } from '../../core/errors.js';
-import { cookieValue, requestContext } from '../../platform/http.js';
+import { type Core, DomainError, invalid, isDomainError, unauthenticated } from '../../core/index.js';
+import { cookieValue } from '../../platform/http.js';
+import { requestContext } from '../context.js';
 import { ACCESS_COOKIE, REFRESH_COOKIE, checkCsrf, resolvePrincipal, type AccessTokens } from './auth.js';
 import { SessionInfo, SignInBody, UserItem } from './schemas.js';
 import { userItem } from './serialize.js';

@@ -4,9 +4,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT } from 'jose';
-import type { Core } from '../../core/index.js';
-import { hasPermission, type Principal } from '../../core/context.js';
-import { DomainError, forbidden, unauthenticated } from '../../core/errors.js';
+import { type Core, hasPermission, type Principal, DomainError, forbidden, unauthenticated } from '../../core/index.js';
 import { hmacBase64url, safeEqual } from '../../platform/crypto.js';
 import { cookieValue } from '../../platform/http.js';
 import { readAheadOf } from '../target-user.js';

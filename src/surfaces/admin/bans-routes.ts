@@ -2,11 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import { invalid } from '../../core/errors.js';
-import { BAN_TYPES, banEtag, isBanActive, type Ban, type BanPatch, type BanWriteResult } from '../../core/bans/index.js';
-import { foldKey } from '../../core/users/validation.js';
-import { requestContext } from '../../platform/http.js';
+import { type Core, invalid, BAN_TYPES, banEtag, isBanActive, type Ban, type BanPatch, type BanWriteResult, foldKey } from '../../core/index.js';
+import { requestContext } from '../context.js';
 import { decodeIdCursor, encodeIdCursor } from './serialize.js';
 import { Envelope, IdParams, IfMatchHeaders, NullableString } from './schemas.js';
 

@@ -1,8 +1,7 @@
 // The admin surface's error shapes (seeds 000/001 and docs/contracts.md), rendered in one place.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isDomainError, type DomainError } from '../../core/errors.js';
+import { domainErrorOf, type DomainError, type Reason } from '../../core/index.js';
 import { fieldIssues } from '../../platform/http.js';
-import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../../store/sql.js';
 
 export const UNAUTHORIZED_MESSAGE = 'Authentication required. Please provide a valid API token';
 export const FORBIDDEN_MESSAGE = "You don't have permission to access this resource";
@@ -15,7 +14,18 @@ export const NOT_FOUND_MESSAGE = 'The requested resource was not found';
  */
 export const BARE_ERRORS = new Set(['csrf_required', 'invalid_csrf_token', 'auth_failed', 'invalid_or_expired_session']);
 
-const REASON_OF_KEYWORD: Record<string, string> = {
+/**
+ * The reasons the admin surface answers with (the `reason` of its error bodies): every reason of the core
+ * (src/core/reasons.ts) and these of its own: schema keywords it names, unreadable bodies, the last-admin
+ * guard in the product's words, and the unexpected error.
+ */
+export const ADMIN_OWN_REASONS = [
+  'invalid', 'out_of_range', 'too_many', 'unknown_field', 'malformed_json', 'empty_body',
+  'cannot_demote_last_admin', 'cannot_disable_last_admin', 'conflict', 'unexpected_error',
+] as const;
+export type AdminReason = Reason | (typeof ADMIN_OWN_REASONS)[number];
+
+const REASON_OF_KEYWORD: Record<string, AdminReason> = {
   minLength: 'too_short',
   maxLength: 'too_long',
   type: 'invalid_type',
@@ -54,12 +64,12 @@ export interface Rendered {
   headers?: Record<string, string>;
 }
 
-function invalidParams(field: string, reason: string, hint: string, constraints: Record<string, unknown>, message?: string): Rendered {
+function invalidParams(field: string, reason: AdminReason, hint: string, constraints: Record<string, unknown>, message?: string): Rendered {
   return { status: 400, body: { error: 'invalid_params', field, reason, hint, constraints, ...(message ? { message } : {}) } };
 }
 
 /** The last-admin guard's reason, named as the product names it (cannot_demote_… when is_admin would change). */
-function conflictReason(err: DomainError): string {
+function conflictReason(err: DomainError): AdminReason {
   if (err.reason === 'last_admin') return err.field === 'is_admin' ? 'cannot_demote_last_admin' : 'cannot_disable_last_admin';
   return err.reason ?? 'conflict';
 }
@@ -105,6 +115,12 @@ export function renderDomainError(err: DomainError): Rendered {
       };
     case 'precondition_failed':
       return { status: 412, body: { error: 'precondition_failed', message: err.message, code: 412 } };
+    case 'unavailable':
+      return {
+        status: 503,
+        body: { error: 'service_unavailable', message: 'The store cannot be reached right now; try again shortly', code: 503 },
+        headers: { 'retry-after': String(err.retryAfterSeconds) },
+      };
     case 'too_many_requests':
       // The sign-in throttle, in the product's words (its auth_login rate limits): {error, where, reason}.
       if (err.reason === 'too_many_failed_attempts_ip' || err.reason === 'too_many_failed_attempts_identifier') {
@@ -123,7 +139,11 @@ export function renderDomainError(err: DomainError): Rendered {
 }
 
 export function renderError(error: unknown, req: FastifyRequest): Rendered {
-  if (isDomainError(error)) return renderDomainError(error);
+  const domain = domainErrorOf(error);
+  if (domain) {
+    if (domain.kind === 'unavailable') req.log.warn({ err: domain.cause }, 'store unavailable');
+    return renderDomainError(domain);
+  }
   const err = error as FastifyError & { validation?: Array<{ instancePath?: string; keyword: string; params: Record<string, unknown>; message?: string; parentSchema?: unknown }> };
   if (err.validation) {
     const issues = fieldIssues(err);
@@ -141,16 +161,9 @@ export function renderError(error: unknown, req: FastifyRequest): Rendered {
   if (status === 415) return { status, body: { error: 'unsupported_media_type', message: 'Send Content-Type: application/json', code: 415 } };
   if (status === 404) return { status, body: { error: 'Not Found', message: NOT_FOUND_MESSAGE, code: 404 } };
   if (status >= 400 && status < 500) return { status, body: { error: err.code ? err.code.toLowerCase() : 'bad_request', message: err.message } };
-  if (isStoreUnavailable(err)) {
-    req.log.warn({ err }, 'store unavailable');
-    return {
-      status: 503,
-      body: { error: 'service_unavailable', message: 'The store cannot be reached right now; try again shortly', code: 503 },
-      headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
-    };
-  }
   req.log.error({ err }, 'unhandled error');
-  return { status: 500, body: { error: 'internal_error', where: req.routeOptions?.url ?? 'request', reason: 'unexpected_error' } };
+  const reason: AdminReason = 'unexpected_error';
+  return { status: 500, body: { error: 'internal_error', where: req.routeOptions?.url ?? 'request', reason } };
 }
 
 export function sendError(reply: FastifyReply, rendered: Rendered): FastifyReply {

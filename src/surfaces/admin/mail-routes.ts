@@ -3,9 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import { invalid } from '../../core/errors.js';
-import { requestContext } from '../../platform/http.js';
+import { type Core, invalid } from '../../core/index.js';
+import { requestContext } from '../context.js';
 
 const ADMIN_PASSWORD_POLICY = { min: 8, max: 128 };
 

@@ -1,6 +1,6 @@
 // Request and response schemas of the admin surface (seed 000 and docs/admin.md).
 import Type, { type TSchema } from 'typebox';
-import { MAX_ID } from '../../store/sql.js';
+import { MAX_ID } from '../../core/index.js';
 
 export const NullableString = (opts: Record<string, unknown> = {}) => Type.Unsafe<string | null>({ type: ['string', 'null'], ...opts });
 export const NullableInt = () => Type.Unsafe<number | null>({ type: ['integer', 'null'] });

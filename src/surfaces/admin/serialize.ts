@@ -1,7 +1,4 @@
-import { MAX_ID } from '../../store/sql.js';
-import { isAdminRole, rootRoleName } from '../../core/roles/index.js';
-import type { ApiToken } from '../../core/tokens/index.js';
-import type { UserCursor, UserSummary } from '../../core/users/types.js';
+import { MAX_ID, isAdminRole, rootRoleName, type ApiToken, type UserCursor, type UserSummary } from '../../core/index.js';
 
 export function userItem(u: UserSummary) {
   return {

@@ -4,12 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { sendStreamedList } from '../json-stream.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import { GRANT_TYPES, type OAuthClient } from '../../core/oauth/index.js';
-import { TENANT_PERMISSIONS, type Tenant, type TenantRole } from '../../core/tenants/index.js';
-import { requestContext } from '../../platform/http.js';
+import { type Core, GRANT_TYPES, type OAuthClient, TENANT_PERMISSIONS, type Tenant, type TenantRole, MAX_ID } from '../../core/index.js';
+import { requestContext } from '../context.js';
 import { Envelope, IdParams, NullableString } from './schemas.js';
-import { MAX_ID } from '../../store/sql.js';
 
 const Id = () => Type.Integer({ minimum: 1, maximum: MAX_ID });
 

@@ -3,10 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { sendStreamedList } from '../json-stream.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import { listAuditEvents } from '../../core/audit/index.js';
-import { invalid } from '../../core/errors.js';
-import { requestContext } from '../../platform/http.js';
+import { type Core, invalid } from '../../core/index.js';
+import { requestContext } from '../context.js';
 import { AuditQuery, CreateTokenBody, Envelope, IdParams, TokenItem } from './schemas.js';
 import { tokenItem } from './serialize.js';
 
@@ -64,7 +62,7 @@ export async function tokenRoutes(base: FastifyInstance, opts: { core: Core }): 
     },
   }, async (req) => {
     const q = req.query;
-    const page = await listAuditEvents(core.store.db, {
+    const page = await core.audit.list({
       actions: q.action ? q.action.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
       targetType: q.target_type, targetId: q.target_id, actorType: q.actor_type, actorId: q.actor_id,
       from: q.from ? isoDate('from', q.from) : undefined,

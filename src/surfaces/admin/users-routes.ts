@@ -2,13 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import { invalid, isDomainError, unauthenticated } from '../../core/errors.js';
-import { etagOf } from '../../core/etag.js';
-import { resolveRootRole } from '../../core/roles/index.js';
-import type { UserListQuery, UserPatch } from '../../core/users/types.js';
-import { emptyPatchError, isEmptyPatch } from '../../core/users/index.js';
-import { requestContext } from '../../platform/http.js';
+import { type Core, invalid, isDomainError, unauthenticated, etagOf, resolveRootRole, type UserListQuery, type UserPatch, emptyPatchError, isEmptyPatch } from '../../core/index.js';
+import { requestContext } from '../context.js';
 import { CreateUserBody, Envelope, IdParams, IfMatchHeaders, ListUsersQuery, PatchUserBody, SelfPasswordBody, UserItem } from './schemas.js';
 import { decodeUserCursor, encodeUserCursor, userItem } from './serialize.js';
 import { clearSessionCookies } from './auth-routes.js';

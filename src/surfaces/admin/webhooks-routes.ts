@@ -3,12 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import { mailSummary } from '../../core/mail/index.js';
-import type { OutboxRow } from '../../core/outbox/index.js';
-import type { Webhook } from '../../core/webhooks/index.js';
-import { requestContext } from '../../platform/http.js';
-import { toIso } from '../../store/sql.js';
+import { type Core, mailSummary, type OutboxRow, type Webhook, toIso } from '../../core/index.js';
+import { requestContext } from '../context.js';
 import { Envelope, IdParams, NullableString } from './schemas.js';
 
 const WebhookItem = Type.Object({

@@ -1,10 +1,10 @@
 // The directory surface's error shapes (seed 003, docs/directory.md): Laravel's JSON errors.
 // 401 {message:"Unauthenticated."}, 403/404 {message}, 422 {error:"validation_error", message,
 // errors:{field:[messages]}} with Laravel's wording, and RFC 6749 §5.2 errors on /oauth/token.
+// Reasons: its bodies carry no reason code; it reads the core's (src/core/reasons.ts, typed: an unknown one
+// does not compile) to choose Laravel's messages.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isDomainError, type DomainError } from '../../core/errors.js';
-import { OAuthError } from '../../core/oauth/index.js';
-import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../../store/sql.js';
+import { domainErrorOf, isDomainError, type DomainError, OAuthError } from '../../core/index.js';
 
 export interface Rendered {
   status: number;
@@ -157,12 +157,19 @@ export function renderDomainError(err: DomainError): Rendered {
         body: { message: 'Too Many Attempts.' },
         headers: { 'retry-after': String(err.retryAfterSeconds ?? 60) },
       };
+    case 'unavailable':
+      return { status: 503, body: { message: 'Service Unavailable.' }, headers: { 'retry-after': String(err.retryAfterSeconds) } };
   }
 }
 
 type FastifyLike = FastifyError & { validation?: AjvIssue[]; validationContext?: string };
 
 export function renderError(error: unknown, req: FastifyRequest): Rendered {
+  const domain = domainErrorOf(error);
+  if (domain?.kind === 'unavailable') {
+    req.log.warn({ err: domain.cause }, 'store unavailable');
+    return renderDomainError(domain);
+  }
   if (isDomainError(error)) {
     // A malformed path id (refused by the shared plumbing) names no user: 404, as route binding answers.
     const params = req.params as Record<string, unknown> | undefined;
@@ -186,10 +193,6 @@ export function renderError(error: unknown, req: FastifyRequest): Rendered {
   if (status === 415) return { status, body: { message: 'Unsupported Media Type: send application/json.' } };
   if (status === 404) return { status, body: { message: 'Not Found.' } };
   if (status >= 400 && status < 500) return { status, body: { message: err.message } };
-  if (isStoreUnavailable(err)) {
-    req.log.warn({ err }, 'store unavailable');
-    return { status: 503, body: { message: 'Service Unavailable.' }, headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) } };
-  }
   req.log.error({ err }, 'unhandled error');
   return { status: 500, body: { message: 'Server Error.' } };
 }
@@ -201,6 +204,15 @@ export function renderOAuthError(error: unknown, req: FastifyRequest): Rendered 
     if (error.status === 401) headers['www-authenticate'] = 'Basic realm="gatehouse", charset="UTF-8"';
     if (error.retryAfterSeconds) headers['retry-after'] = String(error.retryAfterSeconds);
     return { status: error.status, body: { error: error.code, error_description: error.message }, headers };
+  }
+  const domain = domainErrorOf(error);
+  if (domain?.kind === 'unavailable') {
+    req.log.warn({ err: domain.cause }, 'store unavailable');
+    return {
+      status: 503,
+      body: { error: 'temporarily_unavailable', error_description: 'The server cannot issue tokens right now; try again shortly.' },
+      headers: { 'cache-control': 'no-store', pragma: 'no-cache', 'retry-after': String(domain.retryAfterSeconds) },
+    };
   }
   if (isDomainError(error)) {
     if (error.kind === 'too_many_requests') return { status: 429, body: { error: 'invalid_request', error_description: error.message }, headers: { 'retry-after': String(error.retryAfterSeconds ?? 60) } };
@@ -216,14 +228,6 @@ export function renderOAuthError(error: unknown, req: FastifyRequest): Rendered 
   if (status === 413) return { status: 413, body: { error: 'invalid_request', error_description: 'The request body is too large.' } };
   if (status >= 400 && status < 500) {
     return { status: 400, body: { error: 'invalid_request', error_description: status === 415 ? 'Send application/x-www-form-urlencoded or application/json.' : 'The request body is malformed.' } };
-  }
-  if (isStoreUnavailable(err)) {
-    req.log.warn({ err }, 'store unavailable');
-    return {
-      status: 503,
-      body: { error: 'temporarily_unavailable', error_description: 'The server cannot issue tokens right now; try again shortly.' },
-      headers: { 'cache-control': 'no-store', pragma: 'no-cache', 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
-    };
   }
   req.log.error({ err }, 'unhandled error');
   return { status: 500, body: { error: 'server_error', error_description: 'The server encountered an unexpected error.' } };

@@ -1,9 +1,7 @@
 // Directory v1 surface (seed 003): /api/v1/* (OAuth2 bearer tokens or admin API tokens, scoped by
 // X-Tenant), POST /oauth/token and GET /.well-known/jwks.json. Laravel-style error shapes.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Core } from '../../core/index.js';
-import type { Principal } from '../../core/context.js';
-import { unauthenticated } from '../../core/errors.js';
+import { type Core, type Principal, unauthenticated } from '../../core/index.js';
 import { renderError, send } from './errors.js';
 import { oauthRoutes } from './oauth-routes.js';
 import { directoryUserRoutes } from './users-routes.js';

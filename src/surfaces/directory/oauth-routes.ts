@@ -3,9 +3,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
-import type { Core } from '../../core/index.js';
-import { OAuthError } from '../../core/oauth/index.js';
-import { requestContext } from '../../platform/http.js';
+import { type Core, OAuthError } from '../../core/index.js';
+import { requestContext } from '../context.js';
 import { renderOAuthError, send } from './errors.js';
 import { Jwks, TokenBody, TokenResponse } from './schemas.js';
 

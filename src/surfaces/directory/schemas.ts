@@ -1,8 +1,6 @@
 // Request and response schemas of the directory surface (seed 003: PUT /v1/users/{id} and neighbours).
 import Type, { type TSchema } from 'typebox';
-import { LANGUAGES } from '../../core/users/service.js';
-import { SORT_COLUMNS } from '../../core/tenants/index.js';
-import { MAX_ID } from '../../store/sql.js';
+import { LANGUAGES, SORT_COLUMNS, MAX_ID } from '../../core/index.js';
 
 const Nullable = <T>(type: string, opts: Record<string, unknown> = {}) => Type.Unsafe<T | null>({ type: [type, 'null'], ...opts });
 const Str = (opts: Record<string, unknown> = {}) => Type.String(opts);

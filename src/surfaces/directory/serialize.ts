@@ -1,5 +1,5 @@
 // The directory's UserResource (seed 003): every field the page lists, roles among them.
-import type { DirectoryUser, TenantRole } from '../../core/tenants/index.js';
+import type { DirectoryUser, TenantRole } from '../../core/index.js';
 
 export function userResource(d: DirectoryUser) {
   const u = d.user;

@@ -2,12 +2,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
-import type { Core } from '../../core/index.js';
-import { invalid } from '../../core/errors.js';
-import type { TenantAccess } from '../../core/tenants/index.js';
-import { etagOf } from '../../core/etag.js';
-import type { ProfileValues, UserPatch } from '../../core/users/types.js';
-import { publicBaseUrl, requestContext } from '../../platform/http.js';
+import { type Core, invalid, type TenantAccess, etagOf, type ProfileValues, type UserPatch } from '../../core/index.js';
+import { publicBaseUrl } from '../../platform/http.js';
+import { requestContext } from '../context.js';
 import { AccountRole, CreateUserBody, IdParams, ListUsersQuery, Paginated, Success, SyncRolesBody, TenantHeaders, UpdateUserBody, UserResource } from './schemas.js';
 import { accountRole, userResource } from './serialize.js';
 

@@ -1,6 +1,5 @@
 // Operations: liveness, readiness (store reachable), the OpenAPI document and the API reference page.
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import type { Core } from '../../core/index.js';
 import type { Metrics } from '../../platform/metrics.js';
 import { safeEqual } from '../../platform/crypto.js';
@@ -22,11 +21,8 @@ export async function opsRoutes(app: FastifyInstance, opts: { core: Core; metric
   });
   app.get('/readyz', { schema: { tags: ['ops'], summary: 'Readiness: the store answers and the node is not shutting down' } }, async (_req, reply) => {
     if (opts.isClosing()) return reply.code(503).send({ status: 'shutting_down' });
-    try {
-      await sql`select 1`.execute(core.store.db);
-      return { status: 'ok', store: core.store.engine };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', store: core.store.engine });
-    }
+    const { ok, store } = await core.ping();
+    if (ok) return { status: 'ok', store };
+    return reply.code(503).send({ status: 'unavailable', store });
   });
 }

@@ -3,9 +3,7 @@
 // `unleash-session` cookie from POST /auth/simple/login (an opaque session token, checked against the
 // store on every request). Each route says what it needs; ADMIN routes answer 403 naming the permission.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Core } from '../../core/index.js';
-import { hasPermission, ADMIN_PERMISSION, type Principal } from '../../core/context.js';
-import { DomainError, forbidden, unauthenticated } from '../../core/errors.js';
+import { type Core, hasPermission, ADMIN_PERMISSION, type Principal, DomainError, forbidden, unauthenticated } from '../../core/index.js';
 import { cookieValue } from '../../platform/http.js';
 import { readAheadOf } from '../target-user.js';
 import { guardCookieWrite } from '../cookie-writes.js';

@@ -1,11 +1,12 @@
 // The user-admin surface's error shape (seed 004, Unleash): {id:<fresh uuid>, name, message, details?:[{message}]}.
 // The id is new for every error and is written into the request's log line, so a client's report can be
 // matched with the server log.
+// Reasons: its bodies carry no reason code; it reads the core's (src/core/reasons.ts, typed: an unknown one
+// does not compile) to choose Unleash's error names.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isDomainError, type DomainError } from '../../core/errors.js';
+import { domainErrorOf, type DomainError } from '../../core/index.js';
 import { uuid } from '../../platform/crypto.js';
 import { fieldIssues } from '../../platform/http.js';
-import { isStoreUnavailable, STORE_RETRY_AFTER_SECONDS } from '../../store/sql.js';
 
 export const LOGIN_PATH = '/auth/simple/login';
 export const AUTH_REQUIRED_MESSAGE =
@@ -96,6 +97,12 @@ export function renderDomainError(err: DomainError, req: FastifyRequest): Render
       const retry = String(err.retryAfterSeconds ?? 60);
       return { status: 429, body: body('RateLimitError', err.message), headers: { 'retry-after': retry } };
     }
+    case 'unavailable':
+      return {
+        status: 503,
+        body: body('ServiceUnavailableError', 'The store cannot be reached right now; try again shortly.'),
+        headers: { 'retry-after': String(err.retryAfterSeconds) },
+      };
   }
 }
 
@@ -105,7 +112,8 @@ type AjvLike = FastifyError & {
 };
 
 export function renderError(error: unknown, req: FastifyRequest): Rendered {
-  if (isDomainError(error)) return renderDomainError(error, req);
+  const domain = domainErrorOf(error);
+  if (domain) return renderDomainError(domain, req);
   const err = error as AjvLike;
   if (err.validation) {
     const issues = fieldIssues(err);
@@ -129,13 +137,6 @@ export function renderError(error: unknown, req: FastifyRequest): Rendered {
   if (status === 415) return { status, body: body('ContentTypeError', 'Send the body as JSON (Content-Type: application/json).') };
   if (status === 404) return { status, body: body('NotFoundError', 'Could not find the resource you requested.') };
   if (status >= 400 && status < 500) return { status, body: body('BadDataError', err.message || 'The request could not be processed.') };
-  if (isStoreUnavailable(err)) {
-    return {
-      status: 503,
-      body: body('ServiceUnavailableError', 'The store cannot be reached right now; try again shortly.'),
-      headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
-    };
-  }
   return { status: 500, body: body('InternalError', 'Something went wrong on our side. Quote the error id when you report it.') };
 }
 

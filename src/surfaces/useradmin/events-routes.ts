@@ -2,9 +2,7 @@
 // (user-created, user-updated with preData/data, user-deleted, user-password-changed, ...), newest first.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Core } from '../../core/index.js';
-import { listAuditEvents, type AuditEvent } from '../../core/audit/index.js';
-import { invalid } from '../../core/errors.js';
+import { type Core, type AuditEvent, invalid } from '../../core/index.js';
 import { EventsQuery, EventsResponse } from './schemas.js';
 import { actionsOfType, eventItem, eventType } from './serialize.js';
 
@@ -67,7 +65,7 @@ export async function eventRoutes(base: FastifyInstance, opts: { core: Core }): 
     let nextCursor: number | null = null;
     let done = false;
     for (let round = 0; round < MAX_ROUNDS && !done; round++) {
-      const page = await listAuditEvents(core.store.db, {
+      const page = await core.audit.list({
         actions,
         targetType: targetId ? 'user' : undefined,
         targetId,

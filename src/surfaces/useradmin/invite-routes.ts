@@ -3,11 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Core } from '../../core/index.js';
-import { unauthenticated } from '../../core/errors.js';
-import { checkStrongPassword } from '../../core/passwords/strength.js';
-import { rootRoleName } from '../../core/roles/index.js';
-import { requestContext } from '../../platform/http.js';
+import { type Core, unauthenticated, rootRoleName, checkStrongPassword } from '../../core/index.js';
+import { requestContext } from '../context.js';
 import { Empty, PasswordBody } from './schemas.js';
 
 const SURFACE = 'useradmin' as const;

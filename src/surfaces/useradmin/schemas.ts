@@ -1,6 +1,6 @@
 // Request and response schemas of the user-admin surface (seed 004, Unleash's user admin API).
 import Type from 'typebox';
-import { MAX_ID } from '../../store/sql.js';
+import { MAX_ID } from '../../core/index.js';
 
 const NullableString = (opts: Record<string, unknown> = {}) => Type.Unsafe<string | null>({ type: ['string', 'null'], ...opts });
 const NullableInt = () => Type.Unsafe<number | null>({ type: ['integer', 'null'] });

@@ -1,9 +1,6 @@
 // Core objects in Unleash's shapes.
 import { hash } from 'node:crypto';
-import type { AuditEvent } from '../../core/audit/index.js';
-import type { RoleView } from '../../core/roles/index.js';
-import type { ApiToken } from '../../core/tokens/index.js';
-import type { UserListItem } from '../../core/users/types.js';
+import type { AuditEvent, RoleView, ApiToken, UserListItem } from '../../core/index.js';
 
 /** Unleash shows a Gravatar picture when the user has none of their own. */
 function gravatar(email: string | null): string {

@@ -2,7 +2,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Core } from '../../core/index.js';
-import { cookieValue, requestContext } from '../../platform/http.js';
+import { cookieValue } from '../../platform/http.js';
+import { requestContext } from '../context.js';
 import { SESSION_COOKIE } from './auth.js';
 import { LoginBody, UnleashUser } from './schemas.js';
 import { unleashUser } from './serialize.js';

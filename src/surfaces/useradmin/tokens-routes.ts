@@ -5,7 +5,7 @@ import { sendStreamedList } from '../json-stream.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Core } from '../../core/index.js';
-import { requestContext } from '../../platform/http.js';
+import { requestContext } from '../context.js';
 import { requireUser } from './auth.js';
 import { CreatedPat, CreatePatBody, CurrentUserResponse, Empty, PatItem, TokenIdParams } from './schemas.js';
 import { patItem, unleashUser } from './serialize.js';

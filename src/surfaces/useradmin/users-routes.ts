@@ -1,13 +1,9 @@
 // /api/admin/user-admin: seed 004 (PUT /api/admin/user-admin/{id}) and its neighbours.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Core } from '../../core/index.js';
-import { invalid } from '../../core/errors.js';
-import { listRootRoles, resolveRootRole, ROOT_ROLE_NAMES } from '../../core/roles/index.js';
-import type { UserListItem, UserPatch } from '../../core/users/types.js';
-import { checkStrongPassword } from '../../core/passwords/strength.js';
-import { etagOf } from '../../core/etag.js';
-import { publicBaseUrl, requestContext } from '../../platform/http.js';
+import { type Core, invalid, resolveRootRole, ROOT_ROLE_NAMES, type UserListItem, type UserPatch, etagOf, checkStrongPassword } from '../../core/index.js';
+import { publicBaseUrl } from '../../platform/http.js';
+import { requestContext } from '../context.js';
 import { CreateUserBody, Empty, IdParams, IfMatchHeaders, PasswordBody, SearchQuery, UnleashUser, UpdateUserBody, UsersResponse } from './schemas.js';
 import { rootRoleItem, unleashUser } from './serialize.js';
 import { sendStreamedList } from '../json-stream.js';
@@ -28,7 +24,7 @@ export async function userAdminRoutes(base: FastifyInstance, opts: { core: Core 
   }, async (_req, reply) => {
     // Unleash's list has no pages, so it streams (src/surfaces/json-stream.ts): users in id order, LIST_BATCH
     // at a time, serialized by the same schema as before; the root roles (five rows) come first.
-    const roles = await listRootRoles(core.store.db);
+    const roles = await core.roles.listRoot();
     return sendStreamedList(reply, {
       envelope: { users: [], rootRoles: roles.map(rootRoleItem) },
       key: 'users',
