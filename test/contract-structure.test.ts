@@ -41,21 +41,22 @@ describe('contract: build decisions', () => {
 
   it('passwords are hashed as argon2id on hashing threads only, never on the event loop', () => {
     const src = read('src/core/passwords/index.ts');
-    // The hashing threads' program (worker.ts, a module of its own) is the only place argon2 is loaded and
-    // called; the hasher (the event loop's side) neither imports it nor calls anything synchronous.
-    const program = read('src/core/passwords/worker.ts');
+    // The hashing threads' program (worker.js, a module of its own, type-checked by tsc) is the only place
+    // argon2 is loaded and called; the hasher (the event loop's side) neither imports it nor calls anything
+    // synchronous.
+    const program = read('src/core/passwords/worker.js');
+    assert.match(program, /^\/\/ @ts-check/, 'the program is type-checked');
+    assert.ok(JSON.parse(read('tsconfig.json')).include.includes('src/core/passwords/worker.js'), 'tsc sees the program');
     assert.match(program, /from '@node-rs\/argon2'/);
     assert.match(program, /algorithm: Algorithm\.Argon2id/, 'argon2id');
     assert.match(program, /os\.setPriority\(0,/, 'the thread lowers its own priority');
     assert.ok(!/hashSync|verifySync|compareSync/.test(src), 'no synchronous hashing on the event loop');
     assert.ok(!/from '(@node-rs\/)?argon2'/.test(src), 'argon2 is not loaded on the event loop');
     assert.ok(!/^import (?!type )[^;]*from '\.\/worker\.js'/m.test(src), 'the hasher imports only the program\'s types');
+    assert.match(src, /new URL\('\.\/worker\.js', import\.meta\.url\)/, 'started by URL');
     assert.match(src, /new Worker\(HASH_WORKER_URL/);
-    // Started by URL: worker.js when compiled, worker.ts through its tsx loader shim from the sources.
-    assert.match(src, /'\.\/worker\.js'/);
-    assert.match(read('src/core/passwords/worker-source.mjs'), /import\('\.\/worker\.ts'\)/);
     const others = sourceFiles('src').filter((f) => /hashSync|compareSync|from 'bcryptjs'|argon2'/.test(read(f)) &&
-      !f.endsWith(path.join('passwords', 'index.ts')) && !f.endsWith(path.join('passwords', 'worker.ts')));
+      !f.endsWith(path.join('passwords', 'index.ts')));
     assert.deepEqual(others, [], 'hashing lives in one place');
   });
 });

@@ -88,11 +88,10 @@ export interface VerifyResult {
 export const HASH_THREAD_NICENESS = 10;
 
 /**
- * The hashing thread's program, a module of its own (./worker.ts), started by URL: compiled (dist/, the
- * container image) worker.js beside this file; from the sources (tsx) worker-source.mjs, which registers
- * tsx's loader in the thread (a Node.js 20 thread does not inherit it) and loads worker.ts.
+ * The hashing thread's program, a module of its own (./worker.js, type-checked JavaScript), started by URL:
+ * the same file from the sources (tsx) and compiled (dist/).
  */
-const HASH_WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker-source.mjs' : './worker.js', import.meta.url);
+const HASH_WORKER_URL = new URL('./worker.js', import.meta.url);
 
 /** One hashing thread; a job at a time (the queue in front of the threads sees to that). */
 class HashThread {
@@ -103,7 +102,9 @@ class HashThread {
 
   constructor() {
     const workerData: HashWorkerData = { niceness: HASH_THREAD_NICENESS };
-    this.worker = new Worker(HASH_WORKER_URL, { workerData });
+    // No execArgv of the process's: the program is plain JavaScript, and a --import tsx inherited from a
+    // source run would load tsx into every hashing thread (about a second and 10 MiB each, for nothing).
+    this.worker = new Worker(HASH_WORKER_URL, { workerData, execArgv: [] });
     this.worker.on('message', (m: HashReply) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
