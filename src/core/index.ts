@@ -18,9 +18,8 @@ import { TenantsService } from './tenants/index.js';
 import { OAuthService } from './oauth/index.js';
 import { Outbox } from './outbox/index.js';
 import { WebhooksService } from './webhooks/index.js';
-import { MailService } from './mail/index.js';
+import { AccountMail, MailService } from './mail/index.js';
 import { AuditService } from './audit/index.js';
-import { AccountMail } from './mail/flows.js';
 
 export interface Core extends CoreDeps {
   /** Readiness: whether the store answers now, and which engine it is (never throws). */

@@ -8,15 +8,15 @@ import { recordAudit } from '../audit/index.js';
 import { SYSTEM_PRINCIPAL, type RequestContext } from '../context.js';
 import type { CoreDeps } from '../deps.js';
 import type { User } from '../users/types.js';
-import type { MailService } from './index.js';
+import type { MailService } from './service.js';
 import {
-  findResetToken, findVerification, insertResetToken, insertVerification, markEmailVerified, resetIssuedSince, spendPasswordTokens,
-  spendVerifications, verificationIssuedSince,
+  createMailStore, insertResetToken, insertVerification, markEmailVerified, resetIssuedSince, spendPasswordTokens,
+  spendVerifications, verificationIssuedSince, type MailStore,
 } from './store.js';
 import { invalid } from '../errors.js';
 import type { Principal } from '../context.js';
 import type { PasswordPolicy } from '../passwords/index.js';
-import { toUser, type UserRow } from '../users/store.js';
+import { toUser, type UserRow } from '../users/index.js';
 import { toIso } from '../../store/sql.js';
 
 /** A reset link works this long. */
@@ -29,7 +29,11 @@ export const VERIFY_TTL_SECONDS = 86400;
 export type VerificationRequest = 'sent' | 'already_verified' | 'no_email' | 'mail_disabled' | 'recently_sent';
 
 export class AccountMail {
-  constructor(private readonly deps: CoreDeps, private readonly mail: MailService) {}
+  private readonly rows: MailStore;
+
+  constructor(private readonly deps: CoreDeps, private readonly mail: MailService) {
+    this.rows = createMailStore(deps.store);
+  }
 
   get enabled(): boolean {
     return this.mail.enabled;
@@ -64,7 +68,7 @@ export class AccountMail {
     const token = randomToken('ghr_');
     const now = nowIso();
     const expiresAt = new Date(Date.now() + RESET_TTL_SECONDS * 1000).toISOString();
-    await this.deps.store.db.transaction().execute(async (trx) => {
+    await this.rows.transaction(async (trx) => {
       if (await resetIssuedSince(trx, user.id, new Date(Date.now() - RESET_INTERVAL_SECONDS * 1000).toISOString())) return;
       await insertResetToken(trx, { tokenHash: sha256Hex(token), userId: user.id, now, expiresAt });
       await recordAudit(trx, SYSTEM_PRINCIPAL, ctx, { action: 'user.password_reset_requested', targetType: 'user', targetId: user.id, after: { user_id: user.id, expires_at: expiresAt } });
@@ -84,8 +88,8 @@ export class AccountMail {
   async confirmReset(ctx: RequestContext, token: string, password: string, policy: PasswordPolicy): Promise<User> {
     const bad = () => invalid('token', 'invalid_token', 'The reset link is not valid: it is unknown, already used or expired');
     if (token.length < 16 || token.length > 256) throw bad();
-    return this.deps.store.db.transaction().execute(async (trx) => {
-      const row = await findResetToken(trx, this.deps.store.engine, sha256Hex(token));
+    return this.rows.transaction(async (trx) => {
+      const row = await this.rows.lockResetToken(trx, sha256Hex(token));
       if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) throw bad();
       const self: Principal = { kind: 'user', userId: row.user_id, sessionId: null, rootRoleId: 0, permissions: new Set(), label: `user:${row.user_id}` };
       const result = await this.deps.users.update(self, ctx, row.user_id, { password }, { passwordPolicy: policy, keepSessionId: null, ex: trx });
@@ -100,7 +104,7 @@ export class AccountMail {
     const user = await this.deps.users.getUser(userId);
     if (!user.email) return 'no_email';
     if (user.emailVerifiedAt) return 'already_verified';
-    return this.deps.store.db.transaction().execute(async (trx) => {
+    return this.rows.transaction(async (trx) => {
       if (await verificationIssuedSince(trx, user.id, new Date(Date.now() - RESET_INTERVAL_SECONDS * 1000).toISOString())) return 'recently_sent';
       await this.enqueueVerification(trx, user);
       return 'sent';
@@ -126,8 +130,8 @@ export class AccountMail {
   async verifyEmail(ctx: RequestContext, token: string): Promise<User> {
     const bad = () => invalid('token', 'invalid_token', 'The verification link is not valid: it is unknown, already used, expired, or the address has changed since');
     if (token.length < 16 || token.length > 256) throw bad();
-    return this.deps.store.db.transaction().execute(async (trx) => {
-      const row = await findVerification(trx, this.deps.store.engine, sha256Hex(token));
+    return this.rows.transaction(async (trx) => {
+      const row = await this.rows.lockVerification(trx, sha256Hex(token));
       if (!row || row.used_at !== null || toIso(row.expires_at)! <= nowIso()) throw bad();
       const now = nowIso();
       const updated = await markEmailVerified(trx, row.user_id, row.email, now);

@@ -1,5 +1,6 @@
 // SQL of the mail flows: one-time password tokens share the invite table (an invite is a first password
 // reset; GET /auth/reset/validate and POST /auth/reset/password accept both), told apart by created_by.
+import type { Store } from '../../store/db.js';
 import type { Executor } from '../../store/sql.js';
 import { PASSWORD_RESET_TOKEN as RESET_CREATED_BY } from '../users/types.js';
 
@@ -19,10 +20,10 @@ export async function resetIssuedSince(ex: Executor, userId: number, since: stri
   return row !== undefined;
 }
 
-/** A reset token's row, locked for the transaction that spends it (PostgreSQL). */
-export async function findResetToken(ex: Executor, engine: string, tokenHash: string) {
+/** A reset token's row (locked with `forUpdate`). */
+export async function findResetToken(ex: Executor, tokenHash: string, opts: { forUpdate?: boolean } = {}) {
   let q = ex.selectFrom('useradmin_invites').selectAll().where('token_hash', '=', tokenHash).where('created_by', '=', RESET_CREATED_BY);
-  if (engine === 'postgres') q = q.forUpdate();
+  if (opts.forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
 
@@ -42,9 +43,10 @@ export async function verificationIssuedSince(ex: Executor, userId: number, sinc
   return row !== undefined;
 }
 
-export async function findVerification(ex: Executor, engine: string, tokenHash: string) {
+/** A verification token's row (locked with `forUpdate`). */
+export async function findVerification(ex: Executor, tokenHash: string, opts: { forUpdate?: boolean } = {}) {
   let q = ex.selectFrom('email_verifications').selectAll().where('token_hash', '=', tokenHash);
-  if (engine === 'postgres') q = q.forUpdate();
+  if (opts.forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
 
@@ -59,3 +61,21 @@ export async function markEmailVerified(ex: Executor, userId: number, email: str
     .where('id', '=', userId).where('email', '=', email).where('deleted_at', 'is', null).where('email_verified_at', 'is', null)
     .returningAll().executeTakeFirst();
 }
+
+/**
+ * The mail flows' statements bound to a store (its database and engine). Row locks are decided here: FOR
+ * UPDATE on PostgreSQL, nothing on SQLite (its writers are serialised by the database itself).
+ */
+export function createMailStore(store: Store) {
+  const { db, engine } = store;
+  const locks = engine === 'postgres';
+  return {
+    transaction: <T>(work: (trx: Executor) => Promise<T>): Promise<T> => db.transaction().execute(work),
+    /** A reset token's row, locked (PostgreSQL) for the transaction that spends it. */
+    lockResetToken: (trx: Executor, tokenHash: string) => findResetToken(trx, tokenHash, { forUpdate: locks }),
+    /** A verification token's row, locked (PostgreSQL) for the transaction that spends it. */
+    lockVerification: (trx: Executor, tokenHash: string) => findVerification(trx, tokenHash, { forUpdate: locks }),
+  };
+}
+
+export type MailStore = ReturnType<typeof createMailStore>;

@@ -4,6 +4,7 @@
 // claims expire with their lease. SQLite has one writer process, which releases its own old claims at start.
 import type { Selectable } from 'kysely';
 import type { OutboxMessagesTable } from '../../store/migrations/0010_outbox_webhooks.js';
+import type { Store } from '../../store/db.js';
 import type { Engine, Executor } from '../../store/sql.js';
 import { nowIso } from '../../store/sql.js';
 
@@ -28,7 +29,7 @@ export async function insertOutboxRows(ex: Executor, rows: readonly NewOutboxRow
 }
 
 /** Claims up to `limit` due messages for `node` until `claimedUntil`, counting the attempt; returns them. */
-export async function claimDue(ex: Executor, engine: Engine, node: string, now: string, claimedUntil: string, limit: number): Promise<OutboxRow[]> {
+async function claimDue(ex: Executor, engine: Engine, node: string, now: string, claimedUntil: string, limit: number): Promise<OutboxRow[]> {
   let due = ex
     .selectFrom('outbox_messages')
     .select('seq')
@@ -49,7 +50,7 @@ export async function claimDue(ex: Executor, engine: Engine, node: string, now: 
 }
 
 /** Releases every claim (SQLite at start: the one process that could hold them is this one, restarted). */
-export async function releaseAllClaims(ex: Executor): Promise<number> {
+async function releaseAllClaims(ex: Executor): Promise<number> {
   const r = await ex.updateTable('outbox_messages').set({ claimed_until: null, claimed_by: null }).where('status', '=', 'pending').where('claimed_until', 'is not', null).executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
@@ -151,3 +152,26 @@ export async function purgeDelivered(ex: Executor, cutoff: string, limit: number
     .executeTakeFirst();
   return Number(r.numDeletedRows);
 }
+
+/**
+ * The outbox statements bound to a store (its database and engine). The engines' claim strategies differ
+ * and are decided here: PostgreSQL claims with FOR UPDATE SKIP LOCKED and lets a crashed node's claims
+ * expire with their lease; SQLite has one writer process, which releases its own old claims at start.
+ */
+export function createOutboxStore(store: Store) {
+  const { db, engine } = store;
+  return {
+    /** At dispatcher start: releases the claims that can only be this process's own from before a crash (SQLite); returns how many. */
+    releaseOwnStaleClaims: async (): Promise<number> => (engine === 'sqlite' ? releaseAllClaims(db) : 0),
+    /** Claims up to `limit` due messages for `node` until `claimedUntil`, counting the attempt; returns them. */
+    claimDue: (node: string, now: string, claimedUntil: string, limit: number): Promise<OutboxRow[]> => claimDue(db, engine, node, now, claimedUntil, limit),
+    finishAttempt: (seq: number, node: string, outcome: Parameters<typeof finishAttempt>[3]): Promise<boolean> => finishAttempt(db, seq, node, outcome),
+    markDelivered: (seqs: readonly number[], node: string, lastStatus: number | null): Promise<Set<number>> => markDelivered(db, seqs, node, lastStatus),
+    purgeDelivered: (cutoff: string, limit: number): Promise<number> => purgeDelivered(db, cutoff, limit),
+    list: (q: MessageQuery) => listMessages(db, q),
+    find: (id: string): Promise<OutboxRow | undefined> => findMessage(db, id),
+    requeue: (id: string, now?: string): Promise<OutboxRow | undefined> => requeueMessage(db, id, now),
+  };
+}
+
+export type OutboxStore = ReturnType<typeof createOutboxStore>;

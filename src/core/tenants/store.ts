@@ -1,8 +1,9 @@
 // SQL and row mapping for tenants, memberships and tenant roles. No rules here.
 import { sql, type Generated, type Selectable } from 'kysely';
 import type { NullableTimestamp, Timestamp } from '../../store/schema.js';
-import { nowIso, parseJson, toIso, type Engine, type Executor } from '../../store/sql.js';
-import type { UserRow } from '../users/store.js';
+import type { Store } from '../../store/db.js';
+import { nowIso, parseJson, toIso, type Executor } from '../../store/sql.js';
+import { findUserRow, type UserRow } from '../users/store.js';
 
 export interface TenantsTable {
   id: Generated<number>;
@@ -82,10 +83,9 @@ function toMembership(r: Selectable<TenantMembersTable>): Membership {
 
 // ---- tenants ----
 
-export async function findTenantRow(ex: Executor, id: number, lock?: { engine: Engine }): Promise<Tenant | undefined> {
+export async function findTenantRow(ex: Executor, id: number, opts: { forUpdate?: boolean } = {}): Promise<Tenant | undefined> {
   let q = ex.selectFrom('tenants').selectAll().where('id', '=', id);
-  // Locked while roles or members are added to it, so a concurrent delete cannot leave orphans.
-  if (lock?.engine === 'postgres') q = q.forUpdate();
+  if (opts.forUpdate) q = q.forUpdate();
   const r = await q.executeTakeFirst();
   return r ? toTenant(r) : undefined;
 }
@@ -196,9 +196,9 @@ export async function deleteTenantRoleRow(ex: Executor, tenantId: number, roleId
 
 // ---- memberships ----
 
-export async function findMembershipRow(ex: Executor, engine: Engine, tenantId: number, userId: number, opts: { forUpdate?: boolean } = {}): Promise<Membership | undefined> {
+export async function findMembershipRow(ex: Executor, tenantId: number, userId: number, opts: { forUpdate?: boolean } = {}): Promise<Membership | undefined> {
   let q = ex.selectFrom('tenant_members').selectAll().where('tenant_id', '=', tenantId).where('user_id', '=', userId);
-  if (opts.forUpdate && engine === 'postgres') q = q.forUpdate();
+  if (opts.forUpdate) q = q.forUpdate();
   const r = await q.executeTakeFirst();
   return r ? toMembership(r) : undefined;
 }
@@ -281,16 +281,6 @@ export async function memberAccessRows(ex: Executor, tenantId: number, userId: n
   const permissions = new Set<string>();
   for (const r of rows) for (const p of parseJson<string[]>(r.permissions, [])) permissions.add(p);
   return { member: true, permissions: [...permissions] };
-}
-
-/**
- * Locks (PostgreSQL) every membership row of a user, live or soft-deleted, in tenant order: a change to
- * the user's account serialises with role and membership changes of that user in any tenant. One order
- * for every caller that takes more than one of them, so two such transactions cannot deadlock.
- */
-export async function lockMembershipsOfUser(ex: Executor, engine: Engine, userId: number): Promise<void> {
-  if (engine !== 'postgres') return; // SQLite serialises writers itself.
-  await ex.selectFrom('tenant_members').select('tenant_id').where('user_id', '=', userId).orderBy('tenant_id').forUpdate().execute();
 }
 
 /**
@@ -412,3 +402,44 @@ export async function listDirectoryRows(ex: Executor, q: DirectoryListQuery): Pr
     .execute();
   return { rows: rows as DirectoryRow[], total: Number(countRow.n) };
 }
+
+/**
+ * The tenant statements bound to a store (its database and engine). Where the engines differ (row locks:
+ * PostgreSQL takes them, SQLite serialises writers itself) the difference is decided here, so the service
+ * asks for "lock" and never sees the engine.
+ */
+export function createTenantStore(store: Store) {
+  const { db, engine } = store;
+  const locks = engine === 'postgres';
+  return {
+    transaction: <T>(work: (trx: Executor) => Promise<T>): Promise<T> => db.transaction().execute(work),
+
+    /**
+     * The tenant, locked (PostgreSQL) while roles or members are added to it or it is deleted, so a
+     * concurrent delete cannot leave orphans.
+     */
+    lockTenant: (trx: Executor, id: number): Promise<Tenant | undefined> => findTenantRow(trx, id, { forUpdate: locks }),
+
+    /** A user row (no lock), as the users store reads it. */
+    readUser: (ex: Executor, id: number): Promise<UserRow | undefined> => findUserRow(ex, engine, id),
+
+    /** A membership row, live or soft-deleted (no lock). */
+    findMembership: (ex: Executor, tenantId: number, userId: number): Promise<Membership | undefined> => findMembershipRow(ex, tenantId, userId),
+
+    /** A membership row, locked (PostgreSQL) for a change to that member. */
+    lockMembership: (trx: Executor, tenantId: number, userId: number): Promise<Membership | undefined> =>
+      findMembershipRow(trx, tenantId, userId, { forUpdate: locks }),
+
+    /**
+     * Locks (PostgreSQL) every membership row of a user, live or soft-deleted, in tenant order: a change to
+     * the user's account serialises with role and membership changes of that user in any tenant. One order
+     * for every caller that takes more than one of them, so two such transactions cannot deadlock.
+     */
+    async lockMembershipsOfUser(trx: Executor, userId: number): Promise<void> {
+      if (!locks) return; // SQLite serialises writers itself.
+      await trx.selectFrom('tenant_members').select('tenant_id').where('user_id', '=', userId).orderBy('tenant_id').forUpdate().execute();
+    },
+  };
+}
+
+export type TenantStore = ReturnType<typeof createTenantStore>;

@@ -1,6 +1,7 @@
 // SQL of webhook subscriptions.
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { WebhooksTable } from '../../store/migrations/0010_outbox_webhooks.js';
+import type { Store } from '../../store/db.js';
 import type { Executor } from '../../store/sql.js';
 
 export type WebhookRow = Selectable<WebhooksTable>;
@@ -9,9 +10,9 @@ export async function insertWebhook(ex: Executor, row: Insertable<WebhooksTable>
   return ex.insertInto('webhooks').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function findWebhook(ex: Executor, id: number, opts: { forUpdate?: boolean; engine?: string } = {}): Promise<WebhookRow | undefined> {
+export async function findWebhook(ex: Executor, id: number, opts: { forUpdate?: boolean } = {}): Promise<WebhookRow | undefined> {
   let q = ex.selectFrom('webhooks').selectAll().where('id', '=', id);
-  if (opts.forUpdate && opts.engine === 'postgres') q = q.forUpdate();
+  if (opts.forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
 
@@ -53,3 +54,23 @@ export async function disableIfFailingSince(ex: Executor, id: number, cutoff: st
     .where('id', '=', id).where('active', '=', 1).where('failing_since', '<=', cutoff).executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
+
+/**
+ * The webhook statements bound to a store (its database and engine). Row locks are decided here: FOR
+ * UPDATE on PostgreSQL, nothing on SQLite (its writers are serialised by the database itself).
+ */
+export function createWebhookStore(store: Store) {
+  const { db, engine } = store;
+  return {
+    transaction: <T>(work: (trx: Executor) => Promise<T>): Promise<T> => db.transaction().execute(work),
+    /** A webhook, locked (PostgreSQL) for a change in `trx`. */
+    lock: (trx: Executor, id: number): Promise<WebhookRow | undefined> => findWebhook(trx, id, { forUpdate: engine === 'postgres' }),
+    find: (id: number): Promise<WebhookRow | undefined> => findWebhook(db, id),
+    findMany: (ids: readonly number[]): Promise<WebhookRow[]> => findWebhooks(db, ids),
+    list: (): Promise<WebhookRow[]> => listWebhooks(db),
+    clearFailing: (id: number): Promise<void> => clearFailing(db, id),
+    startFailing: (id: number, now: string): Promise<void> => startFailing(db, id, now),
+  };
+}
+
+export type WebhookStore = ReturnType<typeof createWebhookStore>;
