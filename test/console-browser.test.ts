@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
 import { createUser, uniqueEmail } from './helpers/admin.js';
+import { waitFor, WebhookReceiver } from './helpers/delivery.js';
 import { axeViolations, browserSkip, consoleOrigin, horizontalOverflow, launchBrowser, openPage, signInThroughForm } from './helpers/browser.js';
 
 const noBrowser = browserSkip();
@@ -75,7 +76,8 @@ for (const { engine, skip } of engines()) {
     let browser: Browser;
     let origin: string;
     before(async () => {
-      [s, browser] = await Promise.all([startServer(engine), launchBrowser()]);
+      // Webhooks to 127.0.0.1 are allowed (the pages list them; no dispatcher runs, so nothing is sent).
+      [s, browser] = await Promise.all([startServer(engine, { env: { GATEHOUSE_WEBHOOK_ALLOW_PRIVATE: 'true' } }), launchBrowser()]);
       origin = consoleOrigin(s.url);
     });
     after(async () => {
@@ -181,18 +183,24 @@ for (const { engine, skip } of engines()) {
         await api(s, '/api/admin/bans', { ban_type: 'email', ban_value: uniqueEmail(`banned-at-${width}-px-with-a-long-address`), reason: 'a reason long enough to need room' });
         await api(s, '/api/admin/aliases', { address: uniqueEmail(`alias-at-${width}-px-with-a-long-address`), goto: uniqueEmail('a-long-destination-mailbox') });
         await api(s, '/api/admin/oauth-clients', { name: `a client with a long name at ${width} px` });
+        const hook = await api(s, '/api/admin/webhooks', { url: `http://127.0.0.1:9/a-receiver-with-a-rather-long-path-at-${width}-px`, events: ['user.*', 'ban.*', 'tenant.*', 'oauth_client.*'] });
+        assert.equal(hook.status, 201, hook.text);
+        await createUser(s.url); // a pending delivery for the webhook's page
         const { context, page } = await openPage(browser, { width, height: 800 });
         await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
         await page.getByRole('link', { name: ADMIN_EMAIL }).waitFor();
         await assertFits(page, width, 'users');
         await openUser(page, origin, 1);
         await assertFits(page, width, 'user page');
-        for (const section of ['bans', 'aliases', 'audit', 'tenants', 'oauth', 'tokens']) {
+        for (const section of ['bans', 'aliases', 'audit', 'tenants', 'oauth', 'tokens', 'webhooks', 'outbox']) {
           await page.goto(`${origin}/console#/${section}`);
           await page.locator(`#nav a[aria-current=page][data-section=${section}]`).waitFor();
           await page.locator('#view h2').waitFor();
           await assertFits(page, width, section);
         }
+        await page.goto(`${origin}/console#/webhooks/${hook.body.item.id}`);
+        await page.getByRole('region', { name: 'Deliveries of this webhook' }).waitFor();
+        await assertFits(page, width, 'webhook page');
         await context.close();
       });
     }
@@ -550,7 +558,7 @@ for (const { engine, skip } of engines()) {
       await openUser(page, origin, u.id);
       await page.getByRole('region', { name: 'History of this user' }).waitFor();
       found.push(...(await axeViolations(page)).map((v) => `user: ${v}`));
-      for (const section of ['bans', 'aliases', 'audit', 'tenants', 'oauth', 'tokens']) {
+      for (const section of ['bans', 'aliases', 'audit', 'tenants', 'oauth', 'tokens', 'webhooks', 'outbox']) {
         await page.goto(`${origin}/console#/${section}`);
         await page.locator('#view h2').waitFor();
         await page.waitForLoadState('networkidle');
@@ -565,10 +573,141 @@ for (const { engine, skip } of engines()) {
       await page.goto(`${origin}/console#/tenants/${tenant.body.item.id}`);
       await page.getByRole('region', { name: 'Permissions by role' }).waitFor();
       found.push(...(await axeViolations(page)).map((v) => `tenant: ${v}`));
+      const hook = await api(s, '/api/admin/webhooks', { url: 'http://127.0.0.1:9/axe', events: ['*'] });
+      await createUser(s.url); // a pending delivery
+      await page.goto(`${origin}/console#/webhooks/${hook.body.item.id}`);
+      await page.getByRole('region', { name: 'Deliveries of this webhook' }).waitFor();
+      found.push(...(await axeViolations(page)).map((v) => `webhook: ${v}`));
       await page.goto(`${origin}/new-user?token=x`);
       await page.getByText(/This link is not valid/).waitFor();
       found.push(...(await axeViolations(page)).map((v) => `invite: ${v}`));
       assert.deepEqual(found, []);
+      await context.close();
+    });
+  });
+}
+
+// Webhooks and the outbox: a server with the dispatcher on, delivering to a real receiver that verifies
+// every signature (test/helpers/delivery.ts); the main webhook flow on every engine.
+const DELIVERY = {
+  GATEHOUSE_WEBHOOK_ALLOW_PRIVATE: 'true',
+  GATEHOUSE_OUTBOX_POLL_MS: '50',
+  GATEHOUSE_OUTBOX_BACKOFF_BASE_MS: '50',
+  GATEHOUSE_OUTBOX_BACKOFF_MAX_MS: '100',
+  GATEHOUSE_WEBHOOK_TIMEOUT_MS: '700',
+  GATEHOUSE_OUTBOX_MAX_ATTEMPTS: '2',
+};
+
+for (const { engine, skip } of engines()) {
+  describe(`admin console in Chromium: webhooks and outbox [${engine}]`, { skip: noBrowser || skip }, () => {
+    let s: TestServer;
+    let browser: Browser;
+    let origin: string;
+    const rx = new WebhookReceiver();
+    before(async () => {
+      await rx.start();
+      [s, browser] = await Promise.all([startServer(engine, { dispatch: true, env: DELIVERY }), launchBrowser()]);
+      origin = consoleOrigin(s.url);
+    });
+    after(async () => {
+      await browser?.close();
+      await s?.close();
+      await rx.stop();
+    });
+    const deliveriesOf = async (id: number, query = '') => (await api(s, `/api/admin/webhooks/${id}/deliveries${query}`)).body.items as any[];
+    /** A delivery of a user.created event the receiver verified with this secret. */
+    const signedWith = (secret: string, email: string) => waitFor(`a delivery for ${email} signed with the secret shown`,
+      () => rx.received.find((d) => d.secret === secret && d.body.includes(email)));
+
+    it('webhooks: creates one (the secret shown once signs its deliveries), disables and enables it, rotates the secret, replays a dead delivery, deletes it', async () => {
+      const path = `/hook-${engine}`;
+      const url = `${rx.url}${path}`;
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      const form = page.locator('form', { has: page.getByRole('heading', { name: 'New webhook' }) });
+      await form.getByLabel('URL').fill(url);
+      await form.getByRole('group', { name: 'Events' }).getByLabel('user.*').check();
+      await form.getByLabel('More events (optional)').fill('ban.created');
+      await form.getByRole('button', { name: 'Create webhook' }).click();
+      const secret = await page.getByLabel(`Signing secret for ${url}`, { exact: true }).inputValue();
+      assert.match(secret, /^whsec_/);
+      rx.secrets.push(secret);
+      const listed = (await api(s, '/api/admin/webhooks')).body.items.find((w: any) => w.url === url);
+      assert.deepEqual([listed.events, listed.active], [['user.*', 'ban.created'], true]);
+      const id = listed.id;
+      // The secret on the page is the one deliveries are signed with.
+      const first = await createUser(s.url);
+      await signedWith(secret, first.email);
+      // Shown once: the list, opened again, does not show it.
+      await page.reload();
+      await page.getByRole('region', { name: 'Webhooks' }).waitFor();
+      assert.equal(await page.locator('input.secret').count(), 0);
+
+      await page.getByRole('link', { name: url }).click();
+      await page.getByRole('heading', { name: `Webhook #${id}: ${url}` }).waitFor();
+      await page.getByRole('button', { name: 'Disable webhook' }).click();
+      await page.getByText(/^Disabled: no deliveries/).waitFor();
+      let now = (await api(s, `/api/admin/webhooks/${id}`)).body.item;
+      assert.deepEqual([now.active, now.disabled_reason], [false, 'disabled by an administrator']);
+      await page.getByRole('button', { name: 'Enable webhook' }).click();
+      await page.getByText(/^Enabled: new events/).waitFor();
+      now = (await api(s, `/api/admin/webhooks/${id}`)).body.item;
+      assert.deepEqual([now.active, now.disabled_reason], [true, null]);
+
+      await page.getByRole('button', { name: 'Rotate secret' }).click();
+      const rotated = await page.getByLabel('New signing secret', { exact: true }).inputValue();
+      assert.match(rotated, /^whsec_/);
+      assert.notEqual(rotated, secret);
+      rx.secrets.push(rotated);
+      await signedWith(rotated, (await createUser(s.url)).email);
+
+      // The receiver fails: the next delivery is dead after its two attempts; replayed from the page once it is back.
+      rx.answers.set(path, 500);
+      const failed = await createUser(s.url);
+      const dead = await waitFor('a dead delivery', async () => (await deliveriesOf(id, '?status=dead'))[0]);
+      rx.answers.set(path, 200);
+      await page.getByLabel('Status').selectOption('dead');
+      await page.getByRole('button', { name: `Replay ${dead.id}` }).click();
+      await page.getByText(`Delivery ${dead.id} queued again.`).waitFor();
+      await waitFor('the replayed delivery delivered', async () => (await deliveriesOf(id)).find((d) => d.id === dead.id && d.status === 'delivered'));
+      await signedWith(rotated, failed.email);
+
+      await page.getByRole('button', { name: 'Delete webhook…' }).click();
+      await page.getByRole('button', { name: 'Delete permanently' }).click();
+      await page.waitForURL(/#\/webhooks$/);
+      assert.equal((await api(s, `/api/admin/webhooks/${id}`)).status, 404);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    if (engine === 'postgres') return; // the outbox page runs on SQLite
+
+    it('outbox: lists the dead letters (by kind too) and replays one', async () => {
+      const path = '/outbox-dead';
+      const made = await api(s, '/api/admin/webhooks', { url: `${rx.url}${path}`, events: ['tenant.created'] });
+      assert.equal(made.status, 201, made.text);
+      rx.secrets.push(made.body.secret);
+      rx.answers.set(path, 503);
+      const tenant = await api(s, '/api/admin/tenants', { name: `outbox ${Date.now()}` });
+      assert.equal(tenant.status, 201, tenant.text);
+      const dead = await waitFor('a dead tenant.created delivery', async () =>
+        (await api(s, '/api/admin/outbox?status=dead&kind=webhook')).body.items.find((m: any) => m.webhook_id === made.body.item.id));
+      rx.answers.set(path, 200);
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: 'Outbox' }).click();
+      await page.getByLabel('Kind').selectOption('webhook');
+      const row = page.getByRole('row').filter({ hasText: dead.id });
+      await row.waitFor();
+      assert.match(await row.innerText(), /tenant\.created/);
+      assert.match(await row.innerText(), /503/);
+      await page.getByRole('button', { name: `Replay ${dead.id}` }).click();
+      await page.getByText(`Message ${dead.id} queued again.`).waitFor();
+      await waitFor('the replayed message delivered', async () =>
+        (await api(s, '/api/admin/outbox?kind=webhook')).body.items.find((m: any) => m.id === dead.id && m.status === 'delivered'));
+      assert.ok(rx.received.some((d) => d.id === dead.id && d.path === path && d.body.includes(tenant.body.item.name)));
+      assert.deepEqual(problems, []);
       await context.close();
     });
   });

@@ -1,6 +1,6 @@
 // Bans (list, create with per-type hints, revoke, "disable matching aliases" with its count; one ban's
 // page: edit with If-Match, revoke or reinstate, history) and aliases (list, create, activate/deactivate).
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, type Data, errorText, ifMatch, isoOf, localInput, plural, when } from './api.js';
 import { Badge, Field, input, Message, onSubmit, Pager, Row, Table, useMsg, usePaged, value } from './components.js';
 
@@ -188,7 +188,7 @@ export function BanPage({ id }: { id: number }) {
     api('GET', `/api/admin/bans/${id}`).then((res) => setState(res.status === 200 ? { ban: res.data.item, etag: res.etag } : { error: errorText(res) }));
   }, [id]);
   const ban = state && 'ban' in state ? state.ban : null;
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!ban || !form.current) return;
     input(form.current, 'reason').value = ban.reason ?? '';
     input(form.current, 'expires_at').value = localInput(ban.expires_at);

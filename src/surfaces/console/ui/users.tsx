@@ -1,6 +1,6 @@
 // Users: the list (search, filters, previous/next) and one user's page (profile and root role saved with
 // If-Match, a 412 shown as a conflict; password, deactivation, deletion; the user's audit history).
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, type Data, errorText, ifMatch, session, when } from './api.js';
 import { Badge, Confirm, Field, Message, onSubmit, Row, Table, useMsg, value, type Say } from './components.js';
 
@@ -167,8 +167,9 @@ export function UserPage({ id }: { id: number }) {
     api('GET', `/api/admin/users/${id}`).then((res) => setState(res.status === 200 ? { user: res.data.item, etag: res.etag } : { error: errorText(res) }));
   }, [id]);
   const user = state && 'user' in state ? state.user : null;
-  // The form shows the user as read: refilled on every new version.
-  useEffect(() => {
+  // The form shows the user as read: refilled on every new version, before the page paints (a message shown
+  // with the new version never sits beside the old values).
+  useLayoutEffect(() => {
     if (!user || !profile.current) return;
     for (const [key] of PROFILE_FIELDS) (profile.current.elements.namedItem(key) as HTMLInputElement).value = user[key] ?? '';
   }, [user]);
