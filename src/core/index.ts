@@ -20,6 +20,7 @@ import { Outbox } from './outbox/index.js';
 import { WebhooksService } from './webhooks/index.js';
 import { MailService } from './mail/index.js';
 import { AccountMail } from './mail/flows.js';
+import { UserAccessService } from './user-access/index.js';
 
 export interface Core extends CoreDeps {
   bans: BansService;
@@ -34,6 +35,8 @@ export interface Core extends CoreDeps {
   mail: MailService;
   /** Invite and password-reset mail (flows over `mail`). */
   accountMail: AccountMail;
+  /** An admin's view of one user's sessions, tokens, memberships and invites; users list totals (issue 20). */
+  userAccess: UserAccessService;
 }
 
 export async function createCore(config: Config, store: Store): Promise<Core> {
@@ -53,12 +56,14 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
   };
   const outbox = new Outbox(store, config.delivery);
   const mail = new MailService(deps, outbox);
+  const accountMail = new AccountMail(deps, mail);
   const core: Core = {
     ...deps,
     outbox,
     webhooks: new WebhooksService(deps, outbox),
     mail,
-    accountMail: new AccountMail(deps, mail),
+    accountMail,
+    userAccess: new UserAccessService(deps, accountMail),
     bans: new BansService(deps),
     aliases: new AliasesService(deps),
     tenants: new TenantsService(deps),
