@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
-import { createUser, uniqueEmail } from './helpers/admin.js';
+import { createUser, signIn, uniqueEmail } from './helpers/admin.js';
 import { waitFor, WebhookReceiver } from './helpers/delivery.js';
 import { axeViolations, browserSkip, consoleOrigin, horizontalOverflow, launchBrowser, openPage, signInThroughForm } from './helpers/browser.js';
 
@@ -70,6 +70,63 @@ function mainFlow(get: () => { s: TestServer; browser: Browser; origin: string }
   });
 }
 
+/** A user's page: tenant memberships with roles, API tokens (revoke), sessions (end one, end all), on every engine. */
+function userAccessFlow(get: () => { s: TestServer; browser: Browser; origin: string }) {
+  it("a user's page: tenant memberships and roles, revokes a personal token, ends one session and then all", async () => {
+    const { s, browser, origin } = get();
+    const email = uniqueEmail('access');
+    const password = 'Access-pass-1!';
+    const u = await createUser(s.url, { email, password, root_role: 'Admin' });
+    const tenant = (await api(s, '/api/admin/tenants', { name: `Access ${Date.now().toString(36)}` })).body.item;
+    const role = (await api(s, `/api/admin/tenants/${tenant.id}/roles`, { name: 'Auditor', permissions: ['users.view'] })).body.item;
+    assert.equal((await api(s, `/api/admin/tenants/${tenant.id}/members`, { user_id: u.id, role_ids: [role.id] })).status, 201);
+    // A personal token (made on the user-admin surface, which opens a session there too) and two admin sessions.
+    const login = await http(s.url, '/auth/simple/login', { body: { username: email, password } });
+    assert.equal(login.status, 200, login.text);
+    const pat = await http(s.url, '/api/admin/user/tokens', { cookie: `unleash-session=${login.cookies['unleash-session']}`, body: { description: 'ci', expiresAt: new Date(Date.now() + 86400_000).toISOString() } });
+    assert.equal(pat.status, 201, pat.text);
+    const first = await signIn(s.url, email, password);
+    const second = await signIn(s.url, email, password);
+    const sessionsOf = async () => (await api(s, `/api/admin/users/${u.id}/sessions`)).body.items as any[];
+    assert.equal((await sessionsOf()).length, 3);
+    const alive = async (a: { cookie: string }) => (await http(s.url, '/api/auth/session', { cookie: a.cookie })).status;
+
+    const { context, page, problems } = await openPage(browser);
+    await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await openUser(page, origin, u.id);
+    const tenants = page.getByRole('region', { name: 'Tenant memberships of this user' });
+    await tenants.getByRole('link', { name: tenant.name }).waitFor();
+    assert.match(await tenants.innerText(), /Auditor/);
+
+    const tokens = page.getByRole('region', { name: 'API tokens of this user' });
+    await tokens.getByText('ci', { exact: true }).waitFor();
+    assert.equal((await http(s.url, '/api/admin/user', { token: pat.body.secret })).status, 200);
+    await page.getByRole('button', { name: 'Revoke personal token ci' }).click();
+    await page.getByText('Revoked ci.').waitFor();
+    assert.equal((await http(s.url, '/api/admin/user', { token: pat.body.secret })).status, 401);
+    assert.deepEqual((await api(s, `/api/admin/users/${u.id}/tokens`)).body.items, []);
+
+    const sessions = page.getByRole('region', { name: 'Sessions of this user' });
+    assert.equal(await sessions.locator('tbody tr').count(), 3);
+    await page.getByRole('button', { name: `End admin session ${second.familyId}` }).click();
+    await page.getByText(/^Ended the admin session opened /).waitFor();
+    assert.equal(await alive(second), 401, 'the ended session is refused');
+    assert.equal(await alive(first), 200, 'the other one goes on');
+    assert.deepEqual((await sessionsOf()).map((x) => x.id).includes(second.familyId), false);
+    await sessions.locator('tbody tr').nth(2).waitFor({ state: 'detached' }); // the table shows the two left
+    await page.getByRole('button', { name: 'End all sessions…' }).click();
+    await page.getByRole('button', { name: 'End all sessions', exact: true }).click();
+    await page.getByText('Ended 2 sessions.').waitFor();
+    assert.equal(await alive(first), 401);
+    assert.deepEqual(await sessionsOf(), []);
+    await page.getByText('No live sessions.').waitFor();
+    // The history shows what was done to the user.
+    await page.getByRole('region', { name: 'History of this user' }).getByText('user.sessions_revoked').waitFor();
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}
+
 for (const { engine, skip } of engines()) {
   describe(`admin console in Chromium [${engine}]`, { skip: noBrowser || skip }, () => {
     let s: TestServer;
@@ -86,6 +143,7 @@ for (const { engine, skip } of engines()) {
     });
 
     mainFlow(() => ({ s, browser, origin }));
+    userAccessFlow(() => ({ s, browser, origin }));
     if (engine === 'postgres') return; // the other pages run on SQLite
 
     it('signs in with the Secure __Host- cookies over http://localhost; the nav shows only while signed in', async () => {
@@ -218,16 +276,19 @@ for (const { engine, skip } of engines()) {
       await searched;
       await page.getByText(/^Page 1 · users 1–25$/).waitFor();
       assert.equal(await page.locator('tbody tr').count(), 25);
+      assert.equal(await page.locator('#users-total').innerText(), '28 users match', 'the total of the search, on every page');
       assert.ok(await page.getByRole('columnheader', { name: 'Name', exact: true }).isVisible());
       assert.ok(await page.getByRole('columnheader', { name: 'Root role', exact: true }).isVisible());
       assert.equal(await page.getByRole('button', { name: 'Previous page' }).isDisabled(), true);
       await page.getByRole('button', { name: 'Next page' }).click();
       await page.getByText(/^Page 2 · users 26–28$/).waitFor();
+      assert.equal(await page.locator('#users-total').innerText(), '28 users match');
       assert.equal(await page.getByRole('button', { name: 'Next page' }).isDisabled(), true);
       await page.getByRole('button', { name: 'Previous page' }).click();
       await page.getByText(/^Page 1 · users 1–25$/).waitFor();
       await page.getByLabel('Status').selectOption('false');
       await page.getByText(/^Page 1 · users 1–1$/).waitFor();
+      assert.equal(await page.locator('#users-total').innerText(), '1 user matches');
       assert.deepEqual(problems, []);
       await page.getByRole('link', { name: last.email }).click();
       await page.getByRole('heading', { name: `User #${last.id}: ${last.email}` }).waitFor();
@@ -309,6 +370,48 @@ for (const { engine, skip } of engines()) {
       } finally {
         await short.close();
       }
+    });
+
+    it('invites a user from the users page (the link is shown once), issues a new link from their page, and the invite is accepted', async () => {
+      const email = uniqueEmail('console-invite');
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Invite user' }).click();
+      const form = page.locator('form', { has: page.getByRole('heading', { name: 'Invite a user' }) });
+      await form.getByLabel('Email', { exact: true }).fill(email);
+      await form.getByLabel('Root role').selectOption('Viewer');
+      await form.getByRole('button', { name: 'Send invite' }).click();
+      const first = await page.getByLabel(`Invite link for ${email}`, { exact: true }).inputValue();
+      const link = new URL(first);
+      assert.equal(link.pathname, '/new-user');
+      const found = (await api(s, `/api/admin/users?q=${encodeURIComponent(email)}`)).body.items;
+      assert.deepEqual(found.map((u: any) => [u.email, u.root_role]), [[email, 'Viewer']]);
+      const validate = (url: URL) => http(s.url, `/auth/reset/validate?token=${encodeURIComponent(url.searchParams.get('token')!)}`);
+      assert.equal((await validate(link)).status, 200);
+
+      // A new link from the user's page ends the first one.
+      await form.getByRole('link', { name: email }).click();
+      await page.getByRole('heading', { name: `User #${found[0].id}: ${email}` }).waitFor();
+      await page.getByRole('button', { name: 'New invite link' }).click();
+      await page.getByText('New invite link; 1 earlier link ended.').waitFor();
+      const second = new URL(await page.getByLabel(`Invite link for ${email}`, { exact: true }).inputValue());
+      assert.notEqual(second.href, link.href);
+      assert.equal((await validate(link)).status, 401, 'the first link ended');
+
+      await page.goto(`${origin}${second.pathname}${second.search}`);
+      await page.getByText(`Welcome, ${email}.`).waitFor();
+      await page.getByLabel('New password').fill('Invited-Passw0rd!');
+      await page.getByLabel('Repeat the password').fill('Invited-Passw0rd!');
+      await page.getByRole('button', { name: 'Set password' }).click();
+      await page.getByText('Your password is set.').waitFor();
+      assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: email, password: 'Invited-Passw0rd!' } })).status, 200);
+
+      // With a password set, the page says an invite is not the way (the admin is still signed in).
+      await openUser(page, origin, found[0].id);
+      await page.getByRole('button', { name: 'New invite link' }).click();
+      await page.getByText(/^This user has a password already/).waitFor();
+      assert.deepEqual(problems, []);
+      await context.close();
     });
 
     it('creates a user with a root role from the list page', async () => {

@@ -3,8 +3,9 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, type Data, errorText, ifMatch, session, when } from './api.js';
 import { Badge, Confirm, Field, Message, onSubmit, Row, Table, useMsg, value, type Say } from './components.js';
+import { InviteUser, Memberships, Reinvite, Sessions, Tokens } from './access.js';
+import { ROOT_ROLES } from './roles.js';
 
-export const ROOT_ROLES = ['Owner', 'Admin', 'Editor', 'Viewer', 'Member'];
 const PAGE_SIZE = 25;
 
 // The list's state survives a visit to a user page (back to the same page of the same search).
@@ -53,7 +54,7 @@ export function UsersPage() {
     <>
       <div class="page-head">
         <h2>Users</h2>
-        <NewUser />
+        <div class="actions"><NewUser /><InviteUser /></div>
       </div>
       <div class="toolbar" role="search">
         <Field label="Search">
@@ -76,7 +77,6 @@ export function UsersPage() {
       </div>
       <Message msg={msg} />
       <div aria-live="polite">
-        {typeof page.total === 'number' ? <p class="total">{page.total === 1 ? '1 user' : `${page.total} users`}{q || active || admin ? ' match' : ' in all'}</p> : null}
         {n ? (
           <Table caption="Users" headers={['ID', 'Email', 'Username', 'Name', 'Root role', 'Status', 'Last sign-in']}>
             {page.items.map((u: Data) => <Row cells={[
@@ -89,10 +89,18 @@ export function UsersPage() {
       <div class="pager">
         <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>Previous page</button>
         <span class="page-label">{`Page ${cursors.length}${n ? ` · users ${first}–${first + n - 1}` : ''}`}</span>
+        {typeof page.total === 'number' ? <span class="total" id="users-total">{totalText(page, Boolean(q || active || admin))}</span> : null}
         <button type="button" disabled={!page.next_cursor} onClick={() => setCursors([...cursors, page.next_cursor])}>Next page</button>
       </div>
     </>
   );
+}
+
+/** "28 users match" / "about 1,000,001 users in all" / "more than 1,000 users match" (the API counts exactly up to 1,000). */
+function totalText(page: Data, filtered: boolean): string {
+  const n = Number(page.total).toLocaleString('en');
+  const count = page.total_exact === false ? (filtered ? `more than ${n} users` : `about ${n} users`) : page.total === 1 ? '1 user' : `${n} users`;
+  return `${count} ${filtered ? (page.total === 1 && page.total_exact !== false ? 'matches' : 'match') : 'in all'}`;
 }
 
 function NewUser() {
@@ -257,6 +265,7 @@ export function UserPage({ id }: { id: number }) {
             }}>{user.is_active ? 'Deactivate user' : 'Reactivate user'}</button>
             <button type="button" class="danger" ref={deleteButton} onClick={() => setConfirming(true)}>Delete user…</button>
           </div>
+          {self ? null : <Reinvite user={user} onDone={() => setHistory((n) => n + 1)} />}
           {confirming ? (
             <Confirm text={`Delete ${user.email || user.username}? Their sessions and tokens go with them; this cannot be undone.`}
               action="Delete permanently" onConfirm={remove} onCancel={() => { setConfirming(false); deleteButton.current?.focus(); }} />
@@ -288,6 +297,11 @@ export function UserPage({ id }: { id: number }) {
           </div>
         </div>
       ) : null}
+      <div class="columns">
+        <Memberships userId={id} />
+        <Tokens userId={id} />
+      </div>
+      <Sessions userId={id} onChange={() => setHistory((n) => n + 1)} />
       <History id={id} version={history} />
     </>
   );
