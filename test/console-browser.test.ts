@@ -661,6 +661,11 @@ for (const { engine, skip } of engines()) {
       await openUser(page, origin, u.id);
       await page.getByRole('region', { name: 'History of this user' }).waitFor();
       found.push(...(await axeViolations(page)).map((v) => `user: ${v}`));
+      // The signed-in admin's own page: their sessions and tokens in the tables.
+      await openUser(page, origin, 1);
+      await page.getByRole('region', { name: 'Sessions of this user' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      found.push(...(await axeViolations(page)).map((v) => `own user page: ${v}`));
       for (const section of ['bans', 'aliases', 'audit', 'tenants', 'oauth', 'tokens', 'webhooks', 'outbox']) {
         await page.goto(`${origin}/console#/${section}`);
         await page.locator('#view h2').waitFor();
