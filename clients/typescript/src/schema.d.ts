@@ -2071,7 +2071,7 @@ export interface operations {
                         limit: number;
                         /** @description Users the query matches (filters and q applied, every page alike): exact up to 1,000; past it see total_exact */
                         total: number;
-                        /** @description false: more than 1,000 match, and total is 1,000 (a filtered list or a search) or the planner's estimate (the unfiltered list on PostgreSQL) */
+                        /** @description false: more than 1,000 match, and total is 1,000 (a filtered list or a search) or an estimate (the unfiltered list: PostgreSQL's planner, SQLite's highest user id) */
                         total_exact: boolean;
                     };
                 };

@@ -66,7 +66,7 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
         200: Type.Object({
           ok: Type.Boolean(), items: Type.Array(UserItem), next_cursor: Type.Union([Type.String(), Type.Null()]), limit: Type.Integer(),
           total: Type.Integer({ description: 'Users the query matches (filters and q applied, every page alike): exact up to 1,000; past it see total_exact' }),
-          total_exact: Type.Boolean({ description: 'false: more than 1,000 match, and total is 1,000 (a filtered list or a search) or the planner\'s estimate (the unfiltered list on PostgreSQL)' }),
+          total_exact: Type.Boolean({ description: 'false: more than 1,000 match, and total is 1,000 (a filtered list or a search) or an estimate (the unfiltered list: PostgreSQL\'s planner, SQLite\'s highest user id)' }),
         }),
       },
     },
