@@ -2034,6 +2034,8 @@ export interface operations {
                 /** @description Text the email contains (case-insensitive), as the product filters; not with q */
                 email?: string;
                 is_admin?: boolean;
+                /** @description true: answer total and total_exact too (a bounded count: docs/admin.md); false or absent: the page alone, read with the credential check */
+                total?: boolean;
             };
             header?: never;
             path?: never;
@@ -2069,10 +2071,10 @@ export interface operations {
                         }[];
                         next_cursor: string | null;
                         limit: number;
-                        /** @description Users the query matches (filters and q applied, every page alike): exact up to 1,000; past it see total_exact */
-                        total: number;
-                        /** @description false: more than 1,000 match, and total is 1,000 (a filtered list or a search) or the planner's estimate (the unfiltered list on PostgreSQL) */
-                        total_exact: boolean;
+                        /** @description With total=true: users the query matches (filters and q applied, every page alike): exact up to 1,000; past it see total_exact */
+                        total?: number;
+                        /** @description false: more than 1,000 match, and total is 1,000 (a filtered list or a search) or an estimate (the unfiltered list: PostgreSQL's planner, SQLite's highest user id) */
+                        total_exact?: boolean;
                     };
                 };
             };

@@ -41,7 +41,7 @@ export class UserAccessService {
 
   /**
    * The total of a users list query (filters and q as the list takes them): exact up to LIST_TOTAL_CAP; past it
-   * the planner's estimate (PostgreSQL) or a count (SQLite) for the unfiltered list, otherwise the cap, not exact.
+   * an estimate for the unfiltered list (PostgreSQL's planner, SQLite's highest id), otherwise the cap, not exact.
    */
   async listTotal(q: Omit<UserListQuery, 'limit' | 'afterId' | 'afterKey'>): Promise<ListTotal> {
     const query: UserListQuery = { ...q, limit: 0, q: q.q ? foldKey(q.q.trim()) : undefined };
