@@ -146,7 +146,8 @@ function App() {
               <p>This page was served over plain HTTP to <strong>{location.host}</strong>. The console signs in with
                 Secure cookies, which browsers keep only over HTTPS (or on localhost): the sign-in would seem to work and
                 the page would come straight back to this form.</p>
-              <p>Open the console over HTTPS (put Gatehouse behind a reverse proxy with a certificate, such as Caddy or
+              <p>Open the console over HTTPS (start Gatehouse with its built-in HTTPS, <code>GATEHOUSE_TLS_CERT</code> and{' '}
+                <code>GATEHOUSE_TLS_KEY</code>, or put it behind a reverse proxy with a certificate, such as Caddy or
                 nginx), or reach this server through an SSH tunnel and use localhost:{' '}
                 <code>ssh -L 8080:127.0.0.1:8080 {location.hostname}</code>, then open{' '}
                 <code>http://localhost:8080/console</code>.</p>

@@ -23,6 +23,7 @@ export function UsersPage() {
   const [page, setPage] = useState<Data | null>(null);
   const [msg, say] = useMsg();
   const latest = useRef(0);
+  const totals = useRef<{ query: string; total?: number; total_exact?: boolean }>({ query: '' });
 
   useEffect(() => {
     Object.assign(list, { q, active, admin, cursors });
@@ -33,6 +34,10 @@ export function UsersPage() {
     if (admin) params.set('is_admin', admin);
     const cursor = cursors[cursors.length - 1];
     if (cursor) params.set('cursor', cursor);
+    // The total (a bounded count) is asked for on a query's first page only: it is the same on every page.
+    const query = JSON.stringify([q, active, admin]);
+    const known = totals.current.query === query ? totals.current : null;
+    if (!cursor || !known) params.set('total', 'true');
     api('GET', `/api/admin/users?${params}`).then((res) => {
       if (mine !== latest.current) return;
       if (res.status !== 200) {
@@ -41,7 +46,9 @@ export function UsersPage() {
         return;
       }
       say.clear();
-      setPage(res.data);
+      if (typeof res.data.total === 'number') totals.current = { query, total: res.data.total, total_exact: res.data.total_exact };
+      const t = totals.current.query === query ? totals.current : null;
+      setPage(t ? { ...res.data, total: t.total, total_exact: t.total_exact } : res.data);
     });
   }, [q, active, admin, cursors]);
 
