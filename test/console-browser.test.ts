@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
-import { createUser, uniqueEmail } from './helpers/admin.js';
+import { createUser, signIn, uniqueEmail } from './helpers/admin.js';
+import { waitFor, WebhookReceiver } from './helpers/delivery.js';
 import { axeViolations, browserSkip, consoleOrigin, horizontalOverflow, launchBrowser, openPage, signInThroughForm } from './helpers/browser.js';
 
 const noBrowser = browserSkip();
@@ -69,13 +70,71 @@ function mainFlow(get: () => { s: TestServer; browser: Browser; origin: string }
   });
 }
 
+/** A user's page: tenant memberships with roles, API tokens (revoke), sessions (end one, end all), on every engine. */
+function userAccessFlow(get: () => { s: TestServer; browser: Browser; origin: string }) {
+  it("a user's page: tenant memberships and roles, revokes a personal token, ends one session and then all", async () => {
+    const { s, browser, origin } = get();
+    const email = uniqueEmail('access');
+    const password = 'Access-pass-1!';
+    const u = await createUser(s.url, { email, password, root_role: 'Admin' });
+    const tenant = (await api(s, '/api/admin/tenants', { name: `Access ${Date.now().toString(36)}` })).body.item;
+    const role = (await api(s, `/api/admin/tenants/${tenant.id}/roles`, { name: 'Auditor', permissions: ['users.view'] })).body.item;
+    assert.equal((await api(s, `/api/admin/tenants/${tenant.id}/members`, { user_id: u.id, role_ids: [role.id] })).status, 201);
+    // A personal token (made on the user-admin surface, which opens a session there too) and two admin sessions.
+    const login = await http(s.url, '/auth/simple/login', { body: { username: email, password } });
+    assert.equal(login.status, 200, login.text);
+    const pat = await http(s.url, '/api/admin/user/tokens', { cookie: `unleash-session=${login.cookies['unleash-session']}`, body: { description: 'ci', expiresAt: new Date(Date.now() + 86400_000).toISOString() } });
+    assert.equal(pat.status, 201, pat.text);
+    const first = await signIn(s.url, email, password);
+    const second = await signIn(s.url, email, password);
+    const sessionsOf = async () => (await api(s, `/api/admin/users/${u.id}/sessions`)).body.items as any[];
+    assert.equal((await sessionsOf()).length, 3);
+    const alive = async (a: { cookie: string }) => (await http(s.url, '/api/auth/session', { cookie: a.cookie })).status;
+
+    const { context, page, problems } = await openPage(browser);
+    await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+    await openUser(page, origin, u.id);
+    const tenants = page.getByRole('region', { name: 'Tenant memberships of this user' });
+    await tenants.getByRole('link', { name: tenant.name }).waitFor();
+    assert.match(await tenants.innerText(), /Auditor/);
+
+    const tokens = page.getByRole('region', { name: 'API tokens of this user' });
+    await tokens.getByText('ci', { exact: true }).waitFor();
+    assert.equal((await http(s.url, '/api/admin/user', { token: pat.body.secret })).status, 200);
+    await page.getByRole('button', { name: 'Revoke personal token ci' }).click();
+    await page.getByText('Revoked ci.').waitFor();
+    assert.equal((await http(s.url, '/api/admin/user', { token: pat.body.secret })).status, 401);
+    assert.deepEqual((await api(s, `/api/admin/users/${u.id}/tokens`)).body.items, []);
+
+    const sessions = page.getByRole('region', { name: 'Sessions of this user' });
+    assert.equal(await sessions.locator('tbody tr').count(), 3);
+    await page.getByRole('button', { name: `End admin session ${second.familyId}` }).click();
+    await page.getByText(/^Ended the admin session opened /).waitFor();
+    assert.equal(await alive(second), 401, 'the ended session is refused');
+    assert.equal(await alive(first), 200, 'the other one goes on');
+    assert.deepEqual((await sessionsOf()).map((x) => x.id).includes(second.familyId), false);
+    await sessions.locator('tbody tr').nth(2).waitFor({ state: 'detached' }); // the table shows the two left
+    await page.getByRole('button', { name: 'End all sessions…' }).click();
+    await page.getByRole('button', { name: 'End all sessions', exact: true }).click();
+    await page.getByText('Ended 2 sessions.').waitFor();
+    assert.equal(await alive(first), 401);
+    assert.deepEqual(await sessionsOf(), []);
+    await page.getByText('No live sessions.').waitFor();
+    // The history shows what was done to the user.
+    await page.getByRole('region', { name: 'History of this user' }).getByText('user.sessions_revoked').waitFor();
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}
+
 for (const { engine, skip } of engines()) {
   describe(`admin console in Chromium [${engine}]`, { skip: noBrowser || skip }, () => {
     let s: TestServer;
     let browser: Browser;
     let origin: string;
     before(async () => {
-      [s, browser] = await Promise.all([startServer(engine), launchBrowser()]);
+      // Webhooks to 127.0.0.1 are allowed (the pages list them; no dispatcher runs, so nothing is sent).
+      [s, browser] = await Promise.all([startServer(engine, { env: { GATEHOUSE_WEBHOOK_ALLOW_PRIVATE: 'true' } }), launchBrowser()]);
       origin = consoleOrigin(s.url);
     });
     after(async () => {
@@ -84,6 +143,7 @@ for (const { engine, skip } of engines()) {
     });
 
     mainFlow(() => ({ s, browser, origin }));
+    userAccessFlow(() => ({ s, browser, origin }));
     if (engine === 'postgres') return; // the other pages run on SQLite
 
     it('signs in with the Secure __Host- cookies over http://localhost; the nav shows only while signed in', async () => {
@@ -181,18 +241,24 @@ for (const { engine, skip } of engines()) {
         await api(s, '/api/admin/bans', { ban_type: 'email', ban_value: uniqueEmail(`banned-at-${width}-px-with-a-long-address`), reason: 'a reason long enough to need room' });
         await api(s, '/api/admin/aliases', { address: uniqueEmail(`alias-at-${width}-px-with-a-long-address`), goto: uniqueEmail('a-long-destination-mailbox') });
         await api(s, '/api/admin/oauth-clients', { name: `a client with a long name at ${width} px` });
+        const hook = await api(s, '/api/admin/webhooks', { url: `http://127.0.0.1:9/a-receiver-with-a-rather-long-path-at-${width}-px`, events: ['user.*', 'ban.*', 'tenant.*', 'oauth_client.*'] });
+        assert.equal(hook.status, 201, hook.text);
+        await createUser(s.url); // a pending delivery for the webhook's page
         const { context, page } = await openPage(browser, { width, height: 800 });
         await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
         await page.getByRole('link', { name: ADMIN_EMAIL }).waitFor();
         await assertFits(page, width, 'users');
         await openUser(page, origin, 1);
         await assertFits(page, width, 'user page');
-        for (const section of ['bans', 'aliases', 'audit', 'tenants', 'oauth', 'tokens']) {
+        for (const section of ['bans', 'aliases', 'audit', 'tenants', 'oauth', 'tokens', 'webhooks', 'outbox']) {
           await page.goto(`${origin}/console#/${section}`);
           await page.locator(`#nav a[aria-current=page][data-section=${section}]`).waitFor();
           await page.locator('#view h2').waitFor();
           await assertFits(page, width, section);
         }
+        await page.goto(`${origin}/console#/webhooks/${hook.body.item.id}`);
+        await page.getByRole('region', { name: 'Deliveries of this webhook' }).waitFor();
+        await assertFits(page, width, 'webhook page');
         await context.close();
       });
     }
@@ -210,16 +276,19 @@ for (const { engine, skip } of engines()) {
       await searched;
       await page.getByText(/^Page 1 · users 1–25$/).waitFor();
       assert.equal(await page.locator('tbody tr').count(), 25);
+      assert.equal(await page.locator('#users-total').innerText(), '28 users match', 'the total of the search, on every page');
       assert.ok(await page.getByRole('columnheader', { name: 'Name', exact: true }).isVisible());
       assert.ok(await page.getByRole('columnheader', { name: 'Root role', exact: true }).isVisible());
       assert.equal(await page.getByRole('button', { name: 'Previous page' }).isDisabled(), true);
       await page.getByRole('button', { name: 'Next page' }).click();
       await page.getByText(/^Page 2 · users 26–28$/).waitFor();
+      assert.equal(await page.locator('#users-total').innerText(), '28 users match');
       assert.equal(await page.getByRole('button', { name: 'Next page' }).isDisabled(), true);
       await page.getByRole('button', { name: 'Previous page' }).click();
       await page.getByText(/^Page 1 · users 1–25$/).waitFor();
       await page.getByLabel('Status').selectOption('false');
       await page.getByText(/^Page 1 · users 1–1$/).waitFor();
+      assert.equal(await page.locator('#users-total').innerText(), '1 user matches');
       assert.deepEqual(problems, []);
       await page.getByRole('link', { name: last.email }).click();
       await page.getByRole('heading', { name: `User #${last.id}: ${last.email}` }).waitFor();
@@ -301,6 +370,48 @@ for (const { engine, skip } of engines()) {
       } finally {
         await short.close();
       }
+    });
+
+    it('invites a user from the users page (the link is shown once), issues a new link from their page, and the invite is accepted', async () => {
+      const email = uniqueEmail('console-invite');
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Invite user' }).click();
+      const form = page.locator('form', { has: page.getByRole('heading', { name: 'Invite a user' }) });
+      await form.getByLabel('Email', { exact: true }).fill(email);
+      await form.getByLabel('Root role').selectOption('Viewer');
+      await form.getByRole('button', { name: 'Send invite' }).click();
+      const first = await page.getByLabel(`Invite link for ${email}`, { exact: true }).inputValue();
+      const link = new URL(first);
+      assert.equal(link.pathname, '/new-user');
+      const found = (await api(s, `/api/admin/users?q=${encodeURIComponent(email)}`)).body.items;
+      assert.deepEqual(found.map((u: any) => [u.email, u.root_role]), [[email, 'Viewer']]);
+      const validate = (url: URL) => http(s.url, `/auth/reset/validate?token=${encodeURIComponent(url.searchParams.get('token')!)}`);
+      assert.equal((await validate(link)).status, 200);
+
+      // A new link from the user's page ends the first one.
+      await form.getByRole('link', { name: email }).click();
+      await page.getByRole('heading', { name: `User #${found[0].id}: ${email}` }).waitFor();
+      await page.getByRole('button', { name: 'New invite link' }).click();
+      await page.getByText('New invite link; 1 earlier link ended.').waitFor();
+      const second = new URL(await page.getByLabel(`Invite link for ${email}`, { exact: true }).inputValue());
+      assert.notEqual(second.href, link.href);
+      assert.equal((await validate(link)).status, 401, 'the first link ended');
+
+      await page.goto(`${origin}${second.pathname}${second.search}`);
+      await page.getByText(`Welcome, ${email}.`).waitFor();
+      await page.getByLabel('New password').fill('Invited-Passw0rd!');
+      await page.getByLabel('Repeat the password').fill('Invited-Passw0rd!');
+      await page.getByRole('button', { name: 'Set password' }).click();
+      await page.getByText('Your password is set.').waitFor();
+      assert.equal((await http(s.url, '/api/auth/sign-in', { body: { identifier: email, password: 'Invited-Passw0rd!' } })).status, 200);
+
+      // With a password set, the page says an invite is not the way (the admin is still signed in).
+      await openUser(page, origin, found[0].id);
+      await page.getByRole('button', { name: 'New invite link' }).click();
+      await page.getByText(/^This user has a password already/).waitFor();
+      assert.deepEqual(problems, []);
+      await context.close();
     });
 
     it('creates a user with a root role from the list page', async () => {
@@ -550,7 +661,12 @@ for (const { engine, skip } of engines()) {
       await openUser(page, origin, u.id);
       await page.getByRole('region', { name: 'History of this user' }).waitFor();
       found.push(...(await axeViolations(page)).map((v) => `user: ${v}`));
-      for (const section of ['bans', 'aliases', 'audit', 'tenants', 'oauth', 'tokens']) {
+      // The signed-in admin's own page: their sessions and tokens in the tables.
+      await openUser(page, origin, 1);
+      await page.getByRole('region', { name: 'Sessions of this user' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      found.push(...(await axeViolations(page)).map((v) => `own user page: ${v}`));
+      for (const section of ['bans', 'aliases', 'audit', 'tenants', 'oauth', 'tokens', 'webhooks', 'outbox']) {
         await page.goto(`${origin}/console#/${section}`);
         await page.locator('#view h2').waitFor();
         await page.waitForLoadState('networkidle');
@@ -565,10 +681,141 @@ for (const { engine, skip } of engines()) {
       await page.goto(`${origin}/console#/tenants/${tenant.body.item.id}`);
       await page.getByRole('region', { name: 'Permissions by role' }).waitFor();
       found.push(...(await axeViolations(page)).map((v) => `tenant: ${v}`));
+      const hook = await api(s, '/api/admin/webhooks', { url: 'http://127.0.0.1:9/axe', events: ['*'] });
+      await createUser(s.url); // a pending delivery
+      await page.goto(`${origin}/console#/webhooks/${hook.body.item.id}`);
+      await page.getByRole('region', { name: 'Deliveries of this webhook' }).waitFor();
+      found.push(...(await axeViolations(page)).map((v) => `webhook: ${v}`));
       await page.goto(`${origin}/new-user?token=x`);
       await page.getByText(/This link is not valid/).waitFor();
       found.push(...(await axeViolations(page)).map((v) => `invite: ${v}`));
       assert.deepEqual(found, []);
+      await context.close();
+    });
+  });
+}
+
+// Webhooks and the outbox: a server with the dispatcher on, delivering to a real receiver that verifies
+// every signature (test/helpers/delivery.ts); the main webhook flow on every engine.
+const DELIVERY = {
+  GATEHOUSE_WEBHOOK_ALLOW_PRIVATE: 'true',
+  GATEHOUSE_OUTBOX_POLL_MS: '50',
+  GATEHOUSE_OUTBOX_BACKOFF_BASE_MS: '50',
+  GATEHOUSE_OUTBOX_BACKOFF_MAX_MS: '100',
+  GATEHOUSE_WEBHOOK_TIMEOUT_MS: '700',
+  GATEHOUSE_OUTBOX_MAX_ATTEMPTS: '2',
+};
+
+for (const { engine, skip } of engines()) {
+  describe(`admin console in Chromium: webhooks and outbox [${engine}]`, { skip: noBrowser || skip }, () => {
+    let s: TestServer;
+    let browser: Browser;
+    let origin: string;
+    const rx = new WebhookReceiver();
+    before(async () => {
+      await rx.start();
+      [s, browser] = await Promise.all([startServer(engine, { dispatch: true, env: DELIVERY }), launchBrowser()]);
+      origin = consoleOrigin(s.url);
+    });
+    after(async () => {
+      await browser?.close();
+      await s?.close();
+      await rx.stop();
+    });
+    const deliveriesOf = async (id: number, query = '') => (await api(s, `/api/admin/webhooks/${id}/deliveries${query}`)).body.items as any[];
+    /** A delivery of a user.created event the receiver verified with this secret. */
+    const signedWith = (secret: string, email: string) => waitFor(`a delivery for ${email} signed with the secret shown`,
+      () => rx.received.find((d) => d.secret === secret && d.body.includes(email)));
+
+    it('webhooks: creates one (the secret shown once signs its deliveries), disables and enables it, rotates the secret, replays a dead delivery, deletes it', async () => {
+      const path = `/hook-${engine}`;
+      const url = `${rx.url}${path}`;
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      const form = page.locator('form', { has: page.getByRole('heading', { name: 'New webhook' }) });
+      await form.getByLabel('URL').fill(url);
+      await form.getByRole('group', { name: 'Events' }).getByLabel('user.*').check();
+      await form.getByLabel('More events (optional)').fill('ban.created');
+      await form.getByRole('button', { name: 'Create webhook' }).click();
+      const secret = await page.getByLabel(`Signing secret for ${url}`, { exact: true }).inputValue();
+      assert.match(secret, /^whsec_/);
+      rx.secrets.push(secret);
+      const listed = (await api(s, '/api/admin/webhooks')).body.items.find((w: any) => w.url === url);
+      assert.deepEqual([listed.events, listed.active], [['user.*', 'ban.created'], true]);
+      const id = listed.id;
+      // The secret on the page is the one deliveries are signed with.
+      const first = await createUser(s.url);
+      await signedWith(secret, first.email);
+      // Shown once: the list, opened again, does not show it.
+      await page.reload();
+      await page.getByRole('region', { name: 'Webhooks' }).waitFor();
+      assert.equal(await page.locator('input.secret').count(), 0);
+
+      await page.getByRole('link', { name: url }).click();
+      await page.getByRole('heading', { name: `Webhook #${id}: ${url}` }).waitFor();
+      await page.getByRole('button', { name: 'Disable webhook' }).click();
+      await page.getByText(/^Disabled: no deliveries/).waitFor();
+      let now = (await api(s, `/api/admin/webhooks/${id}`)).body.item;
+      assert.deepEqual([now.active, now.disabled_reason], [false, 'disabled by an administrator']);
+      await page.getByRole('button', { name: 'Enable webhook' }).click();
+      await page.getByText(/^Enabled: new events/).waitFor();
+      now = (await api(s, `/api/admin/webhooks/${id}`)).body.item;
+      assert.deepEqual([now.active, now.disabled_reason], [true, null]);
+
+      await page.getByRole('button', { name: 'Rotate secret' }).click();
+      const rotated = await page.getByLabel('New signing secret', { exact: true }).inputValue();
+      assert.match(rotated, /^whsec_/);
+      assert.notEqual(rotated, secret);
+      rx.secrets.push(rotated);
+      await signedWith(rotated, (await createUser(s.url)).email);
+
+      // The receiver fails: the next delivery is dead after its two attempts; replayed from the page once it is back.
+      rx.answers.set(path, 500);
+      const failed = await createUser(s.url);
+      const dead = await waitFor('a dead delivery', async () => (await deliveriesOf(id, '?status=dead'))[0]);
+      rx.answers.set(path, 200);
+      await page.getByLabel('Status').selectOption('dead');
+      await page.getByRole('button', { name: `Replay ${dead.id}` }).click();
+      await page.getByText(`Delivery ${dead.id} queued again.`).waitFor();
+      await waitFor('the replayed delivery delivered', async () => (await deliveriesOf(id)).find((d) => d.id === dead.id && d.status === 'delivered'));
+      await signedWith(rotated, failed.email);
+
+      await page.getByRole('button', { name: 'Delete webhook…' }).click();
+      await page.getByRole('button', { name: 'Delete permanently' }).click();
+      await page.waitForURL(/#\/webhooks$/);
+      assert.equal((await api(s, `/api/admin/webhooks/${id}`)).status, 404);
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+
+    if (engine === 'postgres') return; // the outbox page runs on SQLite
+
+    it('outbox: lists the dead letters (by kind too) and replays one', async () => {
+      const path = '/outbox-dead';
+      const made = await api(s, '/api/admin/webhooks', { url: `${rx.url}${path}`, events: ['tenant.created'] });
+      assert.equal(made.status, 201, made.text);
+      rx.secrets.push(made.body.secret);
+      rx.answers.set(path, 503);
+      const tenant = await api(s, '/api/admin/tenants', { name: `outbox ${Date.now()}` });
+      assert.equal(tenant.status, 201, tenant.text);
+      const dead = await waitFor('a dead tenant.created delivery', async () =>
+        (await api(s, '/api/admin/outbox?status=dead&kind=webhook')).body.items.find((m: any) => m.webhook_id === made.body.item.id));
+      rx.answers.set(path, 200);
+      const { context, page, problems } = await openPage(browser);
+      await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await page.getByRole('link', { name: 'Outbox' }).click();
+      await page.getByLabel('Kind').selectOption('webhook');
+      const row = page.getByRole('row').filter({ hasText: dead.id });
+      await row.waitFor();
+      assert.match(await row.innerText(), /tenant\.created/);
+      assert.match(await row.innerText(), /503/);
+      await page.getByRole('button', { name: `Replay ${dead.id}` }).click();
+      await page.getByText(`Message ${dead.id} queued again.`).waitFor();
+      await waitFor('the replayed message delivered', async () =>
+        (await api(s, '/api/admin/outbox?kind=webhook')).body.items.find((m: any) => m.id === dead.id && m.status === 'delivered'));
+      assert.ok(rx.received.some((d) => d.id === dead.id && d.path === path && d.body.includes(tenant.body.item.name)));
+      assert.deepEqual(problems, []);
       await context.close();
     });
   });

@@ -9,7 +9,8 @@ import { consoleOrigin, launchBrowser, openPage, signInThroughForm } from './hel
 
 const out = path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), 'docs', 'console');
 fs.mkdirSync(out, { recursive: true });
-const s = await startServer('sqlite');
+// Webhooks to 127.0.0.1 are allowed for the webhook page (no dispatcher runs: nothing is sent).
+const s = await startServer('sqlite', { env: { GATEHOUSE_WEBHOOK_ALLOW_PRIVATE: 'true' } });
 const browser = await launchBrowser();
 const api = (p: string, body?: unknown, method?: string) => http(s.url, p, { token: ADMIN_TOKEN, body, method });
 try {
@@ -27,6 +28,10 @@ try {
   const manager = (await api(`/api/admin/tenants/${tenant.id}/roles`, { name: 'Manager', permissions: ['users.view', 'users.create', 'users.update', 'roles.assign'] })).body.item;
   await api(`/api/admin/tenants/${tenant.id}/roles`, { name: 'Reader', permissions: ['users.view'] });
   await api(`/api/admin/tenants/${tenant.id}/members`, { user_id: 2, role_ids: [manager.id] });
+  await api(`/api/admin/tenants/${tenant.id}/members`, { user_id: 1, role_ids: [manager.id] });
+  await api('/api/admin/api-tokens', { name: 'deploy pipeline' });
+  const hook = (await api('/api/admin/webhooks', { url: 'http://127.0.0.1:9/hooks/gatehouse', events: ['user.*', 'ban.created'], description: 'CRM sync' })).body.item;
+  await api('/api/admin/users', { email: 'linus@example.com', username: 'linus', name: 'Linus Torvalds', password: 'password-123' });
 
   const origin = consoleOrigin(s.url);
   const { page } = await openPage(browser, { width: 1100, height: 640 });
@@ -54,6 +59,17 @@ try {
   await page.setViewportSize({ width: 1100, height: 1000 });
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(out, 'tenant.png') });
+  await page.setViewportSize({ width: 1100, height: 1100 });
+  await page.goto(`${origin}/console#/users/1`);
+  await page.getByRole('region', { name: 'Sessions of this user' }).waitFor();
+  await page.getByRole('region', { name: 'Tenant memberships of this user' }).waitFor();
+  await page.getByText('Sessions', { exact: true }).scrollIntoViewIfNeeded();
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await page.screenshot({ path: path.join(out, 'user-access.png') });
+  await page.setViewportSize({ width: 1100, height: 760 });
+  await page.goto(`${origin}/console#/webhooks/${hook.id}`);
+  await page.getByRole('region', { name: 'Deliveries of this webhook' }).waitFor();
+  await page.screenshot({ path: path.join(out, 'webhook.png') });
   const narrow = await openPage(browser, { width: 375, height: 700 });
   await signInThroughForm(narrow.page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
   await narrow.page.getByRole('link', { name: ADMIN_EMAIL }).waitFor();

@@ -20,6 +20,7 @@ import { Outbox } from './outbox/index.js';
 import { WebhooksService } from './webhooks/index.js';
 import { AccountMail, MailService } from './mail/index.js';
 import { AuditService } from './audit/index.js';
+import { UserAccessService } from './user-access/index.js';
 
 export interface Core extends CoreDeps {
   /** Readiness: whether the store answers now, and which engine it is (never throws). */
@@ -42,6 +43,8 @@ export interface Core extends CoreDeps {
   mail: MailService;
   /** Invite and password-reset mail (flows over `mail`). */
   accountMail: AccountMail;
+  /** An admin's view of one user's sessions, tokens, memberships and invites; users list totals (issue 20). */
+  userAccess: UserAccessService;
 }
 
 export async function createCore(config: Config, store: Store): Promise<Core> {
@@ -62,6 +65,7 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
   const outbox = new Outbox(store, config.delivery);
   const mail = new MailService(deps, outbox);
   const audit = new AuditService(store);
+  const accountMail = new AccountMail(deps, mail);
   const core: Core = {
     ping: async () => ({ ok: await pingStore(store), store: store.engine }),
     audit,
@@ -70,7 +74,8 @@ export async function createCore(config: Config, store: Store): Promise<Core> {
     outbox,
     webhooks: new WebhooksService(deps, outbox),
     mail,
-    accountMail: new AccountMail(deps, mail),
+    accountMail,
+    userAccess: new UserAccessService(deps, accountMail),
     bans: new BansService(deps, audit),
     aliases: new AliasesService(deps),
     tenants: new TenantsService(deps),
@@ -143,3 +148,4 @@ export { LANGUAGES, emptyPatchError, isEmptyPatch } from './users/index.js';
 export { checkStrongPassword } from './passwords/strength.js';
 export type { ReadAheadRequest } from './auth/read-ahead.js';
 export type { AuditEvent } from './audit/index.js';
+export type { UserMembershipView, UserSessionView, UserTokenView } from './user-access/index.js';

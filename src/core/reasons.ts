@@ -32,7 +32,7 @@ export const PERMISSION_REASONS = [
 /** The state of the store refuses the change (409, 412). */
 export const STATE_REASONS = [
   'username_taken', 'address_taken', 'name_taken', 'ban_exists', 'already_member', 'last_admin', 'deleted_user_holds_identity',
-  'in_flight', 'stale_etag',
+  'in_flight', 'stale_etag', 'has_password', 'user_cannot_act',
 ] as const;
 
 /** Limits and availability (429, 503). */
@@ -43,7 +43,7 @@ export const AVAILABILITY_REASONS = [
 ] as const;
 
 /** What notFound(resource) answers `<resource>_not_found` for (404). */
-export const RESOURCES = ['user', 'ban', 'alias', 'api_token', 'member', 'message', 'oauth_client', 'role', 'tenant', 'webhook'] as const;
+export const RESOURCES = ['user', 'ban', 'alias', 'api_token', 'member', 'message', 'oauth_client', 'role', 'session', 'tenant', 'webhook'] as const;
 export type Resource = (typeof RESOURCES)[number];
 
 export type Reason =

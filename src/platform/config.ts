@@ -1,4 +1,6 @@
 // The one place that reads the environment. Everything else receives a Config.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +56,13 @@ export interface Config {
   argon2: Argon2Params;
   hashConcurrency: number;
   delivery: DeliveryConfig;
+  /** Built-in HTTPS (GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY, PEM): the certificate chain and its private key; undefined = plain HTTP. */
+  tls: TlsConfig | undefined;
+}
+
+export interface TlsConfig {
+  cert: Buffer;
+  key: Buffer;
 }
 
 /** The outbox (mail and webhooks): see docs/delivery.md. */
@@ -105,7 +114,9 @@ export const CONFIG_VARIABLES: ConfigVariable[] = [
   { name: 'GATEHOUSE_PG_READ_LANES', meaning: 'PostgreSQL connections per node shared by the credential checks of concurrent requests (and the reads sent with them), in addition to the pool; 0 to check on pool connections (always so with GATEHOUSE_PG_PREPARED_STATEMENTS=false)', default: '2' },
   { name: 'GATEHOUSE_PG_PREPARED_STATEMENTS', meaning: 'false to send every statement unnamed (behind a pooler in transaction mode that cannot keep prepared statements, such as PgBouncer before 1.21)', default: 'true' },
   { name: 'GATEHOUSE_TRUST_PROXY', meaning: 'the proxies in front of Gatehouse, whose X-Forwarded-For entries are believed: a hop count (1 = one proxy) or a comma list of their addresses/CIDRs; the client address is the rightmost entry no trusted proxy added. "true" is refused (it would let any client choose its own address)', default: 'false' },
-  { name: 'GATEHOUSE_PUBLIC_URL', meaning: 'the origin clients reach Gatehouse at (https://id.example.com): links the server builds (invite links, pagination, links in mail) and the origin cookie-authenticated writes must come from; never taken from the Host header', default: 'http://HOST:PORT' },
+  { name: 'GATEHOUSE_PUBLIC_URL', meaning: 'the origin clients reach Gatehouse at (https://id.example.com): links the server builds (invite links, pagination, links in mail) and the origin cookie-authenticated writes must come from; never taken from the Host header', default: 'http://HOST:PORT (https:// with GATEHOUSE_TLS_CERT)' },
+  { name: 'GATEHOUSE_TLS_CERT', meaning: 'PEM file of the certificate (chain) to serve HTTPS with, together with GATEHOUSE_TLS_KEY (both or neither); unreadable, malformed or mismatched files stop the start', default: 'unset (plain HTTP)' },
+  { name: 'GATEHOUSE_TLS_KEY', meaning: 'PEM file of the private key of GATEHOUSE_TLS_CERT (unencrypted)', default: 'unset' },
   { name: 'GATEHOUSE_SIGNUP', meaning: 'open: anyone may create an account (POST /api/auth/sign-up); closed: sign-up answers 403', default: 'open' },
   { name: 'GATEHOUSE_SIGNUP_MAX_PER_ADDRESS', meaning: 'sign-ups per client address (IPv6 grouped by /64) within GATEHOUSE_LOGIN_WINDOW before 429', default: '20' },
   { name: 'GATEHOUSE_METRICS_TOKEN', meaning: 'when set, GET /metrics needs "Authorization: Bearer <token>" (at least 16 characters)', default: 'unset (public)' },
@@ -331,7 +342,44 @@ export function parseConfig(env: Env = process.env): Config {
     argon2: { memoryCost, timeCost, parallelism: 1 },
     hashConcurrency: int(env, 'GATEHOUSE_HASH_CONCURRENCY', Math.max(1, os.availableParallelism() - 1), 1, 64),
     delivery,
+    tls: tlsOf(env),
   };
+}
+
+/** Reads a PEM file named by an environment variable; a one-line error naming the variable when it cannot. */
+function readPem(env: Env, name: string): Buffer {
+  const file = env[name]!.trim();
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+/** GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY: both or neither; each must parse, and the key must be the certificate's. */
+function tlsOf(env: Env): TlsConfig | undefined {
+  const certSet = Boolean(env.GATEHOUSE_TLS_CERT?.trim());
+  const keySet = Boolean(env.GATEHOUSE_TLS_KEY?.trim());
+  if (!certSet && !keySet) return undefined;
+  if (!certSet || !keySet) throw new ConfigError(`GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY must be set together (${certSet ? 'GATEHOUSE_TLS_KEY' : 'GATEHOUSE_TLS_CERT'} is unset)`);
+  const cert = readPem(env, 'GATEHOUSE_TLS_CERT');
+  const key = readPem(env, 'GATEHOUSE_TLS_KEY');
+  let x509: crypto.X509Certificate;
+  try {
+    x509 = new crypto.X509Certificate(cert);
+  } catch {
+    throw new ConfigError(`GATEHOUSE_TLS_CERT: ${env.GATEHOUSE_TLS_CERT!.trim()} holds no PEM certificate`);
+  }
+  let privateKey: crypto.KeyObject;
+  try {
+    privateKey = crypto.createPrivateKey(key);
+  } catch {
+    throw new ConfigError(`GATEHOUSE_TLS_KEY: ${env.GATEHOUSE_TLS_KEY!.trim()} holds no unencrypted PEM private key`);
+  }
+  if (!x509.checkPrivateKey(privateKey)) {
+    throw new ConfigError('GATEHOUSE_TLS_KEY: the private key does not match the certificate in GATEHOUSE_TLS_CERT');
+  }
+  return { cert, key };
 }
 
 export function configHelp(): string {

@@ -90,7 +90,9 @@ export function createHttpServer<E extends Error>(config: Config, logger: Fastif
     routerOptions: { maxParamLength: 500, ignoreTrailingSlash: true },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-  });
+    // Built-in HTTPS (GATEHOUSE_TLS_CERT / GATEHOUSE_TLS_KEY): the Secure __Host- cookies then work across hosts.
+    ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
 
   // Bodies are never coerced (a string is not a boolean); path and query parameters are.
   const bodyAjv = makeAjv({ coerceTypes: false });
@@ -172,7 +174,7 @@ function findNul(value: unknown, path: string, depth = 0): string | undefined {
 export function publicBaseUrl(config: Config, req: FastifyRequest): string {
   if (config.publicUrl) return config.publicUrl;
   const host = net.isIPv6(config.host) ? `[${config.host}]` : config.host;
-  return `http://${host}:${req.socket.localPort ?? config.port}`;
+  return `${config.tls ? 'https' : 'http'}://${host}:${req.socket.localPort ?? config.port}`;
 }
 
 /** Query parameters whose values are secrets (invite and reset tokens, OAuth codes, passwords, keys). */

@@ -721,6 +721,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's live sessions on every surface, newest first (at most 500; has_more tells there are more). Never a secret */
+        get: operations["getApiAdminUsersByIdSessions"];
+        put?: never;
+        post?: never;
+        /** End every session of a user on every surface, and their pending invite links (as sign-out everywhere) */
+        delete: operations["deleteApiAdminUsersByIdSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one live session of a user (every node refuses it from the next request on) */
+        delete: operations["deleteApiAdminUsersByIdSessionsBySessionId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's API tokens: their personal tokens and the admin API tokens acting for them, in id order (never the secret) */
+        get: operations["getApiAdminUsersByIdTokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke one of a user's API tokens (refused from the next request on) */
+        delete: operations["deleteApiAdminUsersByIdTokensByTokenId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/memberships": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's tenant memberships and their tenant roles, in tenant order */
+        get: operations["getApiAdminUsersByIdMemberships"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a user without a password and a one-time invite link to set it (GATEHOUSE_INVITE_TTL; mailed when SMTP is configured) */
+        post: operations["postApiAdminInvites"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/invite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue a new invite link to a user who has no password yet (their pending links end); 409 has_password or user_cannot_act */
+        post: operations["postApiAdminUsersByIdInvite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -1914,6 +2034,8 @@ export interface operations {
                 /** @description Text the email contains (case-insensitive), as the product filters; not with q */
                 email?: string;
                 is_admin?: boolean;
+                /** @description true: answer total and total_exact too (a bounded count: docs/admin.md); false or absent: the page alone, read with the credential check */
+                total?: boolean;
             };
             header?: never;
             path?: never;
@@ -1949,6 +2071,10 @@ export interface operations {
                         }[];
                         next_cursor: string | null;
                         limit: number;
+                        /** @description With total=true: users the query matches (filters and q applied, every page alike): exact up to 1,000; past it see total_exact */
+                        total?: number;
+                        /** @description false: more than 1,000 match, and total is 1,000 (a filtered list or a search) or an estimate (the unfiltered list: PostgreSQL's planner, SQLite's highest user id) */
+                        total_exact?: boolean;
                     };
                 };
             };
@@ -7173,6 +7299,825 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AdminError"] | components["schemas"]["IpBanned"];
+                };
+            };
+            /** @description The body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Unsupported Content-Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description The store cannot be reached: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    getApiAdminUsersByIdSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Resource identifier. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        items: {
+                            /** @description The session family id (not a credential: the cookies and tokens are never shown) */
+                            id: string;
+                            /** @description The surface it was opened on: admin, account, useradmin or oauth */
+                            kind: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When it was opened or last refreshed
+                             */
+                            last_seen_at: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            /** @description Client address at sign-in */
+                            ip: string | null;
+                            user_agent: string | null;
+                            /** @description The session of this very request */
+                            current: boolean;
+                        }[];
+                        has_more: boolean;
+                    };
+                };
+            };
+            /** @description Bad request: malformed JSON or a value that breaks the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, cross-site cookie write) or a banned caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"] | components["schemas"]["IpBanned"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description The store cannot be reached: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    deleteApiAdminUsersByIdSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Resource identifier. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        created: boolean;
+                        updated: boolean;
+                        deleted: boolean;
+                        sessions_revoked: number;
+                    };
+                };
+            };
+            /** @description Bad request: malformed JSON or a value that breaks the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, cross-site cookie write) or a banned caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"] | components["schemas"]["IpBanned"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Conflicts with the current state (a name taken, the last admin) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description The store cannot be reached: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    deleteApiAdminUsersByIdSessionsBySessionId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        created: boolean;
+                        updated: boolean;
+                        deleted: boolean;
+                        item: {
+                            /** @description The session family id (not a credential: the cookies and tokens are never shown) */
+                            id: string;
+                            /** @description The surface it was opened on: admin, account, useradmin or oauth */
+                            kind: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When it was opened or last refreshed
+                             */
+                            last_seen_at: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            /** @description Client address at sign-in */
+                            ip: string | null;
+                            user_agent: string | null;
+                            /** @description The session of this very request */
+                            current: boolean;
+                        };
+                    };
+                };
+            };
+            /** @description Bad request: malformed JSON or a value that breaks the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, cross-site cookie write) or a banned caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"] | components["schemas"]["IpBanned"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Conflicts with the current state (a name taken, the last admin) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description The store cannot be reached: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    getApiAdminUsersByIdTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Resource identifier. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        items: {
+                            id: number;
+                            name: string;
+                            /** @description personal: the user's own token; admin: an admin API token the user made, acting for them */
+                            kind: string;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            expires_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description Kept to the minute
+                             */
+                            last_used_at: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad request: malformed JSON or a value that breaks the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, cross-site cookie write) or a banned caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"] | components["schemas"]["IpBanned"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description The store cannot be reached: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    deleteApiAdminUsersByIdTokensByTokenId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        created: boolean;
+                        updated: boolean;
+                        deleted: boolean;
+                        item: {
+                            id: number;
+                            name: string;
+                            /** @description personal: the user's own token; admin: an admin API token the user made, acting for them */
+                            kind: string;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            expires_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description Kept to the minute
+                             */
+                            last_used_at: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Bad request: malformed JSON or a value that breaks the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, cross-site cookie write) or a banned caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"] | components["schemas"]["IpBanned"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Conflicts with the current state (a name taken, the last admin) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description The store cannot be reached: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    getApiAdminUsersByIdMemberships: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Resource identifier. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        items: {
+                            tenant_id: number;
+                            tenant_name: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description Set while the user is soft-deleted in that tenant
+                             */
+                            deleted_at: string | null;
+                            role_ids: number[];
+                            roles: {
+                                id: number;
+                                name: string;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad request: malformed JSON or a value that breaks the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, cross-site cookie write) or a banned caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"] | components["schemas"]["IpBanned"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description The store cannot be reached: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    postApiAdminInvites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Format: email */
+                    email: string;
+                    username?: string;
+                    name?: string;
+                    /** @description Root role; default Member */
+                    root_role?: "Admin" | "Editor" | "Viewer" | "Owner" | "Member";
+                    /** @description Mail the link when SMTP is configured; default true */
+                    send_email?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        created: boolean;
+                        updated: boolean;
+                        deleted: boolean;
+                        invite: {
+                            /** @description GATEHOUSE_PUBLIC_URL/new-user?token=… (one use; shown once) */
+                            link: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            /** @description The invite mail was queued (SMTP configured, the user has an email, send_email not false) */
+                            email_sent: boolean;
+                        };
+                        item: {
+                            id: number;
+                            username: string | null;
+                            name: string | null;
+                            email: string | null;
+                            /** Format: date-time */
+                            email_verified_at: string | null;
+                            /** @description 1 when active, 0 when deactivated */
+                            is_active: number;
+                            is_admin: boolean;
+                            root_role: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            /** Format: date-time */
+                            last_login_at: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Bad request: malformed JSON or a value that breaks the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, cross-site cookie write) or a banned caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"] | components["schemas"]["IpBanned"];
+                };
+            };
+            /** @description Conflicts with the current state (a name taken, the last admin) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description The body is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Unsupported Content-Type: send application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description The store cannot be reached: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    postApiAdminUsersByIdInvite: {
+        parameters: {
+            query?: {
+                /** @description Mail the link when SMTP is configured; default true */
+                send_email?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Resource identifier. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        created: boolean;
+                        updated: boolean;
+                        deleted: boolean;
+                        invite: {
+                            /** @description GATEHOUSE_PUBLIC_URL/new-user?token=… (one use; shown once) */
+                            link: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                            /** @description The invite mail was queued (SMTP configured, the user has an email, send_email not false) */
+                            email_sent: boolean;
+                        };
+                        invites_ended: number;
+                        item: {
+                            id: number;
+                            username: string | null;
+                            name: string | null;
+                            email: string | null;
+                            /** Format: date-time */
+                            email_verified_at: string | null;
+                            /** @description 1 when active, 0 when deactivated */
+                            is_active: number;
+                            is_admin: boolean;
+                            root_role: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            /** Format: date-time */
+                            last_login_at: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Bad request: malformed JSON or a value that breaks the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Not allowed (permission, CSRF, cross-site cookie write) or a banned caller */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"] | components["schemas"]["IpBanned"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description Conflicts with the current state (a name taken, the last admin) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
                 };
             };
             /** @description The body is over the size limit */

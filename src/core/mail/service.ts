@@ -35,7 +35,7 @@ export class MailService implements Sender {
   /** A link into the product: GATEHOUSE_PUBLIC_URL (else http://HOST:PORT) + path (+ query). */
   link(pathAndQuery: string): string {
     const { publicUrl, host, port } = this.deps.config;
-    return `${publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`}${pathAndQuery}`;
+    return `${publicUrl ?? `${this.deps.config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`}${pathAndQuery}`;
   }
 
   /**

@@ -12,6 +12,7 @@ import { tenantsRoutes } from './tenants-routes.js';
 import { normalizeBodyFlags, normalizeQueryFlags } from './serialize.js';
 import { webhooksRoutes } from './webhooks-routes.js';
 import { mailRoutes } from './mail-routes.js';
+import { userAccessRoutes } from './user-access-routes.js';
 
 export { AccessTokens, adminGuard, type RouteAuth } from './auth.js';
 export { renderError as renderAdminError, sendError as sendAdminError } from './errors.js';
@@ -32,4 +33,5 @@ export async function adminSurface(app: FastifyInstance, opts: { core: Core }): 
   await app.register(tenantsRoutes, { core: opts.core });
   await app.register(webhooksRoutes, { core: opts.core });
   await app.register(mailRoutes, { core: opts.core });
+  await app.register(userAccessRoutes, { core: opts.core });
 }

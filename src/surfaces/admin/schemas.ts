@@ -93,6 +93,7 @@ export const ListUsersQuery = Type.Object({
   active: Type.Optional(Type.Boolean({ description: 'Same as is_active (the product names this filter active)' })),
   email: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Text the email contains (case-insensitive), as the product filters; not with q' })),
   is_admin: Type.Optional(Type.Boolean()),
+  total: Type.Optional(Type.Boolean({ description: 'true: answer total and total_exact too (a bounded count: docs/admin.md); false or absent: the page alone, read with the credential check' })),
 });
 
 export const SignInBody = Type.Object(

@@ -57,7 +57,13 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
     config: { readsAlong: (req) => { const page = pageOf(req.query); return page && core.users.summaryPageRead(page); } },
     schema: {
       tags, summary: 'List users: in id order, or with q a prefix search on email/username/name in search order (by the matching key, then id); cursor = next_cursor', querystring: ListUsersQuery,
-      response: { 200: Type.Object({ ok: Type.Boolean(), items: Type.Array(UserItem), next_cursor: Type.Union([Type.String(), Type.Null()]), limit: Type.Integer() }) },
+      response: {
+        200: Type.Object({
+          ok: Type.Boolean(), items: Type.Array(UserItem), next_cursor: Type.Union([Type.String(), Type.Null()]), limit: Type.Integer(),
+          total: Type.Optional(Type.Integer({ description: 'With total=true: users the query matches (filters and q applied, every page alike): exact up to 1,000; past it see total_exact' })),
+          total_exact: Type.Optional(Type.Boolean({ description: 'false: more than 1,000 match, and total is 1,000 (a filtered list or a search) or an estimate (the unfiltered list: PostgreSQL\'s planner, SQLite\'s highest user id)' })),
+        }),
+      },
     },
   }, async (req) => {
     const q = req.query;
@@ -66,8 +72,16 @@ export async function userRoutes(base: FastifyInstance, opts: { core: Core }): P
     if (typeof query === 'string') throw invalid('cursor', 'invalid_cursor', query);
     const email = q.email?.trim().toLowerCase() || undefined;
     if (email && query.q) throw invalid('email', 'not_with_q', 'email filters a list in id order; send either q (a search) or email', { hint: 'Drop q or email' });
-    const page = await core.users.listSummaries({ ...query, isActive: q.is_active ?? q.active, isAdmin: q.is_admin, emailContains: email }, requestContext(req, 'admin'));
-    return { ok: true, items: page.items.map(userItem), next_cursor: page.nextCursor ? encodeUserCursor(page.nextCursor) : null, limit };
+    const filters = { isActive: q.is_active ?? q.active, isAdmin: q.is_admin, emailContains: email };
+    const page = await core.users.listSummaries({ ...query, ...filters }, requestContext(req, 'admin'));
+    const body = { ok: true, items: page.items.map(userItem), next_cursor: page.nextCursor ? encodeUserCursor(page.nextCursor) : null, limit };
+    // Asked for (total=true) only: without it the page stays one round trip with the credential check.
+    if (q.total !== true) return body;
+    // A first page that holds every match is its own total (no count: a rare match costs one scan, not two).
+    const total = query.afterId === undefined && !page.nextCursor
+      ? { total: page.items.length, exact: true }
+      : await core.userAccess.listTotal({ q: query.q, ...filters });
+    return { ...body, total: total.total, total_exact: total.exact };
   });
 
   app.post('/api/admin/users', {
