@@ -44,7 +44,6 @@ export interface TransferDeps {
   pgUrl: string;
   createPgDatabase(pgUrl: string): Promise<{ url: string; name: string; drop: () => Promise<void> }>;
   postgresCpuByPid(): Map<string, number>;
-  postgresCpuSince(before: Map<string, number>): number;
   startCommand(): { env: Record<string, string>; flags: string[] };
   cleanups: Array<() => Promise<void>>;
 }
@@ -104,13 +103,23 @@ async function runStep(deps: TransferDeps, step: TransferStep['step'], args: str
     env: { ...process.env, ...Object.fromEntries(Object.entries(start.env).filter(([k]) => process.env[k] === undefined)), ...storeEnv, BENCH_RUSAGE_FILE: usageFile, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Backends end with the command, before a reading after it could see them: sampled while it runs.
+  const pgSeen = new Map<string, number>();
+  const pgSample = () => { for (const [pid, ms] of deps.postgresCpuByPid()) pgSeen.set(pid, ms); };
+  const sampler = storeEnv.DATABASE_URL ? setInterval(pgSample, 250) : undefined;
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => { stdout = (stdout + d).slice(-200_000); });
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-20_000); });
   const exitCode: number = await new Promise((resolve) => child.once('close', (code) => resolve(code ?? -1)));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const dbCpuSeconds = storeEnv.DATABASE_URL ? deps.postgresCpuSince(pgBefore) / 1000 : 0;
+  if (sampler) {
+    clearInterval(sampler);
+    pgSample();
+  }
+  let dbCpuMs = 0;
+  for (const [pid, ms] of pgSeen) dbCpuMs += ms - (pgBefore.get(pid) ?? 0);
+  const dbCpuSeconds = dbCpuMs / 1000;
   let usage = { userMs: 0, systemMs: 0, maxRssKiB: 0 };
   try {
     usage = JSON.parse(fs.readFileSync(usageFile, 'utf8'));

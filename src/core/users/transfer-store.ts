@@ -46,10 +46,13 @@ export async function usersHoldingKeys(ex: Executor, keys: { email: string[]; us
     .execute();
 }
 
-/** Inserts the rows in one statement; their ids come back with the keys that identify each. */
-export async function insertUserRows(ex: Executor, rows: Insertable<UsersTable>[]): Promise<UserRow[]> {
+/**
+ * Inserts the rows in one statement, leaving out each row whose email, username or skeleton is already held
+ * (any unique index: ON CONFLICT DO NOTHING); the ids of those inserted come back with their keys.
+ */
+export async function insertUserRowsSkippingTaken(ex: Executor, rows: Insertable<UsersTable>[]): Promise<Array<Pick<UserRow, 'id' | 'email_key' | 'username_key'>>> {
   if (rows.length === 0) return [];
-  return ex.insertInto('users').values(rows).returningAll().execute();
+  return ex.insertInto('users').values(rows).onConflict((oc) => oc.doNothing()).returning(['id', 'email_key', 'username_key']).execute();
 }
 
 export async function insertAuditRows(ex: Executor, rows: Insertable<AuditEventsTable>[]): Promise<void> {
