@@ -1130,7 +1130,7 @@ async function main(): Promise<void> {
     for (const engine of order) {
       // transfer: its own empty stores, no server; then the other cases, if any, on a seeded store.
       const transfer = opts.cases.includes('transfer')
-        ? await runTransfer(engine, opts.users[engine], { root, pgUrl: opts.pgUrl, createPgDatabase, postgresCpuByPid, startCommand, cleanups })
+        ? await runTransfer(engine, opts.users[engine], { root, pgUrl: opts.pgUrl, createPgDatabase, startCommand, cleanups })
         : undefined;
       await runCleanups();
       if (opts.cases.some((c) => c !== 'transfer')) {

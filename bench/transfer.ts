@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { seededIdentity, sharedHash } from './seed.js';
 
 type Engine = 'postgres' | 'sqlite';
@@ -22,7 +23,7 @@ export interface TransferStep {
   usersPerSecond: number;
   /** CPU time of the CLI process (user + system), seconds. */
   cpuSeconds: number;
-  /** CPU time of all PostgreSQL processes during the step, seconds (0 on SQLite). */
+  /** CPU time of the PostgreSQL backends of the step's database (sampled every 250 ms), seconds; 0 on SQLite. */
   dbCpuSeconds: number;
   rssPeakMiB: number;
   exitCode: number;
@@ -43,7 +44,6 @@ export interface TransferDeps {
   root: string;
   pgUrl: string;
   createPgDatabase(pgUrl: string): Promise<{ url: string; name: string; drop: () => Promise<void> }>;
-  postgresCpuByPid(): Map<string, number>;
   startCommand(): { env: Record<string, string>; flags: string[] };
   cleanups: Array<() => Promise<void>>;
 }
@@ -92,33 +92,60 @@ export async function generateUsers(file: string, count: number): Promise<void> 
   await once(out, 'finish');
 }
 
+/** CPU time (user + system, ms) of a process so far, from /proc; undefined once it is gone. */
+function procCpuMs(pid: number): number | undefined {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ((Number(rest[11]) + Number(rest[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs one CLI command to its end, measured. */
 async function runStep(deps: TransferDeps, step: TransferStep['step'], args: string[], storeEnv: Record<string, string>, users: number): Promise<TransferStep> {
   const usageFile = path.join(os.tmpdir(), `gatehouse-bench-rusage-${process.pid}-${Date.now()}.json`);
   const start = deps.startCommand();
-  const pgBefore = storeEnv.DATABASE_URL ? deps.postgresCpuByPid() : new Map<string, number>();
   const t0 = process.hrtime.bigint();
   const child = spawn(process.execPath, [...start.flags, '--import', pathToFileURL(path.join(deps.root, 'dist', 'bench', 'rusage.js')).href, 'dist/src/main.js', ...args], {
     cwd: deps.root,
     env: { ...process.env, ...Object.fromEntries(Object.entries(start.env).filter(([k]) => process.env[k] === undefined)), ...storeEnv, BENCH_RUSAGE_FILE: usageFile, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // Backends end with the command, before a reading after it could see them: sampled while it runs.
+  // PostgreSQL CPU of this database's backends only (other work on the same server is not counted), sampled
+  // from /proc while the command runs: its backends end with it, before a reading after it could see them.
+  // Background processes (WAL writer, checkpointer) are left out: they serve every database of the server.
   const pgSeen = new Map<string, number>();
-  const pgSample = () => { for (const [pid, ms] of deps.postgresCpuByPid()) pgSeen.set(pid, ms); };
-  const sampler = storeEnv.DATABASE_URL ? setInterval(pgSample, 250) : undefined;
+  let watcher: pg.Client | undefined;
+  if (storeEnv.DATABASE_URL) {
+    watcher = new pg.Client({ connectionString: storeEnv.DATABASE_URL });
+    await watcher.connect();
+  }
+  const pgSample = async () => {
+    if (!watcher) return;
+    const { rows } = await watcher.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    for (const { pid } of rows) {
+      const ms = procCpuMs(pid);
+      if (ms !== undefined) pgSeen.set(String(pid), ms);
+    }
+  };
+  let sampling = false;
+  const sampler = watcher ? setInterval(() => {
+    if (sampling) return;
+    sampling = true;
+    pgSample().catch(() => {}).finally(() => { sampling = false; });
+  }, 250) : undefined;
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => { stdout = (stdout + d).slice(-200_000); });
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-20_000); });
   const exitCode: number = await new Promise((resolve) => child.once('close', (code) => resolve(code ?? -1)));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (sampler) {
-    clearInterval(sampler);
-    pgSample();
-  }
+  if (sampler) clearInterval(sampler);
+  await watcher?.end();
   let dbCpuMs = 0;
-  for (const [pid, ms] of pgSeen) dbCpuMs += ms - (pgBefore.get(pid) ?? 0);
+  for (const ms of pgSeen.values()) dbCpuMs += ms;
   const dbCpuSeconds = dbCpuMs / 1000;
   let usage = { userMs: 0, systemMs: 0, maxRssKiB: 0 };
   try {

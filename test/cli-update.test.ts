@@ -1,6 +1,7 @@
 // gatehouse import --existing update and the credential policy (a replaced password hash ends the sessions),
-// and a CLI command that is left waiting on something that never comes (exit 3, not 0 in silence). Split from
-// cli.test.ts, whose two engines already take most of a file's time budget on a loaded machine.
+// the streamed Keycloak reader, and a CLI command left waiting on something that never comes (exit 3, not 0
+// in silence). Split from cli.test.ts, whose two engines already take most of a file's time budget on a
+// loaded machine.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
@@ -21,7 +22,7 @@ function results(stdout: string): { rows: any[]; summary: any } {
 }
 
 for (const { engine, skip } of engines()) {
-  describe(`gatehouse import --existing update, unfinished commands [${engine}]`, { skip }, () => {
+  describe(`gatehouse import --existing update, Keycloak streamed, unfinished commands [${engine}]`, { skip }, () => {
     let s: TestServer;
     let env: Record<string, string>;
     let n = 0;
@@ -62,6 +63,23 @@ for (const { engine, skip } of engines()) {
       assert.equal(results(keep.stdout).rows[0].status, 'updated', keep.stdout);
       assert.ok(!results(keep.stdout).rows[0].changed.includes('password_hash'));
       assert.equal(await signIn(e, 'imported-password-1'), 200);
+    });
+
+    it('a Keycloak input is streamed: a realm export with users between other keys, a list, users one after another; a document that breaks off ends with an unreadable row', async () => {
+      const user = (tag: string) => ({ id: `kc-${tag}`, username: `kc-${tag}-${engine}`, email: email(`kc-${tag}`), enabled: true });
+      const realm = `{"id":"r","realm":"stream","roles":{"realm":[{"name":"x"}]},"users":[${JSON.stringify(user('a'))},${JSON.stringify({ ...user('svc'), serviceAccountClientId: 'c' })},${JSON.stringify(user('b'))}],"clients":[{"id":"c","users":[1,2]}]}`;
+      const r1 = await gh(['import', '--format', 'keycloak', '--dry-run'], realm);
+      assert.equal(r1.code, 0, r1.stdout + r1.stderr);
+      assert.deepEqual(results(r1.stdout).rows.map((r) => [r.source, r.status, r.source_id]), [[1, 'created', 'kc-a'], [2, 'skipped', 'kc-svc'], [3, 'created', 'kc-b']]);
+      const r2 = await gh(['import', '--format', 'keycloak', '--dry-run'], JSON.stringify([user('c'), user('d')]));
+      assert.deepEqual(results(r2.stdout).rows.map((r) => r.status), ['created', 'created'], r2.stdout);
+      const r3 = await gh(['import', '--format', 'keycloak', '--dry-run'], lines([user('e'), user('f')]));
+      assert.deepEqual(results(r3.stdout).rows.map((r) => r.status), ['created', 'created'], r3.stdout);
+      const broken = await gh(['import', '--format', 'keycloak'], `{"realm":"cut","users":[${JSON.stringify(user('g'))},{"username":"kc-h`);
+      assert.equal(broken.code, 1, broken.stdout + broken.stderr);
+      const b = results(broken.stdout);
+      assert.deepEqual(b.rows.map((r) => [r.source, r.status, r.reason ?? null]), [[1, 'created', null], [2, 'error', 'unreadable']]);
+      assert.equal(b.summary.created, 1, 'the users before the break are imported');
     });
 
     it('a command left waiting on something that never comes exits 3 with a message, not 0 in silence', async () => {

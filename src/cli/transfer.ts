@@ -17,6 +17,8 @@ export const EXPORT_BATCH = 1000;
 export const IMPORT_BATCH = 500;
 /** Batches written at once on PostgreSQL (each a transaction on its own connection of the pool). */
 export const IMPORT_IN_FLIGHT = 3;
+/** An import that wrote at least this many users refreshes the planner's statistics at its end (PostgreSQL). */
+export const ANALYZE_AFTER = 10_000;
 
 /** Writes with backpressure: waits for 'drain' when the stream's buffer is full, so memory stays flat. */
 async function put(out: Writable, text: string): Promise<void> {
@@ -251,6 +253,7 @@ export async function importCommand(core: Core, opts: ImportOptions): Promise<nu
   }
   await flush();
   await Promise.all(reports);
+  if (counts.created + counts.updated >= ANALYZE_AFTER) await importer.analyze();
   const seconds = (Date.now() - started) / 1000;
   await put(process.stdout, JSON.stringify({ summary: { ...counts, dry_run: opts.dryRun, format, seconds } }) + '\n');
   return counts.error > 0 ? 1 : 0;

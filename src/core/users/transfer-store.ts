@@ -1,5 +1,5 @@
 // SQL for moving users in and out in bulk (export, import: ./transfer.ts). No rules here.
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
 import type { Executor } from '../../store/sql.js';
 import { nowIso } from '../../store/sql.js';
@@ -73,4 +73,9 @@ export async function insertMemberships(ex: Executor, rows: Array<{ tenant_id: n
   const now = nowIso();
   if (rows.length) await ex.insertInto('tenant_members').values(rows.map((r) => ({ ...r, created_at: now, deleted_at: null }))).execute();
   if (roles.length) await ex.insertInto('tenant_user_roles').values(roles.map((r) => ({ ...r, created_at: now }))).execute();
+}
+
+/** PostgreSQL: fresh statistics for the tables an import fills (users, their audit events, memberships). */
+export async function analyzeImported(ex: Executor): Promise<void> {
+  await sql`analyze users, audit_events, tenant_members, tenant_user_roles`.execute(ex);
 }

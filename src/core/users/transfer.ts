@@ -16,7 +16,7 @@ import type { UsersService } from './service.js';
 import { findUserRow, toUser, type UserRow } from './store.js';
 import { PROFILE_FIELDS, type ProfileValues, type UserPatch } from './types.js';
 import { foldKey, normalizeText } from './validation.js';
-import { exportUserRows, findTenantIdByKey, findTenantRoleIdByKey, insertAuditRows, insertMemberships, insertUserRowsSkippingTaken, membershipsOf, usersHoldingKeys } from './transfer-store.js';
+import { exportUserRows, findTenantIdByKey, findTenantRoleIdByKey, insertAuditRows, insertMemberships, insertUserRowsSkippingTaken, membershipsOf, usersHoldingKeys, analyzeImported } from './transfer-store.js';
 
 /** One user as the export writes it and the gatehouse import format reads it (one JSON object per line). */
 export interface ExportedUser {
@@ -213,6 +213,16 @@ export class UserImporter {
     return false;
   }
 
+  /**
+   * After an import that added many rows (PostgreSQL): fresh planner statistics for the tables it filled.
+   * Without them a table that grew from nothing in minutes (autovacuum's analyze comes later, later still on
+   * a busy server) is planned as still empty, and the export's keyset page (`id > $1 … order by id`) was
+   * planned as a scan of a partial index and a sort: each page read the whole table.
+   */
+  async analyze(): Promise<void> {
+    if (this.store.engine === 'postgres' && !this.opts.dryRun) await analyzeImported(this.store.db);
+  }
+
   async importBatch(records: ImportRecord[]): Promise<ImportOutcome[]> {
     return this.writeBatch(await this.prepareBatch(records));
   }
@@ -234,11 +244,25 @@ export class UserImporter {
     return { records, prepared, outcomes };
   }
 
+  /** The previous batch's first insert of users: each batch's waits for it, so ids follow the input's order. */
+  private lastInsert: Promise<void> = Promise.resolve();
+
+  /**
+   * Writes a prepared batch (its own transaction). Batches may be written concurrently (PostgreSQL); their
+   * first INSERTs of users still run in the order writeBatch was called, so users get ids in input order and
+   * an export lists them as the file did.
+   */
   async writeBatch(batch: PreparedBatch): Promise<ImportOutcome[]> {
     const { records, prepared, outcomes } = batch;
+    const previous = this.lastInsert;
+    let release!: () => void;
+    this.lastInsert = new Promise<void>((resolve) => (release = resolve));
+    const turn = { wait: () => previous, done: () => release() };
     try {
-      await this.write(prepared, outcomes);
+      await this.write(prepared, outcomes, turn);
     } catch (err) {
+      // Whatever happened before its insert, the next batch's may go now.
+      turn.done();
       if (prepared.length <= 1) {
         if (prepared.length === 1) outcomes.set(prepared[0].record, errorOutcome(prepared[0].record, err));
       } else {
@@ -250,6 +274,8 @@ export class UserImporter {
           }
         }
       }
+    } finally {
+      turn.done();
     }
     return records.map((r) => outcomes.get(r)!);
   }
@@ -303,7 +329,7 @@ export class UserImporter {
     };
   }
 
-  private async write(prepared: Prepared[], outcomes: Map<ImportRecord, ImportOutcome>): Promise<void> {
+  private async write(prepared: Prepared[], outcomes: Map<ImportRecord, ImportOutcome>, turn?: { wait(): Promise<void>; done(): void }): Promise<void> {
     if (prepared.length === 0) return;
     const decided = new Map<ImportRecord, ImportOutcome>();
     const out = (r: ImportRecord, o: ImportOutcome) => decided.set(r, o);
@@ -349,7 +375,8 @@ export class UserImporter {
           });
           // Uniqueness is the database's: one INSERT … ON CONFLICT DO NOTHING, and only the records it did not
           // insert are looked up (a read per batch only when something clashes).
-          const rows = await insertUserRowsSkippingTaken(trx, toInsert.map((p) => p.values));
+          await turn?.wait();
+          const rows = await insertUserRowsSkippingTaken(trx, toInsert.map((p) => p.values)).finally(() => turn?.done());
           const byKey = new Map<string, number>();
           for (const r of rows) byKey.set(r.email_key !== null ? `e:${r.email_key}` : `u:${r.username_key}`, r.id);
           for (const p of toInsert) {
