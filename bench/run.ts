@@ -23,6 +23,7 @@ import { migrateToLatest } from '../src/store/migrate.js';
 import type { Database } from '../src/store/schema.js';
 import { listUserRows } from '../src/core/users/store.js';
 import { FIRST_NAMES, LAST_NAMES, parseCount, seedUsers, seededIdentity } from './seed.js';
+import { printTransferStep, runTransfer, type TransferResult } from './transfer.js';
 
 type Engine = 'postgres' | 'sqlite';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -37,6 +38,9 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const SIGN_IN_CASES = ['signin_flood', 'signin_timing'] as const;
 const ALL_CASES = ['patch_cookie', 'patch_token', 'patch_webhook', 'put_useradmin', 'get_user', 'list_page', 'search_email', 'password_change', 'full_list', ...SIGN_IN_CASES] as const;
 const isSignInCase = (name: string): name is (typeof SIGN_IN_CASES)[number] => (SIGN_IN_CASES as readonly string[]).includes(name);
+/** Cases run only when named (--cases): `transfer` (import and export through the CLI, bench/transfer.ts). */
+const EXTRA_CASES = ['transfer'] as const;
+const KNOWN_CASES = [...ALL_CASES, ...EXTRA_CASES] as const;
 
 const USAGE = `npm run bench -- [options]
 
@@ -46,6 +50,7 @@ const USAGE = `npm run bench -- [options]
   --engines LIST          postgres,sqlite (default both)
   --connections LIST      default 1,16,64
   --cases LIST            default all: ${ALL_CASES.join(',')}
+                          (transfer only when named: import/export of --users users through the CLI)
   --duration S            seconds measured per case (default 5)
   --warmup S              seconds of warm-up per case, not measured (default 2)
   --no-interference       skip the "password changes flat out" interference run
@@ -57,7 +62,7 @@ const USAGE = `npm run bench -- [options]
 `;
 
 type CaseName = Exclude<(typeof ALL_CASES)[number], 'full_list'> | 'ceiling_update' | 'ceiling_list';
-type AnyCase = CaseName | 'full_list';
+type AnyCase = CaseName | 'full_list' | 'transfer';
 
 interface Options {
   engines: Engine[];
@@ -106,7 +111,7 @@ function parseOptions(argv: string[]): Options {
   const engines = (list(values.engines ?? env.BENCH_ENGINES) ?? ['postgres', 'sqlite']) as Engine[];
   for (const e of engines) if (e !== 'postgres' && e !== 'sqlite') throw new Error(`unknown engine "${e}"`);
   const cases = (list(values.cases ?? env.BENCH_CASES) ?? [...ALL_CASES]) as AnyCase[];
-  for (const c of cases) if (!(ALL_CASES as readonly string[]).includes(c)) throw new Error(`unknown case "${c}" (known: ${ALL_CASES.join(', ')})`);
+  for (const c of cases) if (!(KNOWN_CASES as readonly string[]).includes(c)) throw new Error(`unknown case "${c}" (known: ${KNOWN_CASES.join(', ')})`);
   const connections = (list(values.connections ?? env.BENCH_CONNECTIONS) ?? ['1', '16', '64']).map(Number);
   for (const c of connections) if (!Number.isInteger(c) || c < 1 || c > 1024) throw new Error(`bad connection count ${c}`);
   const num = (raw: string | undefined, fallback: number, max: number) => {
@@ -721,6 +726,7 @@ interface EngineReport {
   interference: InterferenceResult[];
   signIn: SignInResult[];
   fullList: FullListResult[];
+  transfer?: TransferResult;
   rssHwmMiB: number;
   profile: string | null;
 }
@@ -1002,7 +1008,7 @@ async function measureEngine(
   // server), measured the same way when list or search pages are; they are also divided by it, because a
   // read's latency at 16 connections is bounded by what the machine does for the bare read.
   // Only the autocannon cases are compared with it (full_list and the sign-in cases alone do not start it).
-  const ceiling = engine === 'postgres' && opts.cases.some((c) => c !== 'full_list' && !isSignInCase(c)) ? await startProcess(['dist/bench/ceiling.js'], { DATABASE_URL: pgUrl! }, '/healthz') : undefined;
+  const ceiling = engine === 'postgres' && opts.cases.some((c) => c !== 'full_list' && c !== 'transfer' && !isSignInCase(c)) ? await startProcess(['dist/bench/ceiling.js'], { DATABASE_URL: pgUrl! }, '/healthz') : undefined;
   const crss = ceiling ? new RssSampler(ceiling.pid) : undefined;
   const readCeilingRps = new Map<number, number>();
   const measuresReads = opts.cases.some((c) => c === 'list_page' || c === 'search_email');
@@ -1027,6 +1033,7 @@ async function measureEngine(
   const signInResults: SignInResult[] = [];
   const fullList: FullListResult[] = [];
   for (const name of opts.cases) {
+    if (name === 'transfer') continue; // runTransfer, before the server
     if (isSignInCase(name)) {
       const r = await runSignInCase(engine, server.url, name, opts, rss);
       printSignIn(r);
@@ -1121,8 +1128,17 @@ async function main(): Promise<void> {
   const order = [...opts.engines].sort((a, b) => (a === 'postgres' ? -1 : b === 'postgres' ? 1 : 0));
   try {
     for (const engine of order) {
-      reports.push(await runEngine(engine, opts, ceilingRps, all));
+      // transfer: its own empty stores, no server; then the other cases, if any, on a seeded store.
+      const transfer = opts.cases.includes('transfer')
+        ? await runTransfer(engine, opts.users[engine], { root, pgUrl: opts.pgUrl, createPgDatabase, startCommand, cleanups })
+        : undefined;
       await runCleanups();
+      if (opts.cases.some((c) => c !== 'transfer')) {
+        reports.push({ ...(await runEngine(engine, opts, ceilingRps, all)), transfer });
+        await runCleanups();
+      } else if (transfer) {
+        reports.push({ engine, users: opts.users[engine], seedSeconds: 0, ids: { lo: 0, hi: 0 }, plans: [], cases: [], interference: [], signIn: [], fullList: [], transfer, rssHwmMiB: 0, profile: null });
+      }
     }
   } finally {
     await runCleanups();
@@ -1156,6 +1172,8 @@ async function main(): Promise<void> {
     for (const c of r.cases) printRow(c);
     for (const c of r.signIn) printSignIn(c);
     for (const f of r.fullList) printFullList(f);
+    for (const t of r.transfer?.steps ?? []) printTransferStep(r.engine, t);
+    if (r.transfer) process.stdout.write(`  ${r.engine.padEnd(8)} transfer round trip: ${r.transfer.roundTrip.same ? 'same users, same hashes' : 'DIFFERENT'}\n`);
     for (const i of r.interference) {
       process.stdout.write(`  ${r.engine.padEnd(8)} ${(i.case + '+pw').padEnd(16)} ${String(i.connections).padStart(3)}  p99 ×${fmt(i.ratio, 2)} with password changes flat out (${fmt(i.quietP99, 1)} → ${fmt(i.loadedP99, 1)} ms)\n`);
     }

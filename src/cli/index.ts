@@ -53,8 +53,29 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-/** Runs `argv` (its first word one of CLI_COMMANDS); the exit code. */
+/** Exit code of a command that stopped before it finished (docs/cli.md). */
+export const EXIT_UNFINISHED = 3;
+
+/**
+ * Runs `argv` (its first word one of CLI_COMMANDS); the exit code. A command whose work waits on something
+ * that nothing left in the process can bring (a 'drain' or 'finish' that will never come, a promise no
+ * handle will settle) would otherwise end with an empty event loop, and node exits 0 without a word: the
+ * 'beforeExit' guard turns that into a message and exit code 3.
+ */
 export async function runCli(argv: string[], config: Config): Promise<number> {
+  const unfinished = () => {
+    process.stderr.write(`gatehouse ${argv[0]}: stopped before it finished (it was waiting for something that can no longer happen, with nothing else left to run); what it wrote before stays written, the rest was not done\n`);
+    process.exit(EXIT_UNFINISHED);
+  };
+  process.once('beforeExit', unfinished);
+  try {
+    return await runCliCommand(argv, config);
+  } finally {
+    process.off('beforeExit', unfinished);
+  }
+}
+
+async function runCliCommand(argv: string[], config: Config): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({

@@ -7,10 +7,18 @@ import type { Core } from '../core/index.js';
 import { SYSTEM_PRINCIPAL } from '../core/context.js';
 import { exportBatches, UserImporter, type ImportOutcome, type ImportRecord } from '../core/transfer/index.js';
 import { FORMATS, MAPPERS, RowError, type Format } from './formats.js';
+import { StringDecoder } from 'node:string_decoder';
+import { jsonParser, type Token } from 'stream-json/core/parser.js';
+import Assembler from 'stream-json/core/assembler.js';
+import { none } from 'stream-chain/defs.js';
 
 /** Rows per keyset read (export) and per transaction (import). */
 export const EXPORT_BATCH = 1000;
 export const IMPORT_BATCH = 500;
+/** Batches written at once on PostgreSQL (each a transaction on its own connection of the pool). */
+export const IMPORT_IN_FLIGHT = 3;
+/** An import that wrote at least this many users refreshes the planner's statistics at its end (PostgreSQL). */
+export const ANALYZE_AFTER = 10_000;
 
 /** Writes with backpressure: waits for 'drain' when the stream's buffer is full, so memory stays flat. */
 async function put(out: Writable, text: string): Promise<void> {
@@ -46,28 +54,98 @@ export async function exportCommand(core: Core, opts: { out?: string }): Promise
   return 0;
 }
 
-/** The input's users, one at a time: JSON Lines, or (keycloak) a realm export document. */
+/** The input's users, one at a time: JSON Lines, or (keycloak) a realm export document, streamed. */
 async function* readInput(input: Readable, format: Format): AsyncGenerator<{ source: number; value?: unknown; error?: string }> {
   if (format === 'keycloak') {
-    // A realm export is one JSON document (Keycloak writes users in files of its own size, 50 by default).
-    const chunks: Buffer[] = [];
-    for await (const c of input) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      doc = undefined;
-    }
-    if (doc !== undefined) {
-      const users = Array.isArray(doc) ? doc : Array.isArray((doc as { users?: unknown }).users) ? (doc as { users: unknown[] }).users : [doc];
-      for (let i = 0; i < users.length; i++) yield { source: i + 1, value: users[i] };
-      return;
-    }
-    yield* parseLines(text.split('\n'));
+    yield* keycloakUsers(input);
     return;
   }
   yield* parseLines(createInterface({ input, crlfDelay: Infinity }));
+}
+
+/**
+ * The users of a Keycloak input, assembled one at a time from a streaming JSON parser (stream-json): a realm
+ * export `{"realm": …, "users": [...]}` (each element of `users`; the realm's other keys are assembled and
+ * dropped), a list of users, or users one after another (JSON Lines, a single user). Memory holds one user
+ * and the realm's own settings, whatever the number of users. JSON that breaks off ends the input with an
+ * `unreadable` row (a stream cannot be resumed past a syntax error).
+ */
+async function* keycloakUsers(input: Readable): AsyncGenerator<{ source: number; value?: unknown; error?: string }> {
+  // The parser as a plain function (text in, tokens out), fed one chunk at a time: no object stream per token.
+  const parse = jsonParser({ jsonStreaming: true, streamValues: false }) as unknown as (text: string | typeof none) => typeof none | { values: Token[] };
+  const decoder = new StringDecoder('utf8');
+  let n = 0;
+  /** Assembles one value; `top` is the top-level value when it is not a realm export (a user, a list, a scalar). */
+  let top: Assembler | null = null;
+  let item: Assembler | null = null;
+  /** Inside a top-level array or the realm's `users` array: each element is a user of its own. */
+  let streaming = false;
+  let realm = false;
+  const found: unknown[] = [];
+  const feed = (token: Token) => {
+    if (item) {
+      item.consume(token);
+      if (item.done) {
+        found.push(item.current);
+        item = null;
+      }
+      return;
+    }
+    if (streaming) {
+      if (token.name === 'endArray') {
+        streaming = false;
+        // The realm's `users` key is done: the rest of the realm document goes on into `top`, without them.
+        if (top) top.consume({ name: 'nullValue', value: null });
+        return;
+      }
+      item = new Assembler();
+      item.consume(token);
+      if (item.done) {
+        found.push(item.current);
+        item = null;
+      }
+      return;
+    }
+    if (!top) {
+      if (token.name === 'startArray') {
+        streaming = true;
+        return;
+      }
+      top = new Assembler();
+      realm = false;
+    }
+    // The realm export's `users` array, one level into the top-level object: each user assembled on its own.
+    if (token.name === 'startArray' && top.depth === 1 && top.key === 'users') {
+      streaming = true;
+      realm = true;
+      return;
+    }
+    top.consume(token);
+    if (top.done) {
+      if (!realm) found.push(top.current);
+      top = null;
+    }
+  };
+  const run = (text: string | typeof none) => {
+    const out = parse(text);
+    if (out !== none) for (const token of out.values) feed(token);
+  };
+  try {
+    for await (const chunk of input) {
+      run(decoder.write(chunk as Buffer));
+      for (const value of found) yield { source: ++n, value };
+      found.length = 0;
+    }
+    const rest = decoder.end();
+    if (rest) run(rest);
+    run(none);
+    for (const value of found) yield { source: ++n, value };
+    found.length = 0;
+    if (top || item || streaming) throw new Error('the document ends before it is complete');
+  } catch (err) {
+    for (const value of found) yield { source: ++n, value };
+    yield { source: n + 1, error: `not JSON: ${(err as Error).message}` };
+  }
 }
 
 async function* parseLines(lines: AsyncIterable<string> | Iterable<string>): AsyncGenerator<{ source: number; value?: unknown; error?: string }> {
@@ -119,21 +197,40 @@ export async function importCommand(core: Core, opts: ImportOptions): Promise<nu
     counts[o.status]++;
     if (!opts.quiet || o.status !== 'created') await put(process.stdout, JSON.stringify(o) + '\n');
   };
-  // While a batch is written, the next one is read and checked (CPU work that needs no database): one
-  // write at a time, results printed in source order.
-  let writing: Promise<void> = Promise.resolve();
+  // While batches are written, the next one is read and checked (CPU work that needs no database). On
+  // PostgreSQL up to IMPORT_IN_FLIGHT batches are written at once, each in its own transaction on its own
+  // connection (SQLite has one connection: one at a time); results are printed in source order. A batch that
+  // may create a tenant or tenant role is written alone.
+  const slots = core.store.engine === 'postgres' ? IMPORT_IN_FLIGHT : 1;
+  const inflight = new Set<Promise<unknown>>();
+  /** Each batch's report, in order; at most slots + 1 waiting, so a slow reader holds back the import. */
+  const reports: Array<Promise<void>> = [];
+  let lastReport: Promise<void> = Promise.resolve();
   const flush = async () => {
     const entries = pending;
     const batch = entries.filter((e): e is ImportRecord => !('status' in e));
     pending = [];
     records = 0;
     const prepared = await importer.prepareBatch(batch);
-    await writing;
-    writing = (async () => {
-      const results = batch.length ? await importer.writeBatch(prepared) : [];
+    const alone = batch.length > 0 && importer.createsTenants(prepared);
+    if (alone) await Promise.all(inflight);
+    while (inflight.size >= slots) await Promise.race(inflight);
+    while (reports.length > slots) await reports.shift();
+    const written = batch.length ? importer.writeBatch(prepared) : Promise.resolve([]);
+    const settled = written.then(() => undefined, () => undefined);
+    inflight.add(settled);
+    void settled.then(() => inflight.delete(settled));
+    const previous = lastReport;
+    lastReport = (async () => {
+      const results = await written;
+      await previous;
       const byRecord = new Map(batch.map((r, i) => [r, results[i]]));
       for (const e of entries) await report('status' in e ? e : byRecord.get(e)!);
     })();
+    // A batch that failed outright ends the import (its error is thrown by the wait below).
+    lastReport.catch(() => undefined);
+    reports.push(lastReport);
+    if (alone) await settled;
   };
   for await (const item of readInput(input, format)) {
     if (item.error !== undefined) {
@@ -155,7 +252,8 @@ export async function importCommand(core: Core, opts: ImportOptions): Promise<nu
     if (records >= IMPORT_BATCH || pending.length >= IMPORT_BATCH * 4) await flush();
   }
   await flush();
-  await writing;
+  await Promise.all(reports);
+  if (counts.created + counts.updated >= ANALYZE_AFTER) await importer.analyze();
   const seconds = (Date.now() - started) / 1000;
   await put(process.stdout, JSON.stringify({ summary: { ...counts, dry_run: opts.dryRun, format, seconds } }) + '\n');
   return counts.error > 0 ? 1 : 0;

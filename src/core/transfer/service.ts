@@ -4,7 +4,7 @@
 import type { Insertable } from 'kysely';
 import type { Store } from '../../store/db.js';
 import type { UsersTable } from '../../store/schema.js';
-import { toBool, type Executor } from '../../store/sql.js';
+import { parseJson, toBool, type Executor } from '../../store/sql.js';
 import { keysetBatches } from '../../store/batches.js';
 import { auditListenerOf, auditRow, recordAudit } from '../audit/index.js';
 import type { Principal, RequestContext } from '../context.js';
@@ -16,7 +16,7 @@ import { auditView, type UsersService } from '../users/service.js';
 import { createUserStore, toUser, type UserRow, type UserStore } from '../users/store.js';
 import { PROFILE_FIELDS, type ProfileValues, type UserPatch } from '../users/types.js';
 import { foldKey, normalizeText } from '../users/validation.js';
-import { exportUserRows, findTenantIdByKey, findTenantRoleIdByKey, insertAuditRows, insertMemberships, insertUserRows, membershipsOf, usersHoldingKeys } from './store.js';
+import { exportUserRows, findTenantIdByKey, findTenantRoleIdByKey, insertAuditRows, insertMemberships, insertUserRowsSkippingTaken, membershipsOf, usersHoldingKeys, analyzeImported } from './store.js';
 
 /** One user as the export writes it and the gatehouse import format reads it (one JSON object per line). */
 export interface ExportedUser {
@@ -129,6 +129,42 @@ function isoOrThrow(value: string | null | undefined, field: string): string | n
   return new Date(t).toISOString();
 }
 
+/**
+ * The `after` of a user.imported event: auditView's fields (service.ts) of the row just inserted, built from
+ * the values written (no read back, no User object on the way), and the row's id in its source.
+ */
+function importedAuditView(id: number, v: Insertable<UsersTable>, sourceId: string | number | null): Record<string, unknown> {
+  return {
+    id,
+    username: v.username ?? null,
+    name: v.name ?? null,
+    email: v.email ?? null,
+    is_active: v.is_active === 1,
+    root_role: ROOT_ROLE_NAMES[v.root_role_id as number] ?? v.root_role_id,
+    avatar_url: v.avatar_url ?? null,
+    phone: v.phone ?? null,
+    title: v.title ?? null,
+    emergency_contact_name: v.emergency_contact_name ?? null,
+    emergency_contact_surname: v.emergency_contact_surname ?? null,
+    emergency_contact_phone_number: v.emergency_contact_phone_number ?? null,
+    blood_group: v.blood_group ?? null,
+    bio: v.bio ?? null,
+    languages: typeof v.languages === 'string' ? parseJson<string[] | null>(v.languages, null) : null,
+    deleted_at: null,
+    version: 1,
+    source_id: sourceId,
+  };
+}
+
+/** A row's identity keys, each with the field it reports (`e:`/`u:`/`s:` email, username, skeleton). */
+function keysOf(values: Insertable<UsersTable>): Array<[string, 'email' | 'username']> {
+  const keys: Array<[string, 'email' | 'username']> = [];
+  if (values.email_key) keys.push([`e:${values.email_key}`, 'email']);
+  if (values.username_key) keys.push([`u:${values.username_key}`, 'username']);
+  if (values.username_skeleton) keys.push([`s:${values.username_skeleton}`, 'username']);
+  return keys;
+}
+
 function errorOutcome(record: ImportRecord, err: unknown): ImportOutcome {
   const e = err as { code?: string; reason?: string; field?: string; message?: string; kind?: string };
   if (isDomainError(err)) {
@@ -158,6 +194,39 @@ export class UserImporter {
     this.userRows = createUserStore(store);
   }
 
+  /** Tenants and tenant roles known to exist (committed by an earlier batch or there before), by key. */
+  private readonly knownTenants = new Map<string, number>();
+  private readonly knownRoles = new Map<string, number>();
+
+  /**
+   * Whether writing this batch may create a tenant or tenant role (one its memberships name and no earlier
+   * batch has seen): such a batch is written alone, never beside another that could create the same one.
+   */
+  createsTenants(batch: PreparedBatch): boolean {
+    for (const p of batch.prepared) {
+      for (const m of p.record.memberships ?? []) {
+        try {
+          const tenantId = this.knownTenants.get(foldKey(normalizeText(m.tenant, 'memberships.tenant', 255)));
+          if (tenantId === undefined) return true;
+          for (const r of m.roles) if (!this.knownRoles.has(`${tenantId}:${foldKey(normalizeText(r, 'memberships.roles', 255))}`)) return true;
+        } catch {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * After an import that added many rows (PostgreSQL): fresh planner statistics for the tables it filled.
+   * Without them a table that grew from nothing in minutes (autovacuum's analyze comes later, later still on
+   * a busy server) is planned as still empty, and the export's keyset page (`id > $1 … order by id`) was
+   * planned as a scan of a partial index and a sort: each page read the whole table.
+   */
+  async analyze(): Promise<void> {
+    if (!this.opts.dryRun) await analyzeImported(this.store);
+  }
+
   async importBatch(records: ImportRecord[]): Promise<ImportOutcome[]> {
     return this.writeBatch(await this.prepareBatch(records));
   }
@@ -179,11 +248,25 @@ export class UserImporter {
     return { records, prepared, outcomes };
   }
 
+  /** The previous batch's first insert of users: each batch's waits for it, so ids follow the input's order. */
+  private lastInsert: Promise<void> = Promise.resolve();
+
+  /**
+   * Writes a prepared batch (its own transaction). Batches may be written concurrently (PostgreSQL); their
+   * first INSERTs of users still run in the order writeBatch was called, so users get ids in input order and
+   * an export lists them as the file did.
+   */
   async writeBatch(batch: PreparedBatch): Promise<ImportOutcome[]> {
     const { records, prepared, outcomes } = batch;
+    const previous = this.lastInsert;
+    let release!: () => void;
+    this.lastInsert = new Promise<void>((resolve) => (release = resolve));
+    const turn = { wait: () => previous, done: () => release() };
     try {
-      await this.write(prepared, outcomes);
+      await this.write(prepared, outcomes, turn);
     } catch (err) {
+      // Whatever happened before its insert, the next batch's may go now.
+      turn.done();
       if (prepared.length <= 1) {
         if (prepared.length === 1) outcomes.set(prepared[0].record, errorOutcome(prepared[0].record, err));
       } else {
@@ -195,6 +278,8 @@ export class UserImporter {
           }
         }
       }
+    } finally {
+      turn.done();
     }
     return records.map((r) => outcomes.get(r)!);
   }
@@ -248,93 +333,125 @@ export class UserImporter {
     };
   }
 
-  private async write(prepared: Prepared[], outcomes: Map<ImportRecord, ImportOutcome>): Promise<void> {
+  private async write(prepared: Prepared[], outcomes: Map<ImportRecord, ImportOutcome>, turn?: { wait(): Promise<void>; done(): void }): Promise<void> {
     if (prepared.length === 0) return;
     const decided = new Map<ImportRecord, ImportOutcome>();
+    const out = (r: ImportRecord, o: ImportOutcome) => decided.set(r, o);
+    const tenantIds = new Map<string, number>();
+    const roleIds = new Map<string, number>();
     try {
       await this.store.db.transaction().execute(async (trx) => {
         await this.users.newIdentity.lock(trx);
-        const taken = await usersHoldingKeys(trx, {
-          email: prepared.flatMap((p) => (p.values.email_key ? [p.values.email_key] : [])),
-          username: prepared.flatMap((p) => (p.values.username_key ? [p.values.username_key] : [])),
-          skeleton: prepared.flatMap((p) => (p.values.username_skeleton ? [p.values.username_skeleton] : [])),
-        });
-        const holder = new Map<string, number>();
-        for (const t of taken) {
-          if (t.email_key) holder.set(`e:${t.email_key}`, t.id);
-          if (t.username_key) holder.set(`u:${t.username_key}`, t.id);
-          if (t.username_skeleton) holder.set(`s:${t.username_skeleton}`, t.id);
-        }
+        // Keys claimed in this batch: by a user it inserted (insertedIds) or one it updated (--existing update).
         const seen = new Set<string>();
-        const candidates: Prepared[] = [];
-        for (const p of prepared) {
-          const { record, values } = p;
-          const keys: Array<[string, string]> = [];
-          if (values.email_key) keys.push([`e:${values.email_key}`, 'email']);
-          if (values.username_key) keys.push([`u:${values.username_key}`, 'username']);
-          if (values.username_skeleton) keys.push([`s:${values.username_skeleton}`, 'username']);
-          const clash = keys.find(([k]) => holder.has(k));
-          const holders = new Set(keys.flatMap(([k]) => (holder.has(k) ? [holder.get(k)!] : [])));
-          if (clash && this.opts.existing === 'update' && holders.size === 1 && !keys.some(([k]) => seen.has(k))) {
-            for (const [k] of keys) seen.add(k);
-            decided.set(record, await this.updateExisting(trx, [...holders][0], record));
-            continue;
-          }
-          if (clash) {
-            decided.set(record, { source: record.source, source_id: record.sourceId, status: 'skipped', reason: `${clash[1]}_taken`, field: clash[1], existing_id: holder.get(clash[0]) });
-            continue;
-          }
-          const dup = keys.find(([k]) => seen.has(k));
-          if (dup) {
-            decided.set(record, { source: record.source, source_id: record.sourceId, status: 'skipped', reason: 'duplicate_in_input', field: dup[1] });
-            continue;
-          }
-          for (const [k] of keys) seen.add(k);
-          candidates.push(p);
-        }
-        // The identity guards (bans), a batch at a time: a refused record is reported, the rest go in.
-        const refusals = await this.users.newIdentity.guardMany(candidates.map((p) => ({ email: p.values.email ?? undefined, username: p.values.username ?? undefined })), trx);
-        const toInsert: Prepared[] = [];
-        candidates.forEach((p, i) => {
-          const refusal = refusals[i];
-          if (refusal === undefined) toInsert.push(p);
-          else if (isDomainError(refusal)) decided.set(p.record, errorOutcome(p.record, refusal));
-          else throw refusal;
-        });
-        const rows = await insertUserRows(trx, toInsert.map((p) => p.values));
-        const byKey = new Map<string, UserRow>();
-        for (const r of rows) byKey.set(r.email_key ? `e:${r.email_key}` : `u:${r.username_key}`, r);
+        const insertedIds = new Set<number>();
         const audits = [];
         const members: Array<{ tenant_id: number; user_id: number }> = [];
         const memberRoles: Array<{ tenant_id: number; user_id: number; role_id: number }> = [];
-        const tenantIds = new Map<string, number>();
-        const roleIds = new Map<string, number>();
-        for (const p of toInsert) {
-          const row = byKey.get(p.values.email_key ? `e:${p.values.email_key}` : `u:${p.values.username_key}`)!;
-          const user = toUser(row);
-          audits.push(auditRow(this.principal, this.ctx, { action: 'user.imported', targetType: 'user', targetId: user.id, after: { ...auditView(user), source_id: p.record.sourceId ?? null } }));
-          for (const m of p.record.memberships ?? []) {
-            const tenantId = await this.tenantId(trx, m.tenant, tenantIds);
-            if (members.some((x) => x.tenant_id === tenantId && x.user_id === user.id)) continue;
-            members.push({ tenant_id: tenantId, user_id: user.id });
-            for (const role of new Set(m.roles.map((r) => r.trim()))) {
-              const roleId = await this.roleId(trx, tenantId, role, roleIds);
-              if (!memberRoles.some((x) => x.tenant_id === tenantId && x.user_id === user.id && x.role_id === roleId)) memberRoles.push({ tenant_id: tenantId, user_id: user.id, role_id: roleId });
+        let pending = prepared;
+        // Rounds: a record sharing a key with an earlier one of the same round waits for the next round, so no
+        // statement inserts two rows with one key. Almost every batch is one round.
+        while (pending.length > 0) {
+          const round: Prepared[] = [];
+          const later: Prepared[] = [];
+          /** Records whose identity is taken (in the store, or by a record of this batch): decided below, in order. */
+          const clashing: Prepared[] = [];
+          const roundKeys = new Set<string>();
+          for (const p of pending) {
+            const keys = keysOf(p.values);
+            if (keys.some(([k]) => seen.has(k))) clashing.push(p);
+            else if (keys.some(([k]) => roundKeys.has(k))) later.push(p);
+            else {
+              for (const [k] of keys) roundKeys.add(k);
+              round.push(p);
             }
           }
-          decided.set(p.record, { source: p.record.source, source_id: p.record.sourceId, status: 'created', id: this.opts.dryRun ? null : user.id, email: user.email, username: user.username });
+          // The identity guards (bans), a round at a time: a refused record is reported, the rest go in. A
+          // refused record whose identity is taken is reported as taken, as it was before the guard ran.
+          const refusals = await this.users.newIdentity.guardMany(round.map((p) => ({ email: p.values.email ?? undefined, username: p.values.username ?? undefined })), trx);
+          const toInsert: Prepared[] = [];
+          const refused: Array<[Prepared, unknown]> = [];
+          round.forEach((p, i) => {
+            const refusal = refusals[i];
+            if (refusal === undefined) toInsert.push(p);
+            else if (isDomainError(refusal)) refused.push([p, refusal]);
+            else throw refusal;
+          });
+          // Uniqueness is the database's: one INSERT … ON CONFLICT DO NOTHING, and only the records it did not
+          // insert are looked up (a read per batch only when something clashes).
+          await turn?.wait();
+          const rows = await insertUserRowsSkippingTaken(trx, toInsert.map((p) => p.values)).finally(() => turn?.done());
+          const byKey = new Map<string, number>();
+          for (const r of rows) byKey.set(r.email_key !== null ? `e:${r.email_key}` : `u:${r.username_key}`, r.id);
+          for (const p of toInsert) {
+            const id = byKey.get(p.values.email_key ? `e:${p.values.email_key}` : `u:${p.values.username_key}`);
+            if (id === undefined) {
+              clashing.push(p);
+              continue;
+            }
+            insertedIds.add(id);
+            for (const [k] of keysOf(p.values)) seen.add(k);
+            audits.push(auditRow(this.principal, this.ctx, { action: 'user.imported', targetType: 'user', targetId: id, after: importedAuditView(id, p.values, p.record.sourceId ?? null) }));
+            for (const m of p.record.memberships ?? []) {
+              const tenantId = await this.tenantId(trx, m.tenant, tenantIds);
+              if (members.some((x) => x.tenant_id === tenantId && x.user_id === id)) continue;
+              members.push({ tenant_id: tenantId, user_id: id });
+              for (const role of new Set(m.roles.map((r) => r.trim()))) {
+                const roleId = await this.roleId(trx, tenantId, role, roleIds);
+                if (!memberRoles.some((x) => x.tenant_id === tenantId && x.user_id === id && x.role_id === roleId)) memberRoles.push({ tenant_id: tenantId, user_id: id, role_id: roleId });
+              }
+            }
+            out(p.record, { source: p.record.source, source_id: p.record.sourceId, status: 'created', id: this.opts.dryRun ? null : id, email: p.values.email ?? null, username: p.values.username ?? null });
+          }
+          const lookup = [...clashing, ...refused.map(([p]) => p)];
+          if (lookup.length > 0) {
+            const taken = await usersHoldingKeys(trx, {
+              email: lookup.flatMap((p) => (p.values.email_key ? [p.values.email_key] : [])),
+              username: lookup.flatMap((p) => (p.values.username_key ? [p.values.username_key] : [])),
+              skeleton: lookup.flatMap((p) => (p.values.username_skeleton ? [p.values.username_skeleton] : [])),
+            });
+            const holder = new Map<string, number>();
+            for (const t of taken) {
+              if (t.email_key) holder.set(`e:${t.email_key}`, t.id);
+              if (t.username_key) holder.set(`u:${t.username_key}`, t.id);
+              if (t.username_skeleton) holder.set(`s:${t.username_skeleton}`, t.id);
+            }
+            const refusal = new Map(refused.map(([p, err]) => [p, err]));
+            for (const p of lookup.sort((a, b) => a.record.source - b.record.source)) {
+              const { record } = p;
+              const keys = keysOf(p.values);
+              // Held by a user who was here before this batch: taken (or updated); held by a record of this batch: a duplicate.
+              const clash = keys.find(([k]) => holder.has(k) && !insertedIds.has(holder.get(k)!));
+              const holders = new Set(keys.flatMap(([k]) => (holder.has(k) && !insertedIds.has(holder.get(k)!) ? [holder.get(k)!] : [])));
+              if (clash && this.opts.existing === 'update' && holders.size === 1 && !keys.some(([k]) => seen.has(k))) {
+                for (const [k] of keys) seen.add(k);
+                out(record, await this.updateExisting(trx, [...holders][0], record, p.values.password_hash ?? undefined));
+              } else if (clash) {
+                out(record, { source: record.source, source_id: record.sourceId, status: 'skipped', reason: `${clash[1]}_taken`, field: clash[1], existing_id: holder.get(clash[0]) });
+              } else if (refusal.has(p)) {
+                out(record, errorOutcome(record, refusal.get(p)));
+              } else {
+                const dup = keys.find(([k]) => seen.has(k) || holder.has(k)) ?? keys[0];
+                out(record, { source: record.source, source_id: record.sourceId, status: 'skipped', reason: 'duplicate_in_input', field: dup[1] });
+              }
+            }
+          }
+          pending = later;
         }
         await insertAuditRows(trx, audits);
+        // The webhook deliveries of the batch's events (user.imported, for subscriptions that match it), in one write.
         const listener = auditListenerOf(trx);
         if (listener) {
-          for (const a of audits) {
-            const out = await listener.rowsFor(trx, a);
-            if (out.length > 0) await listener.write(trx, out);
-          }
+          const deliveries = [];
+          for (const a of audits) deliveries.push(...(await listener.rowsFor(trx, a)));
+          if (deliveries.length > 0) await listener.write(trx, deliveries);
         }
         await insertMemberships(trx, members, memberRoles);
         if (this.opts.dryRun) throw new DryRunRollback();
       });
+      // Committed: what this batch found or created is known to the next ones.
+      for (const [k, v] of tenantIds) this.knownTenants.set(k, v);
+      for (const [k, v] of roleIds) this.knownRoles.set(k, v);
     } catch (err) {
       if (!(err instanceof DryRunRollback)) throw err;
     }
@@ -344,9 +461,10 @@ export class UserImporter {
   /**
    * A record for a user who exists: their profile, name, activity and root role as the record has them,
    * through UsersService.update (its rules: validation, the last admin, an audit event user.updated). The
-   * password hash and memberships are left as they are.
+   * record's password hash (checked by prepare) replaces theirs when it differs, which ends their sessions as
+   * any password change does; memberships are left as they are.
    */
-  private async updateExisting(trx: Executor, id: number, record: ImportRecord): Promise<ImportOutcome> {
+  private async updateExisting(trx: Executor, id: number, record: ImportRecord, passwordHash: string | undefined): Promise<ImportOutcome> {
     const patch: UserPatch = {};
     if (record.name !== undefined && record.name !== null && record.name.trim()) patch.name = record.name;
     if (record.username) patch.username = record.username;
@@ -357,7 +475,7 @@ export class UserImporter {
       // Read in the batch's transaction (SQLite has one connection, and the transaction holds it).
       const user = await this.userRows.readUser(trx, id);
       if (!user || user.deleted_at !== null) return { source: record.source, source_id: record.sourceId, status: 'skipped', reason: 'deleted_user_holds_identity', existing_id: id };
-      const result = await this.users.update(this.principal, this.ctx, id, patch, { ex: trx });
+      const result = await this.users.update(this.principal, this.ctx, id, patch, { ex: trx, passwordHash });
       return { source: record.source, source_id: record.sourceId, status: 'updated', id, changed: result.changed };
     } catch (err) {
       if (!isDomainError(err)) throw err;
@@ -369,7 +487,7 @@ export class UserImporter {
   private async tenantId(trx: Executor, name: string, cache: Map<string, number>): Promise<number> {
     const clean = normalizeText(name, 'memberships.tenant', 255);
     const key = foldKey(clean);
-    let id = cache.get(key) ?? (await findTenantIdByKey(trx, key));
+    let id = cache.get(key) ?? this.knownTenants.get(key) ?? (await findTenantIdByKey(trx, key));
     if (id === undefined) {
       const t = await insertTenant(trx, clean, key);
       id = t.id;
@@ -384,7 +502,7 @@ export class UserImporter {
     const clean = normalizeText(name, 'memberships.roles', 255);
     const key = foldKey(clean);
     const ck = `${tenantId}:${key}`;
-    let id = cache.get(ck) ?? (await findTenantRoleIdByKey(trx, tenantId, key));
+    let id = cache.get(ck) ?? this.knownRoles.get(ck) ?? (await findTenantRoleIdByKey(trx, tenantId, key));
     if (id === undefined) {
       const role = await insertTenantRole(trx, tenantId, { name: clean, nameKey: key, description: null, permissions: [] });
       id = role.id;

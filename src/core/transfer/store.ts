@@ -1,7 +1,8 @@
 // SQL for moving users in and out in bulk (export, import: ./service.ts). No rules here.
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { AuditEventsTable, UsersTable } from '../../store/schema.js';
 import type { Executor } from '../../store/sql.js';
+import type { Store } from '../../store/db.js';
 import { nowIso } from '../../store/sql.js';
 import type { UserRow } from '../users/store.js';
 // The tenant tables' types (declared with their SQL in core/tenants/store.ts).
@@ -47,10 +48,13 @@ export async function usersHoldingKeys(ex: Executor, keys: { email: string[]; us
     .execute();
 }
 
-/** Inserts the rows in one statement; their ids come back with the keys that identify each. */
-export async function insertUserRows(ex: Executor, rows: Insertable<UsersTable>[]): Promise<UserRow[]> {
+/**
+ * Inserts the rows in one statement, leaving out each row whose email, username or skeleton is already held
+ * (any unique index: ON CONFLICT DO NOTHING); the ids of those inserted come back with their keys.
+ */
+export async function insertUserRowsSkippingTaken(ex: Executor, rows: Insertable<UsersTable>[]): Promise<Array<Pick<UserRow, 'id' | 'email_key' | 'username_key'>>> {
   if (rows.length === 0) return [];
-  return ex.insertInto('users').values(rows).returningAll().execute();
+  return ex.insertInto('users').values(rows).onConflict((oc) => oc.doNothing()).returning(['id', 'email_key', 'username_key']).execute();
 }
 
 export async function insertAuditRows(ex: Executor, rows: Insertable<AuditEventsTable>[]): Promise<void> {
@@ -71,4 +75,9 @@ export async function insertMemberships(ex: Executor, rows: Array<{ tenant_id: n
   const now = nowIso();
   if (rows.length) await ex.insertInto('tenant_members').values(rows.map((r) => ({ ...r, created_at: now, deleted_at: null }))).execute();
   if (roles.length) await ex.insertInto('tenant_user_roles').values(roles.map((r) => ({ ...r, created_at: now }))).execute();
+}
+
+/** PostgreSQL: fresh statistics for the tables an import fills (users, their audit events, memberships); SQLite plans without them. */
+export async function analyzeImported(store: Store): Promise<void> {
+  if (store.engine === 'postgres') await sql`analyze users, audit_events, tenant_members, tenant_user_roles`.execute(store.db);
 }

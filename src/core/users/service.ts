@@ -64,6 +64,11 @@ export interface UpdateOptions {
    * decided on fresh data. It throws to refuse, and then nothing is written.
    */
   authorize?: (trx: Executor, before: User, changed: string[]) => Promise<void>;
+  /**
+   * A password hash stored as it is, in place of hashing `patch.password` (the import brings hashes from
+   * other systems): a change when it differs from the stored one, with a password change's consequences.
+   */
+  passwordHash?: string;
 }
 
 export interface UpdateResult {
@@ -369,9 +374,9 @@ export class UsersService {
     const values = await this.normalize(patch, opts.passwordPolicy ?? BASE_POLICY);
     const password = values._password;
     delete values._password;
-    const passwordHash = password !== undefined ? await this.hasher.hash(password) : undefined;
+    const hashed = password !== undefined ? await this.hasher.hash(password) : undefined;
 
-    if (this.rows.writesWithAuditInOneStatement && !opts.ex && !opts.transaction && !opts.authorize && passwordHash === undefined && patch.isAdmin === undefined) {
+    if (this.rows.writesWithAuditInOneStatement && !opts.ex && !opts.transaction && !opts.authorize && hashed === undefined && opts.passwordHash === undefined && patch.isAdmin === undefined) {
       const done = await this.updateProfileOptimistic(principal, ctx, id, values, opts);
       // undefined: a concurrent write won the race; the locking path below serialises with it.
       if (done) return done;
@@ -386,6 +391,7 @@ export class UsersService {
       const adminIds = mayDropAdmin ? await this.rows.lockActiveAdminIds(trx) : [];
       const row = await this.rows.lockUser(trx, id);
       if (!row || row.deleted_at !== null) throw notFound('user');
+      const passwordHash = hashed ?? (opts.passwordHash !== undefined && opts.passwordHash !== row.password_hash ? opts.passwordHash : undefined);
       const before = toUser(row);
       if (opts.ifMatch !== undefined && !ifMatchSatisfied(opts.ifMatch, before)) throw preconditionFailed();
 

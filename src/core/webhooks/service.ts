@@ -30,7 +30,7 @@ export const SUBSCRIPTION_TTL_MS = 2000;
 
 /** The audit actions events are named after (a subscription may also name others this release does not emit yet). */
 export const KNOWN_EVENT_TYPES = [
-  'user.created', 'user.updated', 'user.deleted', 'user.invite_created', 'user.sessions_revoked', 'user.password_reset_requested',
+  'user.created', 'user.imported', 'user.updated', 'user.deleted', 'user.invite_created', 'user.sessions_revoked', 'user.password_reset_requested',
   'user.email_verified', 'session.created', 'session.revoked', 'ban.created', 'ban.updated', 'ban.deleted',
   'alias.created', 'alias.updated', 'alias.deleted', 'alias.disabled_by_ban', 'api_token.created', 'api_token.deleted',
   'tenant.created', 'tenant.updated', 'tenant.deleted', 'tenant.member_added', 'tenant.member_removed',
