@@ -13,7 +13,7 @@ import type { CoreDeps } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
 import type { AccountMail } from '../mail/flows.js';
 import { revokeSession } from '../sessions/index.js';
-import { LIST_TOTAL_CAP, countListMatches, type ListTotal } from '../users/total-store.js';
+import { LIST_TOTAL_CAP, countListMatches, type ListTotal } from './store.js';
 import { toUser } from '../users/store.js';
 import type { User, UserListQuery } from '../users/types.js';
 import { foldKey } from '../users/validation.js';
