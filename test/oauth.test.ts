@@ -162,6 +162,11 @@ for (const { engine, skip } of engines()) {
       const noCsrf = await http(s.url, `/api/admin/oauth-clients/${c.id}/rotate-secret`, { method: 'POST', cookie: admin.cookie });
       assert.equal(noCsrf.status, 403, noCsrf.text);
       assert.equal((await http(s.url, `/api/admin/oauth-clients/${c.id}/rotate-secret`, { method: 'POST' })).status, 401);
+      const plain = await createUser(s.url, { email: uniqueEmail('not-admin'), password: 'plain-member-1' });
+      const ms = await signIn(s.url, plain.email, 'plain-member-1');
+      const notAdmin = await http(s.url, `/api/admin/oauth-clients/${c.id}/rotate-secret`, { method: 'POST', ...asSession(ms) });
+      assert.equal(notAdmin.status, 403, notAdmin.text);
+      assert.equal(notAdmin.body.error, 'Forbidden');
       const rot = await http(s.url, `/api/admin/oauth-clients/${c.id}/rotate-secret`, { method: 'POST', ...asSession(admin) });
       assert.equal(rot.status, 200, rot.text);
       assert.equal(rot.body.ok, true);
