@@ -557,7 +557,7 @@ for (const { engine, skip } of engines()) {
       await context.close();
     });
 
-    it('audit log: filters by action and shows what changed', async () => {
+    it('audit log: filters by action and by actor, and shows what changed', async () => {
       const u = await createUser(s.url, { name: 'Audited Before' });
       await api(s, `/api/admin/users/${u.id}`, { name: 'Audited After' }, 'PATCH');
       const { context, page } = await openPage(browser);
@@ -568,6 +568,40 @@ for (const { engine, skip } of engines()) {
       await page.getByRole('button', { name: 'Filter' }).click();
       await page.getByText('name: "Audited Before" → "Audited After"').waitFor();
       assert.equal(await page.locator('tbody tr').count(), 1);
+
+      // By actor: a second edit by the admin user (cookie) beside the first by the admin API token.
+      const admin = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const byUser = await http(s.url, `/api/admin/users/${u.id}`, { method: 'PATCH', cookie: admin.cookie, headers: { 'x-csrf-token': admin.csrf }, body: { name: 'Audited Again' } });
+      assert.equal(byUser.status, 200, byUser.text);
+      const events = (await api(s, `/api/admin/audit-events?action=user.updated&target_type=user&target_id=${u.id}`)).body.items;
+      const tokenActor = events.find((e: any) => e.actor.type === 'api_token').actor;
+      assert.equal(events.find((e: any) => e.actor.type === 'user').actor.id, String(admin.userId));
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.getByText('name: "Audited After" → "Audited Again"').waitFor();
+      assert.equal(await page.locator('tbody tr').count(), 2);
+      // Keyboard only: choose the actor type, type the id, Enter submits.
+      await page.getByLabel('Actor type').focus();
+      await page.getByLabel('Actor type').selectOption('user');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => (document.activeElement as HTMLInputElement).name), 'actor_id');
+      await page.keyboard.type(String(admin.userId));
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
+      const row = page.locator('tbody tr');
+      assert.match(await row.innerText(), /Audited After" → "Audited Again"/);
+      assert.doesNotMatch(await row.innerText(), /Audited Before/);
+      await page.getByLabel('Actor type').selectOption('api_token');
+      await page.getByLabel('Actor id').fill(tokenActor.id);
+      await page.getByLabel('Actor id').press('Enter');
+      await page.getByText('name: "Audited Before" → "Audited After"').waitFor();
+      assert.equal(await page.locator('tbody tr').count(), 1);
+      assert.doesNotMatch(await page.locator('tbody tr').innerText(), /Audited Again/);
+      // An actor with no events: an empty table.
+      await page.getByLabel('Actor id').fill('999999');
+      const answered = page.waitForResponse((r) => new URL(r.url()).searchParams.get('actor_id') === '999999');
+      await page.getByLabel('Actor id').press('Enter');
+      assert.equal((await answered).status(), 200);
+      await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 0);
       await context.close();
     });
 
@@ -627,7 +661,7 @@ for (const { engine, skip } of engines()) {
       await context.close();
     });
 
-    it('OAuth: creates a client (secret shown once, it works at /oauth/token), deletes it; rotates the signing key', async () => {
+    it('OAuth: creates a client (secret shown once, it works at /oauth/token), rotates its secret, deletes it; rotates the signing key', async () => {
       const { context, page, problems } = await openPage(browser);
       await signInThroughForm(page, origin, ADMIN_EMAIL, ADMIN_PASSWORD);
       await page.getByRole('link', { name: 'OAuth' }).click();
@@ -642,6 +676,15 @@ for (const { engine, skip } of engines()) {
       await page.getByText(/^Now signing with key /).waitFor();
       const after = (await api(s, '/api/admin/oauth-keys')).body.items.find((k: any) => k.signing).kid;
       assert.notEqual(after, before);
+      // Rotate the client's secret: the new one is shown once and works; the old one is refused at once.
+      await page.getByRole('button', { name: 'Rotate secret of client console app' }).click();
+      await page.getByText('New secret for console app: the old one no longer works.').waitFor();
+      const rotated = await page.getByLabel('New client secret of console app', { exact: true }).inputValue();
+      assert.notEqual(rotated, secret);
+      const old = await http(s.url, '/oauth/token', { body: { grant_type: 'password', client_id: clientId, client_secret: secret, username: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
+      assert.equal(old.status, 401, old.text);
+      const fresh = await http(s.url, '/oauth/token', { body: { grant_type: 'password', client_id: clientId, client_secret: rotated, username: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
+      assert.equal(fresh.status, 200, fresh.text);
       await page.getByRole('button', { name: 'Delete client console app' }).click();
       await page.getByText('Deleted console app: its sessions ended.').waitFor();
       assert.equal((await api(s, '/api/admin/oauth-clients')).body.items.filter((c: any) => c.client_id === clientId).length, 0);

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, engines, startServer, type TestServer } from './helpers/harness.js';
 import { http } from './helpers/http.js';
-import { createUser, signIn, uniqueEmail } from './helpers/admin.js';
+import { asSession, createUser, signIn, uniqueEmail } from './helpers/admin.js';
 import {
   ALL_PERMISSIONS, addMember, createClient, createRole, createTenant, member, passwordToken, tokenRequest, v1, type Client,
 } from './helpers/directory.js';
@@ -152,6 +152,51 @@ for (const { engine, skip } of engines()) {
       assert.equal((await v1(s.url, '/users', { token: t.body.access_token, tenant: tenant.id })).status, 401);
       const again = await tokenRequest(s.url, { grant_type: 'client_credentials' }, { authorization: basic(svcClient) });
       assert.equal(again.status, 401);
+    });
+
+    it('rotating a client secret: the new one is shown once, the old one is refused at once; audited without the secret', async () => {
+      const c = await createClient(s.url, ['password', 'refresh_token']);
+      const before = await passwordToken(s.url, c, user.email, PASSWORD);
+      // Cookie callers need the CSRF header, like every admin write.
+      const admin = await signIn(s.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const noCsrf = await http(s.url, `/api/admin/oauth-clients/${c.id}/rotate-secret`, { method: 'POST', cookie: admin.cookie });
+      assert.equal(noCsrf.status, 403, noCsrf.text);
+      assert.equal((await http(s.url, `/api/admin/oauth-clients/${c.id}/rotate-secret`, { method: 'POST' })).status, 401);
+      const plain = await createUser(s.url, { email: uniqueEmail('not-admin'), password: 'plain-member-1' });
+      const ms = await signIn(s.url, plain.email, 'plain-member-1');
+      const notAdmin = await http(s.url, `/api/admin/oauth-clients/${c.id}/rotate-secret`, { method: 'POST', ...asSession(ms) });
+      assert.equal(notAdmin.status, 403, notAdmin.text);
+      assert.equal(notAdmin.body.error, 'Forbidden');
+      const rot = await http(s.url, `/api/admin/oauth-clients/${c.id}/rotate-secret`, { method: 'POST', ...asSession(admin) });
+      assert.equal(rot.status, 200, rot.text);
+      assert.equal(rot.body.ok, true);
+      assert.equal(rot.body.updated, true);
+      assert.equal(rot.body.item.id, c.id);
+      assert.equal(rot.body.item.client_id, c.client_id);
+      assert.match(rot.body.client_secret, /^gcs_/);
+      assert.notEqual(rot.body.client_secret, c.secret);
+      assert.equal(rot.headers.get('cache-control'), 'no-store');
+      const old = await tokenRequest(s.url, { grant_type: 'password', client_id: c.client_id, client_secret: c.secret, username: user.email, password: PASSWORD });
+      assert.equal(old.status, 401);
+      assert.equal(old.body.error, 'invalid_client');
+      const fresh = await passwordToken(s.url, { ...c, secret: rot.body.client_secret }, user.email, PASSWORD);
+      assert.equal(typeof fresh.access_token, 'string');
+      assert.equal((await v1(s.url, '/users', { token: before.access_token, tenant: tenant.id })).status, 200, 'granted sessions stay');
+      // Never listed again; the audit event names the client, not the secret.
+      const list = await http(s.url, '/api/admin/oauth-clients', { token: ADMIN_TOKEN });
+      assert.ok(!list.text.includes(rot.body.client_secret));
+      const audit = await http(s.url, `/api/admin/audit-events?target_type=oauth_client&target_id=${c.id}`, { token: ADMIN_TOKEN });
+      assert.equal(audit.status, 200, audit.text);
+      const ev = audit.body.items.find((e: any) => e.action === 'oauth_client.secret_rotated');
+      assert.ok(ev, audit.text);
+      assert.ok(!audit.text.includes(rot.body.client_secret));
+      assert.ok(!audit.text.includes(c.secret));
+      // Unknown client: 404 in the admin error shape; a malformed id: 400.
+      const missing = await http(s.url, '/api/admin/oauth-clients/999999/rotate-secret', { method: 'POST', token: ADMIN_TOKEN });
+      assert.equal(missing.status, 404, missing.text);
+      assert.equal(missing.body.error, 'Not Found');
+      assert.equal(missing.body.code, 404);
+      assert.equal((await http(s.url, '/api/admin/oauth-clients/abc/rotate-secret', { method: 'POST', token: ADMIN_TOKEN })).status, 400);
     });
 
     it("a revoked user's tokens are refused at once: deactivation, password change, deletion", async () => {

@@ -126,6 +126,25 @@ export class OAuthService {
     });
   }
 
+  /**
+   * Gives a client a new secret, returned here once (only its SHA-256 is kept); the old one stops working at
+   * the token endpoint at once. Sessions already granted to the client are left alone.
+   */
+  async rotateClientSecret(principal: Principal, ctx: RequestContext, id: number): Promise<{ client: OAuthClient; secret: string }> {
+    const secret = randomToken('gcs_');
+    return this.oauth.transaction(async (trx) => {
+      const client = await this.oauth.findClient({ id }, trx);
+      if (!client) throw notFound('oauth_client');
+      await this.oauth.updateClientSecret(trx, id, sha256Hex(secret));
+      await recordAudit(trx, principal, ctx, {
+        action: 'oauth_client.secret_rotated', targetType: 'oauth_client', targetId: id,
+        after: { id, client_id: client.clientId, name: client.name },
+      });
+      const { secretHash: _drop, ...rest } = client;
+      return { client: rest, secret };
+    });
+  }
+
   /** Deletes a client: every session granted to it is revoked and its service account deleted, at once. */
   async deleteClient(principal: Principal, ctx: RequestContext, id: number): Promise<OAuthClient> {
     return this.oauth.transaction(async (trx) => {

@@ -98,6 +98,12 @@ export async function insertClient(
   return toClient(r);
 }
 
+/** Replaces a client's secret hash; false when there is no such client. */
+export async function updateClientSecret(ex: Executor, id: number, secretHash: string): Promise<boolean> {
+  const r = await ex.updateTable('oauth_clients').set({ secret_hash: secretHash }).where('id', '=', id).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 export async function touchClient(ex: Executor, id: number): Promise<void> {
   await ex.updateTable('oauth_clients').set({ last_used_at: nowIso() }).where('id', '=', id).execute();
 }
@@ -210,6 +216,7 @@ export function createOAuthStore(store: Store) {
     findClient: (by: { id: number } | { clientId: string }, ex: Executor = db) => findClientRow(ex, by),
     listClients: (page?: { after: number | undefined; limit: number }) => listClientRows(db, page),
     insertClient,
+    updateClientSecret,
     touchClient: (id: number) => touchClient(db, id),
     deleteClient: deleteClientRow,
     linkSession,

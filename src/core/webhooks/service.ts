@@ -34,7 +34,7 @@ export const KNOWN_EVENT_TYPES = [
   'user.email_verified', 'session.created', 'session.revoked', 'ban.created', 'ban.updated', 'ban.deleted',
   'alias.created', 'alias.updated', 'alias.deleted', 'alias.disabled_by_ban', 'api_token.created', 'api_token.deleted',
   'tenant.created', 'tenant.updated', 'tenant.deleted', 'tenant.member_added', 'tenant.member_removed',
-  'tenant_role.created', 'tenant_role.updated', 'tenant_role.deleted', 'oauth_client.created', 'oauth_client.deleted',
+  'tenant_role.created', 'tenant_role.updated', 'tenant_role.deleted', 'oauth_client.created', 'oauth_client.deleted', 'oauth_client.secret_rotated',
   'oauth.signing_key_rotated', 'webhook.created', 'webhook.updated', 'webhook.deleted', 'webhook.secret_rotated', 'webhook.disabled',
 ];
 

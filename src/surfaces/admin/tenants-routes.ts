@@ -235,6 +235,19 @@ export async function tenantsRoutes(base: FastifyInstance, opts: { core: Core })
     schema: { tags: oauthTags, summary: 'Delete an OAuth client: its sessions end at once', params: IdParams, response: { 200: Envelope(ClientItem) } },
   }, async (req) => ok(clientItem(await core.oauth.deleteClient(req.principal!, requestContext(req, 'admin'), req.params.id)), { deleted: true }));
 
+  app.post('/api/admin/oauth-clients/:id/rotate-secret', {
+    schema: {
+      tags: oauthTags,
+      summary: "Give an OAuth client a new secret, shown once; the old secret stops working at /oauth/token at once (granted sessions stay)",
+      params: IdParams,
+      response: { 200: Envelope(ClientItem, { client_secret: Type.String() }) },
+    },
+  }, async (req, reply) => {
+    const { client, secret } = await core.oauth.rotateClientSecret(req.principal!, requestContext(req, 'admin'), req.params.id);
+    reply.header('cache-control', 'no-store');
+    return { ...ok(clientItem(client), { updated: true }), client_secret: secret };
+  });
+
   app.get('/api/admin/oauth-keys', {
     schema: { tags: oauthTags, summary: 'The access-token signing keys (public data only)', response: { 200: Type.Object({ ok: Type.Boolean(), items: Type.Array(KeyItem) }) } },
   }, async () => ({

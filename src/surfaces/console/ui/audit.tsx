@@ -1,4 +1,4 @@
-// The audit log: newest first, filtered by action, target and time range, with each event's changes.
+// The audit log: newest first, filtered by action, target, actor and time range, with each event's changes.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Data, errorText, isoOf, when } from './api.js';
 import { Field, input, Message, onSubmit, Row, useMsg, value } from './components.js';
@@ -17,7 +17,7 @@ export function AuditPage() {
     const f = form.current;
     const params = new URLSearchParams({ limit: '50' });
     if (f) {
-      for (const name of ['action', 'target_type', 'target_id']) if (value(f, name)) params.set(name, value(f, name));
+      for (const name of ['action', 'target_type', 'target_id', 'actor_type', 'actor_id']) if (value(f, name)) params.set(name, value(f, name));
       for (const name of ['from', 'to']) { const iso = isoOf(input(f, name).value); if (iso) params.set(name, iso); }
     }
     if (!reset && cursor) params.set('cursor', String(cursor));
@@ -37,6 +37,15 @@ export function AuditPage() {
         <Field label="Action"><input name="action" placeholder="e.g. user.updated" /></Field>
         <Field label="Target type"><input name="target_type" placeholder="e.g. user" /></Field>
         <Field label="Target id"><input name="target_id" inputMode="numeric" /></Field>
+        <Field label="Actor type">
+          <select name="actor_type">
+            <option value="">any</option>
+            <option value="user">user</option>
+            <option value="api_token">api_token</option>
+            <option value="system">system</option>
+          </select>
+        </Field>
+        <Field label="Actor id"><input name="actor_id" inputMode="numeric" placeholder="user or token id" /></Field>
         <Field label="From"><input name="from" type="datetime-local" /></Field>
         <Field label="To"><input name="to" type="datetime-local" /></Field>
         <button type="submit">Filter</button>

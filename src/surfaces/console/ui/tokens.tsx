@@ -1,4 +1,4 @@
-// Credentials: admin API tokens and OAuth clients (secrets shown once, revoke), and the access-token
+// Credentials: admin API tokens and OAuth clients (secrets shown once, revoke; a client's secret rotates), and the access-token
 // signing keys (rotate).
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Data, errorText, isoOf, when } from './api.js';
@@ -57,7 +57,7 @@ const GRANTS = ['password', 'refresh_token', 'client_credentials'];
 export function OAuthPage() {
   const [clients, setClients] = useState<Data[] | null>(null);
   const [keys, setKeys] = useState<Data[]>([]);
-  const [shown, setShown] = useState<{ name: string; clientId: string; secret: string } | null>(null);
+  const [shown, setShown] = useState<{ name: string; clientId: string; secret: string; rotated?: boolean } | null>(null);
   const [msg, say] = useMsg();
   async function load() {
     const [c, k] = await Promise.all([api('GET', '/api/admin/oauth-clients'), api('GET', '/api/admin/oauth-keys')]);
@@ -70,6 +70,13 @@ export function OAuthPage() {
     const res = await api('DELETE', `/api/admin/oauth-clients/${x.id}`);
     if (res.status !== 200) return say.error(errorText(res));
     say.ok(`Deleted ${x.name}: its sessions ended.`);
+    load();
+  }
+  async function rotateSecret(x: Data) {
+    const res = await api('POST', `/api/admin/oauth-clients/${x.id}/rotate-secret`, {});
+    if (res.status !== 200) return say.error(errorText(res));
+    setShown({ name: res.data.item.name, clientId: res.data.item.client_id, secret: res.data.client_secret, rotated: true });
+    say.ok(`New secret for ${x.name}: the old one no longer works.`);
     load();
   }
   async function rotate() {
@@ -99,13 +106,16 @@ export function OAuthPage() {
         <small class="hint">client_credentials gives the client a service account: add it to tenants as a member.</small>
         <div class="actions"><button type="submit" class="primary">Create client</button></div>
       </form>
-      {shown ? <div><p>Client id: <code>{shown.clientId}</code></p><SecretBox label={`Client secret of ${shown.name}`} value={shown.secret} /></div> : null}
+      {shown ? <div><p>Client id: <code>{shown.clientId}</code></p><SecretBox label={`${shown.rotated ? 'New client secret' : 'Client secret'} of ${shown.name}`} value={shown.secret} /></div> : null}
       <Message msg={msg} />
       {clients.length ? (
         <Table caption="OAuth clients" headers={['Name', 'Client id', 'Grant types', 'Service account', 'Last used', '']}>
           {clients.map((x) => <Row cells={[x.name, <code>{x.client_id}</code>, x.grant_types.join(', '),
             x.service_user_id ? <a href={`#/users/${x.service_user_id}`}>{`user #${x.service_user_id}`}</a> : '—', when(x.last_used_at),
-            <button type="button" class="danger" aria-label={`Delete client ${x.name}`} onClick={() => remove(x)}>Delete</button>]} />)}
+            <div class="actions">
+              <button type="button" aria-label={`Rotate secret of client ${x.name}`} onClick={() => rotateSecret(x)}>Rotate secret</button>
+              <button type="button" class="danger" aria-label={`Delete client ${x.name}`} onClick={() => remove(x)}>Delete</button>
+            </div>]} />)}
         </Table>
       ) : <p>No OAuth clients.</p>}
       <section aria-labelledby="keys-title">
