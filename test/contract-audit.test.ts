@@ -56,6 +56,8 @@ for (const { engine, skip } of engines()) {
         ['admin DELETE /api/admin/tenants/{id}/roles/{role_id}', () => admin(`/api/admin/tenants/${ids.tenant}/roles/${ids.role}`, { method: 'DELETE' }), () => {}],
         ['admin DELETE /api/admin/tenants/{id}', () => admin(`/api/admin/tenants/${ids.tenant}`, { method: 'DELETE' }), () => {}],
         ['admin POST /api/admin/oauth-clients', () => admin('/api/admin/oauth-clients', { body: { name: 'audit client', grant_types: ['password'] } }), (r) => { ids.client = r.body.item.id; }],
+        ['admin POST /api/admin/oauth-clients/{id}/rotate-secret', () => admin(`/api/admin/oauth-clients/${ids.client}/rotate-secret`, { method: 'POST', body: {} }), () => {}],
+        ['admin POST /api/admin/invites', () => admin('/api/admin/invites', { body: { email: uniqueEmail('invited'), send_email: false } }), () => {}],
         ['admin DELETE /api/admin/oauth-clients/{id}', () => admin(`/api/admin/oauth-clients/${ids.client}`, { method: 'DELETE' }), () => {}],
         ['admin POST /api/admin/api-tokens', () => admin('/api/admin/api-tokens', { body: { name: 'audit token' } }), (r) => { ids.token = r.body.item.id; }],
         ['admin DELETE /api/admin/api-tokens/{id}', () => admin(`/api/admin/api-tokens/${ids.token}`, { method: 'DELETE' }), () => {}],
@@ -84,6 +86,7 @@ for (const { engine, skip } of engines()) {
         'account POST /api/auth/sign-up': ['session.created', 'user.created'],
         'directory POST /api/v1/users': ['tenant.member_added', 'user.created'],
         'user-admin POST /api/admin/user-admin': ['user.created', 'user.invite_created'],
+        'admin POST /api/admin/invites': ['user.created', 'user.invite_created'],
       };
       const problems: string[] = [];
       for (const [label, run, keep] of steps) {
