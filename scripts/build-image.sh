@@ -61,10 +61,14 @@ if [ "$local_base" = 1 ]; then
       rm -f "$tarball"
       "${engine[@]}" rmi -f "$image" >/dev/null 2>&1 || true
     fi
+    # Anything else at that path (a directory an earlier run left) is not a base: made again.
+    if [ -e "$tarball" ] && [ ! -f "$tarball" ]; then rm -rf "$tarball"; fi
     if [ ! -f "$tarball" ]; then
       command -v mmdebstrap >/dev/null || { echo "build-image.sh: --local-base needs mmdebstrap (apt-get install mmdebstrap)" >&2; exit 1; }
       echo "# building the $name base ($tarball: Debian trixie minbase + ${packages[$name]})"
-      mmdebstrap --quiet --variant=minbase --include="${packages[$name]}" trixie "$tarball.part" "$mirror"
+      rm -rf "$tarball.part"
+      # --format=tar: mmdebstrap reads the format from the file name otherwise, and `.part` made a directory.
+      mmdebstrap --quiet --format=tar --variant=minbase --include="${packages[$name]}" trixie "$tarball.part" "$mirror"
       mv "$tarball.part" "$tarball"
     fi
     if ! "${engine[@]}" image exists "$image" 2>/dev/null; then
