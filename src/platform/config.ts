@@ -252,6 +252,16 @@ function databaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+/**
+ * Where the server is reached from outside: GATEHOUSE_PUBLIC_URL, else its own scheme, host and port (the port
+ * the request came in on, when there is one). Links in responses and mail are built on it, never on `Host`.
+ */
+export function baseUrlOf(config: Pick<Config, 'publicUrl' | 'host' | 'port' | 'tls'>, port: number = config.port): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = net.isIPv6(config.host) ? `[${config.host}]` : config.host;
+  return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+}
+
 export function parseConfig(env: Env = process.env): Config {
   const surfacesRaw = env.GATEHOUSE_SURFACES?.trim();
   const surfaces = new Set<SurfaceName>();

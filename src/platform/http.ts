@@ -1,10 +1,9 @@
 // HTTP plumbing shared by every surface: the Fastify instance, validators, request ids, client address.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { isUtf8 } from 'node:buffer';
-import net from 'node:net';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { Config, SurfaceName } from './config.js';
+import { baseUrlOf, type Config, type SurfaceName } from './config.js';
 import { uuid } from './crypto.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -172,9 +171,7 @@ function findNul(value: unknown, path: string, depth = 0): string | undefined {
  * http://HOST:<the port this connection came in on>. Never the Host header, which the client writes.
  */
 export function publicBaseUrl(config: Config, req: FastifyRequest): string {
-  if (config.publicUrl) return config.publicUrl;
-  const host = net.isIPv6(config.host) ? `[${config.host}]` : config.host;
-  return `${config.tls ? 'https' : 'http'}://${host}:${req.socket.localPort ?? config.port}`;
+  return baseUrlOf(config, req.socket.localPort ?? config.port);
 }
 
 /** Query parameters whose values are secrets (invite and reset tokens, OAuth codes, passwords, keys). */

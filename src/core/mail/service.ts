@@ -8,6 +8,7 @@ import type { Executor } from '../../store/sql.js';
 import type { CoreDeps } from '../deps.js';
 import { newMessageId, Sealer, type Outbox, type OutboxRow, type SendResult, type Sender } from '../outbox/index.js';
 import { Templates, type TemplateName } from './templates.js';
+import { baseUrlOf } from '../../platform/config.js';
 
 interface MailPayload {
   to: string;
@@ -32,10 +33,9 @@ export class MailService implements Sender {
     this.outbox.register('mail', this);
   }
 
-  /** A link into the product: GATEHOUSE_PUBLIC_URL (else http://HOST:PORT) + path (+ query). */
+  /** A link into the product: GATEHOUSE_PUBLIC_URL (else the server's own scheme, host and port) + path (+ query). */
   link(pathAndQuery: string): string {
-    const { publicUrl, host, port } = this.deps.config;
-    return `${publicUrl ?? `${this.deps.config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`}${pathAndQuery}`;
+    return `${baseUrlOf(this.deps.config)}${pathAndQuery}`;
   }
 
   /**
